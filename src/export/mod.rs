@@ -1,0 +1,3 @@
+//! Writing specs in other formats.
+
+pub mod openapi;

@@ -1,0 +1,410 @@
+//! OpenAPI 3.1 export.
+//!
+//! The export carries what OpenAPI can say natively (paths, parameters, bodies, statuses,
+//! security) and puts the rest under `x-dialtone-*` extensions: the method × role matrix of
+//! each operation, the rules that concern it, result codes, decisions and states.
+
+use serde_json::{json, Map, Value};
+
+use crate::plan::{self, PlanEntry};
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+/// Export one or several specs as a single OpenAPI 3.1 document.
+pub fn export(specs: &[&Spec]) -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    let mut security_schemes = Map::new();
+    let mut apis = Vec::new();
+    let multi = specs.len() > 1;
+    for spec in specs {
+        let api = spec.name();
+        let plan = plan::plan(spec);
+        let scheme_name = format!("{api}-auth");
+        security_schemes.insert(scheme_name.clone(), security_scheme(spec));
+        for s in spec.schemas() {
+            schemas.insert(schema_key(api, s.name.get_ref(), multi), schema_json(api, s, multi));
+        }
+        for ep in spec.endpoints() {
+            let full = spec.full_path(ep);
+            let key = if multi && paths.contains_key(&full) {
+                format!("{full}#{api}")
+            } else {
+                full.clone()
+            };
+            let mut item = Map::new();
+            for op in &ep.op {
+                let m = op.method.get_ref().to_ascii_lowercase();
+                if !matches!(
+                    m.as_str(),
+                    "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+                ) {
+                    continue;
+                }
+                item.insert(m, operation(spec, ep, op, &plan, &scheme_name, multi));
+            }
+            item.insert("x-dialtone-endpoint".into(), json!(ep.id.get_ref()));
+            item.insert("x-dialtone-api".into(), json!(api));
+            if !ep.unsupported.is_empty() {
+                item.insert("x-dialtone-unsupported".into(), json!(ep.unsupported));
+            }
+            let cells: Vec<Value> = plan
+                .iter()
+                .filter(|e| {
+                    e.kind == RuleKind::Matrix
+                        && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
+                        && !ep.op.iter().any(|o| Some(o.method.get_ref()) == e.method.as_ref())
+                })
+                .map(cell_json)
+                .collect();
+            if !cells.is_empty() {
+                item.insert("x-dialtone-unsupported-cells".into(), Value::Array(cells));
+            }
+            if !ep.aliases.is_empty() {
+                item.insert("x-dialtone-aliases".into(), json!(ep.aliases));
+            }
+            paths.insert(key, Value::Object(item));
+        }
+        apis.push(json!({
+            "name": api,
+            "title": spec.api().title,
+            "document": spec.api().document,
+            "version": spec.api().version,
+            "bases": spec.api().bases,
+            "roles": spec.roles_by_rank().iter().map(|r| json!({"name": r.name.get_ref(), "title": r.title, "rank": r.rank})).collect::<Vec<_>>(),
+            "matrix": {
+                "methods": spec.matrix().methods,
+                "precedence": spec.matrix().precedence,
+            },
+            "codes": spec.codes().map(|c| json!({
+                "id": c.id.get_ref(), "status": c.status, "message": c.message,
+                "meaning": c.meaning, "class": c.class, "indeterminate": c.indeterminate,
+            })).collect::<Vec<_>>(),
+            "decisions": spec.decisions().map(|d| json!({
+                "id": d.id.get_ref(), "question": d.question, "choice": d.choice,
+                "alternatives": d.alternatives, "source": d.provenance.describe(),
+            })).collect::<Vec<_>>(),
+            "states": spec.states().map(|s| json!({
+                "name": s.name.get_ref(), "description": s.description,
+                "outcome": s.outcome.get_ref().to_string(),
+            })).collect::<Vec<_>>(),
+            "rules": plan.iter().filter(|e| e.endpoint.is_none()).map(rule_json).collect::<Vec<_>>(),
+        }));
+    }
+    let title = if multi {
+        "dialtone bundled specs".to_string()
+    } else {
+        specs[0].api().title.clone()
+    };
+    let version = if multi {
+        env!("CARGO_PKG_VERSION").to_string()
+    } else {
+        specs[0].api().version.clone()
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "Exported by dialtone from its machine-readable specs. The x-dialtone-* extensions carry the method x role matrix, the rules and the decisions.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": security_schemes,
+        },
+        "x-dialtone-apis": apis,
+    })
+}
+
+fn schema_key(api: &str, name: &str, multi: bool) -> String {
+    let raw = if multi {
+        format!("{api}.{name}")
+    } else {
+        name.to_string()
+    };
+    // Component keys must match ^[a-zA-Z0-9._-]+$.
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn security_scheme(spec: &Spec) -> Value {
+    let a = spec.auth();
+    match a.scheme {
+        AuthScheme::Basic => json!({"type": "http", "scheme": "basic"}),
+        AuthScheme::Bearer if a.header.eq_ignore_ascii_case("authorization") => {
+            json!({"type": "http", "scheme": "bearer"})
+        }
+        AuthScheme::Bearer => json!({
+            "type": "apiKey", "in": "header", "name": a.header,
+            "description": format!("`{}: {} <token>`", a.header, a.prefix.clone().unwrap_or_default()),
+        }),
+    }
+}
+
+fn field_type(t: FieldType) -> Value {
+    match t {
+        FieldType::String | FieldType::Enum => json!({"type": "string"}),
+        FieldType::Integer => json!({"type": "integer"}),
+        FieldType::Number => json!({"type": "number"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Digits => json!({"type": "string", "pattern": "^[0-9]*$"}),
+        FieldType::Ip => json!({"type": "string", "format": "ipv4"}),
+        FieldType::Mac => json!({"type": "string", "pattern": "^[0-9A-Fa-f:.-]{12,17}$"}),
+        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
+        FieldType::Hostname => json!({"type": "string", "format": "hostname"}),
+        FieldType::Email => json!({"type": "string", "format": "email"}),
+        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Object => json!({"type": "object"}),
+        FieldType::Array => json!({"type": "array"}),
+        FieldType::Binary => json!({"type": "string", "contentEncoding": "base64"}),
+        FieldType::Any => json!({}),
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for f in &s.field {
+        let mut p = match (&f.schema, f.ty) {
+            (Some(sc), FieldType::Array) => json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))}}),
+            (Some(sc), _) => json!({"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))}),
+            (None, _) => field_type(f.ty),
+        };
+        let o = p.as_object_mut().expect("object");
+        if let Some(it) = f.items {
+            o.insert("items".into(), field_type(it));
+        }
+        if !f.enum_values.is_empty() {
+            o.insert("enum".into(), Value::Array(f.enum_values.iter().map(toml_to_json).collect()));
+        }
+        if let Some(v) = f.min {
+            o.insert("minimum".into(), json!(v));
+        }
+        if let Some(v) = f.max {
+            o.insert("maximum".into(), json!(v));
+        }
+        if let Some(v) = f.min_len {
+            o.insert("minLength".into(), json!(v));
+        }
+        if let Some(v) = f.max_len {
+            o.insert("maxLength".into(), json!(v));
+        }
+        if let Some(v) = &f.default {
+            o.insert("default".into(), toml_to_json(v));
+        }
+        if let Some(v) = &f.example {
+            o.insert("examples".into(), json!([toml_to_json(v)]));
+        }
+        if let Some(d) = &f.description {
+            o.insert("description".into(), json!(d));
+        }
+        if f.server_assigned {
+            o.insert("readOnly".into(), json!(true));
+        }
+        if f.key {
+            o.insert("x-dialtone-key".into(), json!(true));
+        }
+        if f.required {
+            required.push(f.name.get_ref().clone());
+        }
+        props.insert(f.name.get_ref().clone(), p);
+    }
+    let mut out = json!({
+        "type": "object",
+        "properties": props,
+        "x-dialtone-source": s.provenance.describe(),
+    });
+    if !required.is_empty() {
+        out["required"] = json!(required);
+    }
+    if s.unknown_fields == UnknownFields::Reject {
+        out["additionalProperties"] = json!(false);
+    }
+    if let Some(x) = &s.xml_element {
+        out["xml"] = json!({"name": x});
+    }
+    out
+}
+
+fn cell_json(e: &PlanEntry) -> Value {
+    let mut v = json!({
+        "id": e.id, "role": e.role, "expect": e.expect, "level": e.level, "source": e.source,
+    });
+    if let Some(m) = &e.method {
+        v["method"] = json!(m);
+    }
+    if let Some(a) = &e.allow {
+        v["allow"] = json!(a);
+    }
+    v
+}
+
+fn rule_json(e: &PlanEntry) -> Value {
+    json!({
+        "id": e.id, "kind": e.kind, "level": e.level, "expect": e.expect,
+        "summary": e.summary, "source": e.source,
+    })
+}
+
+fn operation(
+    spec: &Spec,
+    ep: &Endpoint,
+    op: &Operation,
+    plan: &[PlanEntry],
+    scheme: &str,
+    multi: bool,
+) -> Value {
+    let api = spec.name();
+    let method = op.method.get_ref();
+    let mut params = Vec::new();
+    for (name, p) in &ep.params {
+        let s = p.spec();
+        let mut schema = field_type(s.ty);
+        if !s.enum_values.is_empty() {
+            schema["enum"] = Value::Array(s.enum_values.iter().map(toml_to_json).collect());
+        }
+        let mut pj = json!({"name": name, "in": "path", "required": true, "schema": schema});
+        if let Some(d) = &s.description {
+            pj["description"] = json!(d);
+        }
+        params.push(pj);
+    }
+    let mut query: Vec<(String, ParamSpec)> = op
+        .query
+        .iter()
+        .map(|(k, v)| (k.clone(), v.spec()))
+        .collect();
+    if let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) {
+        for name in p.params.values() {
+            if !query.iter().any(|(k, _)| k == name) {
+                query.push((
+                    name.clone(),
+                    ParamSpec {
+                        ty: FieldType::String,
+                        required: false,
+                        example: None,
+                        enum_values: vec![],
+                        default: None,
+                        description: Some(format!("paging parameter ({})", p.name.get_ref())),
+                    },
+                ));
+            }
+        }
+    }
+    for (name, s) in query {
+        let mut schema = field_type(s.ty);
+        if !s.enum_values.is_empty() {
+            schema["enum"] = Value::Array(s.enum_values.iter().map(toml_to_json).collect());
+        }
+        if let Some(d) = &s.default {
+            schema["default"] = toml_to_json(d);
+        }
+        let mut pj = json!({"name": name, "in": "query", "required": s.required, "schema": schema});
+        if let Some(d) = &s.description {
+            pj["description"] = json!(d);
+        }
+        params.push(pj);
+    }
+    let schema_ref = |name: &str, many: bool| {
+        let r = json!({"$ref": format!("#/components/schemas/{}", schema_key(api, name, multi))});
+        if many {
+            json!({"type": "array", "items": r})
+        } else {
+            r
+        }
+    };
+    let mut responses = Map::new();
+    let success = op
+        .success
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or(Outcome { status: 200, code: None });
+    let mut ok = json!({"description": "success"});
+    if let Some(r) = &op.response {
+        let mut content = Map::new();
+        for ct in &r.content_types {
+            let mut media = json!({});
+            if let Some(s) = &r.schema {
+                media["schema"] = schema_ref(s.get_ref(), r.many);
+            }
+            content.insert(ct.clone(), media);
+        }
+        if !content.is_empty() {
+            ok["content"] = Value::Object(content);
+        }
+    }
+    responses.insert(success.status.to_string(), ok);
+    let mut statuses: Vec<(u16, String)> = Vec::new();
+    for e in plan.iter().filter(|e| {
+        e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)
+    }) {
+        for o in &e.expect {
+            if let Ok(oc) = o.parse::<Outcome>() {
+                statuses.push((oc.status, e.summary.clone()));
+            }
+        }
+    }
+    for (st, why) in statuses {
+        responses
+            .entry(st.to_string())
+            .or_insert_with(|| json!({"description": why}));
+    }
+    let mut o = json!({
+        "operationId": format!("{api}:{}:{method}", ep.id.get_ref()),
+        "summary": op.summary.clone().or_else(|| ep.summary.clone()).unwrap_or_else(|| format!("{method} {}", ep.path.get_ref())),
+        "security": [{ scheme: [] }],
+        "responses": responses,
+        "x-dialtone-safety": Spec::safety(op),
+        "x-dialtone-source": op.provenance.describe(),
+        "x-dialtone-matrix": plan.iter().filter(|e| e.kind == RuleKind::Matrix && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)).map(cell_json).collect::<Vec<_>>(),
+        "x-dialtone-rules": plan.iter().filter(|e| e.kind != RuleKind::Matrix && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)).map(rule_json).collect::<Vec<_>>(),
+    });
+    if !params.is_empty() {
+        o["parameters"] = Value::Array(params);
+    }
+    if !op.codes.is_empty() {
+        o["x-dialtone-codes"] = json!(op.codes.iter().map(|c| c.get_ref()).collect::<Vec<_>>());
+    }
+    if let Some(p) = &op.pagination {
+        o["x-dialtone-pagination"] = json!(p.get_ref());
+    }
+    if let Some(req) = &op.request {
+        if !req.empty && !req.content_types.is_empty() {
+            let mut content = Map::new();
+            for ct in &req.content_types {
+                let mut media = json!({});
+                if let Some(s) = &req.schema {
+                    let inner = schema_ref(s.get_ref(), req.many);
+                    media["schema"] = match &req.wrapper {
+                        Some(w) => json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]}),
+                        None => inner,
+                    };
+                }
+                if let Some(ff) = &req.file_field {
+                    if ct.starts_with("multipart/") {
+                        media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream"} }, "required": [ff]});
+                    }
+                }
+                content.insert(ct.clone(), media);
+            }
+            o["requestBody"] = json!({"required": true, "content": content});
+        }
+        if let Some(c) = req.completeness {
+            o["x-dialtone-completeness"] = json!(c);
+        }
+    }
+    o
+}

@@ -1,0 +1,266 @@
+//! The `dialtone` command line. This is the only place that uses `anyhow` and prints.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use dialtone::plan;
+use dialtone::spec::{self, Spec};
+
+/// Exit code: everything clean.
+const EXIT_OK: u8 = 0;
+/// Exit code: the input (spec, arguments) has problems.
+const EXIT_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "dialtone",
+    version,
+    about = "Conformance suite and fuzzer for telecom REST management APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check spec files and report every problem with file:line:col (exit 0 clean, 2 otherwise).
+    Lint {
+        /// Spec files or directories; a directory holding spec directories lints each.
+        /// Default: the bundled `specs/`.
+        paths: Vec<PathBuf>,
+        /// Print diagnostics as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the test plan a spec implies: one entry per matrix cell and rule.
+    List {
+        /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
+        #[arg(long)]
+        spec: String,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Print only counts per API and kind.
+        #[arg(long, conflicts_with = "json")]
+        counts: bool,
+    },
+    /// Write a spec in another format to stdout.
+    Export {
+        #[arg(value_enum)]
+        format: ExportFormat,
+        #[arg(long)]
+        spec: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("dialtone: error: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.cmd {
+        Cmd::Lint { paths, json } => lint(paths, json),
+        Cmd::List { spec, json, counts } => list(&spec, json, counts),
+        Cmd::Export { format, spec } => export(format, &spec),
+    }
+}
+
+/// Expand lint arguments: a directory whose subdirectories are specs lints each of them.
+fn lint_targets(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let paths = if paths.is_empty() {
+        vec![spec::specs_dir()]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        let is_container = p.is_dir()
+            && !std::fs::read_dir(&p)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .any(|e| e.path().extension().is_some_and(|x| x == "toml"))
+                })
+                .unwrap_or(false);
+        if is_container {
+            let mut subs: Vec<PathBuf> = std::fs::read_dir(&p)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.is_dir())
+                        .collect()
+                })
+                .unwrap_or_default();
+            subs.sort();
+            if subs.is_empty() {
+                out.push(p);
+            } else {
+                out.extend(subs);
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn lint(paths: Vec<PathBuf>, json: bool) -> Result<u8> {
+    let mut total = 0usize;
+    let mut clean = 0usize;
+    let targets = lint_targets(paths);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for t in &targets {
+        match spec::load(t) {
+            Ok(s) => {
+                clean += 1;
+                if !json {
+                    let p = plan::plan(&s);
+                    writeln!(
+                        out,
+                        "{}: ok ({} endpoints, {} rules, {} plan entries)",
+                        t.display(),
+                        s.endpoints().count(),
+                        s.rules().count(),
+                        p.len()
+                    )?;
+                }
+            }
+            Err(diags) => {
+                total += diags.len();
+                for d in diags {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(&d)?)?;
+                    } else {
+                        writeln!(out, "{d}")?;
+                    }
+                }
+            }
+        }
+    }
+    if !json {
+        writeln!(
+            out,
+            "{} of {} specs clean, {} problems",
+            clean,
+            targets.len(),
+            total
+        )?;
+    }
+    Ok(if total == 0 && clean == targets.len() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT
+    })
+}
+
+fn load_named(name: &str) -> Result<Vec<Spec>> {
+    let names: Vec<String> = if name == "all" {
+        spec::BUNDLED.iter().map(|s| s.to_string()).collect()
+    } else {
+        vec![name.to_string()]
+    };
+    let mut specs = Vec::new();
+    for n in names {
+        let path = spec::resolve(&n);
+        if !path.exists() {
+            bail!(
+                "--spec {n}: no such spec (bundled: {}, all; or a path)",
+                spec::BUNDLED.join(", ")
+            );
+        }
+        match spec::load(&path) {
+            Ok(s) => specs.push(s),
+            Err(diags) => {
+                for d in &diags {
+                    eprintln!("{d}");
+                }
+                bail!(
+                    "spec {} has {} problems; run `dialtone lint {}`",
+                    path.display(),
+                    diags.len(),
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(specs)
+}
+
+fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
+    let specs = load_named(name)?;
+    let mut all = Vec::new();
+    for s in &specs {
+        all.extend(plan::plan(s));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &all).context("writing JSON")?;
+        writeln!(out)?;
+    } else if counts {
+        for s in &specs {
+            let p: Vec<_> = all.iter().filter(|e| e.api == s.name()).cloned().collect();
+            let ops: usize = s.endpoints().map(|e| e.op.len()).sum();
+            writeln!(
+                out,
+                "{}: {} endpoints, {} operations, {} explicit rules, {} codes, {} decisions, {} plan entries",
+                s.name(),
+                s.endpoints().count(),
+                ops,
+                s.rules().count(),
+                s.codes().count(),
+                s.decisions().count(),
+                p.len()
+            )?;
+            for (k, n) in plan::counts(&p) {
+                writeln!(out, "  {k:<13} {n}")?;
+            }
+        }
+    } else {
+        for e in &all {
+            writeln!(
+                out,
+                "{:<12} {:<7} {:<6} {:<24} {}  [{}]",
+                e.kind.as_str(),
+                e.level_str(),
+                e.method.as_deref().unwrap_or("-"),
+                e.role.as_deref().unwrap_or("-"),
+                e.id,
+                e.expect.join("|")
+            )?;
+        }
+        writeln!(out, "{} tests", all.len())?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn export(format: ExportFormat, name: &str) -> Result<u8> {
+    let specs = load_named(name)?;
+    match format {
+        ExportFormat::Openapi => {
+            let refs: Vec<&Spec> = specs.iter().collect();
+            let doc = dialtone::export::openapi::export(&refs);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(EXIT_OK)
+}

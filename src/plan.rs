@@ -1,0 +1,519 @@
+//! Expand a spec into the plan of tests it implies.
+//!
+//! The plan is pure data: one [`PlanEntry`] per matrix cell, per completeness probe, per
+//! cursor check, per state-dependent outcome and per explicit rule. IDs are stable: they are
+//! built only from spec ids, method names and role names, so a report from one run can be
+//! compared with the next. The runner turns entries into requests; `dialtone list` prints them.
+
+use serde::Serialize;
+
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+/// The two unauthenticated matrix columns.
+pub const NO_CREDENTIALS: &str = "none";
+pub const BAD_CREDENTIALS: &str = "bad-credentials";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanEntry {
+    /// Test id, unique in the plan.
+    pub id: String,
+    /// Rule the test checks (for matrix cells, the cell itself).
+    pub rule: String,
+    pub kind: RuleKind,
+    pub api: String,
+    /// Endpoint id, if the test targets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Full path template (base + path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Role name, `none` or `bad-credentials`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Acceptable outcomes, preferred first. `--strict` accepts only the first.
+    pub expect: Vec<String>,
+    /// A 405 must carry `Allow` listing these methods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    pub level: Level,
+    pub safety: Safety,
+    /// Provenance: document section, or `inferred: reason`.
+    pub source: String,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<String> {
+    let mut v = vec![expect.to_string()];
+    for a in accept {
+        let s = a.get_ref().to_string();
+        if !v.contains(&s) {
+            v.push(s);
+        }
+    }
+    v
+}
+
+fn default_success(op: &Operation) -> Outcome {
+    op.success
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or(Outcome {
+            status: 200,
+            code: None,
+        })
+}
+
+/// Which check decides a matrix cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decider {
+    Auth,
+    Method,
+    Role,
+    Allowed,
+}
+
+/// Build the plan for one spec.
+pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
+    let mut out = Vec::new();
+    let api = spec.name().to_string();
+    matrix(spec, &api, &mut out);
+    not_found(spec, &api, &mut out);
+    completeness(spec, &api, &mut out);
+    cursors(spec, &api, &mut out);
+    states(spec, &api, &mut out);
+    jobs_and_refs(spec, &api, &mut out);
+    explicit(spec, &api, &mut out);
+    out
+}
+
+fn base_entry(api: &str, kind: RuleKind, id: String) -> PlanEntry {
+    PlanEntry {
+        rule: id.clone(),
+        id,
+        kind,
+        api: api.to_string(),
+        endpoint: None,
+        method: None,
+        path: None,
+        role: None,
+        expect: vec![],
+        allow: None,
+        level: Level::Must,
+        safety: Safety::Read,
+        source: String::new(),
+        summary: String::new(),
+        state: None,
+        decision: None,
+        field: None,
+    }
+}
+
+fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    let m = spec.matrix();
+    let auth = spec.auth();
+    let roles = spec.roles_by_rank();
+    for ep in spec.endpoints() {
+        let path = spec.full_path(ep);
+        let eid = ep.id.get_ref();
+        let mut methods: Vec<String> = m.methods.clone();
+        for op in &ep.op {
+            if !methods.contains(op.method.get_ref()) {
+                methods.push(op.method.get_ref().clone());
+            }
+        }
+        let allow: Vec<String> = ep.op.iter().map(|o| o.method.get_ref().clone()).collect();
+        for method in &methods {
+            let op = ep.op.iter().find(|o| o.method.get_ref() == method);
+            let mut columns: Vec<(String, Option<&Role>)> = vec![
+                (NO_CREDENTIALS.into(), None),
+                (BAD_CREDENTIALS.into(), None),
+            ];
+            columns.extend(roles.iter().map(|r| (r.name.get_ref().clone(), Some(*r))));
+            for (col, role) in columns {
+                let failing = |c: Check| -> bool {
+                    match c {
+                        Check::Auth => role.is_none(),
+                        Check::Method => op.is_none(),
+                        Check::Role => match (op, role) {
+                            (Some(op), Some(r)) => !spec.allows(op, r),
+                            _ => false,
+                        },
+                        _ => false,
+                    }
+                };
+                let decider = m
+                    .precedence
+                    .iter()
+                    .copied()
+                    .find(|c| failing(*c))
+                    .map(|c| match c {
+                        Check::Auth => Decider::Auth,
+                        Check::Method => Decider::Method,
+                        Check::Role => Decider::Role,
+                        _ => Decider::Allowed,
+                    })
+                    .unwrap_or(Decider::Allowed);
+                let id = format!("{api}/{eid}/matrix/{method}/{col}");
+                let mut e = base_entry(api, RuleKind::Matrix, id);
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(path.clone());
+                e.role = Some(col.clone());
+                e.safety = op.map(Spec::safety).unwrap_or(match method.as_str() {
+                    "GET" | "HEAD" | "OPTIONS" => Safety::Read,
+                    _ => Safety::Write,
+                });
+                match decider {
+                    Decider::Auth => {
+                        let o = if col == NO_CREDENTIALS {
+                            &auth.missing
+                        } else {
+                            &auth.invalid
+                        };
+                        e.expect = vec![o.get_ref().to_string()];
+                        e.source = auth.provenance.describe();
+                        e.summary = if col == NO_CREDENTIALS {
+                            format!("{method} without credentials is refused")
+                        } else {
+                            format!("{method} with wrong credentials is refused")
+                        };
+                    }
+                    Decider::Method => {
+                        let c = &m.method_not_allowed;
+                        e.expect = outcomes(c.expect.get_ref(), &c.accept);
+                        e.level = c.level;
+                        e.decision = c.decision.as_ref().map(|d| d.get_ref().clone());
+                        if c.allow_header {
+                            e.allow = Some(allow.clone());
+                        }
+                        e.source = if ep.unsupported.contains(method) {
+                            ep.unsupported_source
+                                .clone()
+                                .unwrap_or_else(|| c.provenance.describe())
+                        } else {
+                            c.provenance.describe()
+                        };
+                        e.summary = format!("{method} is not a method of this resource");
+                    }
+                    Decider::Role => {
+                        let op = op.expect("role decides only when the op exists");
+                        let c = op.forbidden.as_ref().unwrap_or(&m.forbidden);
+                        e.expect = outcomes(c.expect.get_ref(), &c.accept);
+                        e.level = c.level;
+                        e.decision = c.decision.as_ref().map(|d| d.get_ref().clone());
+                        e.source = op.provenance.describe();
+                        e.summary = format!("{method} is refused to `{col}`: below the privilege it needs");
+                    }
+                    Decider::Allowed => {
+                        let op = op.expect("allowed only when the op exists");
+                        let mut acc = op.accept.clone();
+                        if let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) {
+                            if let Some(emp) = &p.empty {
+                                acc.push(emp.clone());
+                            }
+                        }
+                        e.expect = outcomes(&default_success(op), &acc);
+                        e.level = op.level;
+                        e.decision = op.decision.as_ref().map(|d| d.get_ref().clone());
+                        e.source = op.provenance.describe();
+                        e.summary = format!("{method} is allowed to `{col}`");
+                    }
+                }
+                out.push(e);
+            }
+        }
+    }
+}
+
+fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    let m = spec.matrix();
+    let c = &m.not_found;
+    let base = spec.api().bases.values().next().cloned().unwrap_or_default();
+    let mut e = base_entry(api, RuleKind::Matrix, format!("{api}/matrix/not-found"));
+    e.method = Some("GET".into());
+    e.path = Some(format!("{base}/dialtone-no-such-resource"));
+    e.role = spec.roles_by_rank().last().map(|r| r.name.get_ref().clone());
+    e.expect = outcomes(c.expect.get_ref(), &c.accept);
+    e.level = c.level;
+    e.source = c.provenance.describe();
+    e.summary = "an unknown path is answered with the not-found outcome".into();
+    out.push(e);
+    if let Some(c) = &m.not_acceptable {
+        for ep in spec.endpoints() {
+            for op in &ep.op {
+                if op.method.get_ref() != "GET" || op.response.is_none() {
+                    continue;
+                }
+                let mut e = base_entry(
+                    api,
+                    RuleKind::Format,
+                    format!("{api}/{}/format/GET/not-acceptable", ep.id.get_ref()),
+                );
+                e.endpoint = Some(ep.id.get_ref().clone());
+                e.method = Some("GET".into());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = outcomes(c.expect.get_ref(), &c.accept);
+                e.level = c.level;
+                e.source = c.provenance.describe();
+                e.summary = "an Accept the resource cannot produce is refused".into();
+                out.push(e);
+            }
+        }
+    }
+}
+
+fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
+    spec.roles_by_rank()
+        .into_iter()
+        .find(|r| spec.allows(op, r))
+        .map(|r| r.name.get_ref().clone())
+}
+
+fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            let Some(req) = &op.request else { continue };
+            let (Some(mode), Some(sname)) = (req.completeness, &req.schema) else {
+                continue;
+            };
+            let Some(schema) = spec.schema(sname.get_ref()) else {
+                continue;
+            };
+            let method = op.method.get_ref();
+            let eid = ep.id.get_ref();
+            let reject = req
+                .reject
+                .as_ref()
+                .map(|r| r.get_ref().to_string())
+                .unwrap_or_else(|| "400".into());
+            let fields: Vec<&Field> = schema
+                .field
+                .iter()
+                .filter(|f| match mode {
+                    Completeness::AllFields => !f.server_assigned,
+                    Completeness::RequiredSet | Completeness::Partial => f.required,
+                    Completeness::KeyOnly => f.key || f.required,
+                })
+                .collect();
+            for f in fields {
+                let fname = f.name.get_ref();
+                let id = format!("{api}/{eid}/completeness/{method}/omit-{fname}");
+                let mut e = base_entry(api, RuleKind::Completeness, id);
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = vec![reject.clone()];
+                e.safety = Spec::safety(op);
+                e.level = op.level;
+                e.field = Some(fname.clone());
+                e.source = op.provenance.describe();
+                e.summary = format!(
+                    "a body without `{fname}` is rejected{}",
+                    if req.atomic { " and changes nothing" } else { "" }
+                );
+                out.push(e);
+            }
+            let id = format!("{api}/{eid}/completeness/{method}/full");
+            let mut e = base_entry(api, RuleKind::Completeness, id);
+            e.endpoint = Some(eid.clone());
+            e.method = Some(method.clone());
+            e.path = Some(spec.full_path(ep));
+            e.role = lowest_allowed(spec, op);
+            e.expect = outcomes(&default_success(op), &op.accept);
+            e.safety = Spec::safety(op);
+            e.level = op.level;
+            e.source = op.provenance.describe();
+            e.summary = "a complete body is accepted and reads back equal".into();
+            out.push(e);
+        }
+    }
+}
+
+fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) else {
+                continue;
+            };
+            let eid = ep.id.get_ref();
+            let method = op.method.get_ref();
+            let mut checks: Vec<(&str, String, Vec<String>)> = Vec::new();
+            let ok = outcomes(&default_success(op), &[]);
+            match p.style {
+                PaginationStyle::Cursor => {
+                    if p.params.contains_key("after") {
+                        checks.push(("walk-forward", "walking forward visits every item exactly once, in a stable order".into(), ok.clone()));
+                    }
+                    if p.params.contains_key("before") {
+                        checks.push(("walk-backward", "walking backward visits every item exactly once".into(), ok.clone()));
+                    }
+                    if let Some(s) = p.sentinel {
+                        checks.push(("sentinel", format!("the cursor fields hold {s} at both ends"), ok.clone()));
+                    }
+                }
+                PaginationStyle::Page => {
+                    checks.push(("walk-pages", "walking the pages visits every item exactly once".into(), ok.clone()));
+                    if !p.fields.is_empty() {
+                        checks.push(("metadata", "the paging metadata matches the items returned".into(), ok.clone()));
+                    }
+                }
+                PaginationStyle::Rows | PaginationStyle::Offset => {
+                    checks.push(("walk-ranges", "walking the ranges visits every item exactly once".into(), ok.clone()));
+                }
+            }
+            let limit_desc = match p.default_limit {
+                Some(d) => format!("a page never exceeds the limit, and {d} items when none is given"),
+                None => "a page never exceeds the limit".into(),
+            };
+            checks.push(("limit", limit_desc, ok.clone()));
+            if let Some(emp) = &p.empty {
+                checks.push(("empty", "an empty result has the documented status".into(), vec![emp.get_ref().to_string()]));
+            }
+            if let Some(inv) = &p.invalid {
+                checks.push(("invalid", "an invalid cursor or page parameter is refused".into(), vec![inv.get_ref().to_string()]));
+            }
+            for (check, summary, expect) in checks {
+                let mut e = base_entry(api, RuleKind::Cursor, format!("{api}/{eid}/cursor/{check}"));
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = expect;
+                e.safety = Spec::safety(op);
+                e.source = p.provenance.describe();
+                e.summary = summary;
+                out.push(e);
+            }
+        }
+    }
+}
+
+fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for st in spec.states() {
+        for ep in spec.endpoints() {
+            let eid = ep.id.get_ref();
+            if st.except.iter().any(|x| x.get_ref() == eid) {
+                continue;
+            }
+            for op in &ep.op {
+                let by_ep = st.endpoints.iter().any(|x| x.get_ref() == eid);
+                if !by_ep && !st.applies_to.contains(&Spec::safety(op)) {
+                    continue;
+                }
+                let method = op.method.get_ref();
+                let id = format!("{api}/{eid}/state/{}/{method}", st.name.get_ref());
+                let mut e = base_entry(api, RuleKind::State, id);
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = vec![st.outcome.get_ref().to_string()];
+                e.safety = Spec::safety(op);
+                e.level = st.level;
+                e.state = Some(st.name.get_ref().clone());
+                e.source = st.provenance.describe();
+                e.summary = format!("in state `{}`, {method} answers {}", st.name.get_ref(), st.outcome.get_ref());
+                out.push(e);
+            }
+        }
+    }
+}
+
+fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for j in spec.jobs() {
+        let mut e = base_entry(api, RuleKind::Async, format!("{api}/job/{}/flow", j.name.get_ref()));
+        if let Some(ep) = spec.endpoint(j.start.get_ref()) {
+            e.path = Some(spec.full_path(ep));
+            e.endpoint = Some(ep.id.get_ref().clone());
+            if let Some(op) = ep.op.iter().find(|o| o.method.get_ref() == &j.start_method) {
+                e.role = lowest_allowed(spec, op);
+                e.safety = Spec::safety(op);
+            }
+        }
+        e.method = Some(j.start_method.clone());
+        e.expect = vec![j.accepted.get_ref().to_string(), j.done.get_ref().to_string()];
+        e.source = j.provenance.describe();
+        e.summary = format!(
+            "starting `{}` answers {}, polling answers {} until {}",
+            j.name.get_ref(),
+            j.accepted.get_ref(),
+            j.pending.iter().map(|p| p.get_ref().to_string()).collect::<Vec<_>>().join("/"),
+            j.done.get_ref()
+        );
+        out.push(e);
+    }
+    for r in spec.references() {
+        let mut e = base_entry(api, RuleKind::Reference, format!("{api}/reference/{}/delete-referenced", r.name.get_ref()));
+        e.expect = vec![r.on_delete.get_ref().to_string()];
+        e.safety = Safety::Write;
+        e.source = r.provenance.describe();
+        e.summary = format!(
+            "a `{}` still referenced by a `{}` cannot be deleted",
+            r.to.get_ref(),
+            r.from.get_ref()
+        );
+        out.push(e);
+    }
+}
+
+fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for r in spec.rules() {
+        let id = format!("{api}/{}", r.id.get_ref());
+        let mut e = base_entry(api, r.kind, id);
+        if let Some(ep) = r.endpoint.as_ref().and_then(|e| spec.endpoint(e.get_ref())) {
+            e.endpoint = Some(ep.id.get_ref().clone());
+            e.path = Some(spec.full_path(ep));
+            let op = r
+                .method
+                .as_ref()
+                .and_then(|m| ep.op.iter().find(|o| o.method.get_ref() == m));
+            e.safety = r.safety.or(op.map(Spec::safety)).unwrap_or(Safety::Read);
+            e.role = r
+                .role
+                .as_ref()
+                .map(|x| x.get_ref().clone())
+                .or_else(|| op.and_then(|o| lowest_allowed(spec, o)));
+        } else {
+            e.safety = r.safety.unwrap_or(Safety::Read);
+            e.role = r.role.as_ref().map(|x| x.get_ref().clone());
+        }
+        e.method = r.method.clone();
+        e.expect = r.expect.iter().map(|o| o.get_ref().to_string()).collect();
+        e.level = r.level;
+        e.state = r.state.as_ref().map(|s| s.get_ref().clone());
+        e.decision = r.decision.as_ref().map(|s| s.get_ref().clone());
+        e.source = r.provenance.describe();
+        e.summary = r.summary.clone();
+        out.push(e);
+    }
+}
+
+/// Counts per kind, for summaries.
+pub fn counts(plan: &[PlanEntry]) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for e in plan {
+        *m.entry(e.kind.as_str()).or_insert(0) += 1;
+    }
+    m
+}
+
+impl PlanEntry {
+    pub fn level_str(&self) -> &'static str {
+        match self.level {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Reading spec files: TOML syntax, then each top-level entry on its own, so that one bad
+//! entry does not hide the problems of the others.
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::model::*;
+use crate::diag::{did_you_mean, Diagnostics, SourceFile};
+
+/// Index of a file in [`RawSpec::files`].
+pub type FileId = usize;
+
+/// A value together with the file it was read from.
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    pub file: FileId,
+    pub value: T,
+}
+
+impl<T> Deref for Sourced<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// Everything read from the files of one spec, before semantic checks.
+#[derive(Debug, Default)]
+pub struct RawSpec {
+    /// The spec's path as given (file or directory).
+    pub path: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub api: Vec<Sourced<Api>>,
+    pub auth: Vec<Sourced<Auth>>,
+    pub matrix: Vec<Sourced<MatrixConfig>>,
+    pub roles: Vec<Sourced<Role>>,
+    pub envelopes: Vec<Sourced<Envelope>>,
+    pub codes: Vec<Sourced<Code>>,
+    pub paginations: Vec<Sourced<Pagination>>,
+    pub schemas: Vec<Sourced<Schema>>,
+    pub collections: Vec<Sourced<Collection>>,
+    pub states: Vec<Sourced<State>>,
+    pub jobs: Vec<Sourced<Job>>,
+    pub references: Vec<Sourced<Reference>>,
+    pub decisions: Vec<Sourced<Decision>>,
+    pub endpoints: Vec<Sourced<Endpoint>>,
+    pub rules: Vec<Sourced<Rule>>,
+    pub data: Vec<(FileId, usize, String, toml::Value)>,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "api",
+    "auth",
+    "matrix",
+    "role",
+    "envelope",
+    "code",
+    "pagination",
+    "schema",
+    "collection",
+    "state",
+    "job",
+    "reference",
+    "decision",
+    "endpoint",
+    "rule",
+    "data",
+];
+
+/// The `.toml` files that make up the spec at `path`, in name order.
+pub fn spec_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        files.sort();
+        Ok(files)
+    } else {
+        Ok(vec![path.to_path_buf()])
+    }
+}
+
+/// Read every file of the spec at `path`, recording problems in `diags`.
+pub fn read_spec(path: &Path, diags: &mut Diagnostics) -> RawSpec {
+    let mut raw = RawSpec {
+        path: path.to_path_buf(),
+        ..Default::default()
+    };
+    let files = match spec_files(path) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.whole_file(path, "S000", format!("cannot read spec: {e}"));
+            return raw;
+        }
+    };
+    if files.is_empty() {
+        diags.whole_file(path, "S000", "the directory holds no .toml files");
+    }
+    for file in files {
+        match std::fs::read(&file) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let id = raw.files.len();
+                    raw.files.push(SourceFile::new(file, text));
+                    read_file(&mut raw, id, diags);
+                }
+                Err(e) => diags.whole_file(&file, "S000", format!("not UTF-8: {e}")),
+            },
+            Err(e) => diags.whole_file(&file, "S000", format!("cannot read: {e}")),
+        }
+    }
+    raw
+}
+
+/// Read one spec from a string (used by tests and fuzzers).
+pub fn read_spec_str(name: &str, text: &str, diags: &mut Diagnostics) -> RawSpec {
+    let mut raw = RawSpec {
+        path: PathBuf::from(name),
+        ..Default::default()
+    };
+    raw.files
+        .push(SourceFile::new(PathBuf::from(name), text.to_string()));
+    read_file(&mut raw, 0, diags);
+    raw
+}
+
+fn read_file(raw: &mut RawSpec, id: FileId, diags: &mut Diagnostics) {
+    let file = raw.files[id].clone();
+    let (root, errors) = DeTable::parse_recoverable(&file.text);
+    for e in &errors {
+        let off = e.span().map(|s| s.start).unwrap_or(0);
+        diags.at(
+            &file,
+            off,
+            "T001",
+            format!("TOML syntax: {}", e.message().trim()),
+            None,
+        );
+    }
+    if !errors.is_empty() {
+        // The recovered tree may be misleading; syntax errors first.
+        return;
+    }
+    for (key, value) in root.into_inner() {
+        let k: &str = key.get_ref();
+        let kspan = key.span();
+        match k {
+            "api" => one(&file, id, value, diags, &mut raw.api),
+            "auth" => one(&file, id, value, diags, &mut raw.auth),
+            "matrix" => one(&file, id, value, diags, &mut raw.matrix),
+            "role" => many(&file, id, k, value, diags, &mut raw.roles),
+            "envelope" => many(&file, id, k, value, diags, &mut raw.envelopes),
+            "code" => many(&file, id, k, value, diags, &mut raw.codes),
+            "pagination" => many(&file, id, k, value, diags, &mut raw.paginations),
+            "schema" => many(&file, id, k, value, diags, &mut raw.schemas),
+            "collection" => many(&file, id, k, value, diags, &mut raw.collections),
+            "state" => many(&file, id, k, value, diags, &mut raw.states),
+            "job" => many(&file, id, k, value, diags, &mut raw.jobs),
+            "reference" => many(&file, id, k, value, diags, &mut raw.references),
+            "decision" => many(&file, id, k, value, diags, &mut raw.decisions),
+            "endpoint" => many(&file, id, k, value, diags, &mut raw.endpoints),
+            "rule" => many(&file, id, k, value, diags, &mut raw.rules),
+            "data" => {
+                let span = value.span();
+                match value.into_inner() {
+                    DeValue::Table(t) => {
+                        for (dk, dv) in t {
+                            let off = dk.span().start;
+                            let v: Result<toml::Value, _> = toml::Value::deserialize_from(dv);
+                            match v {
+                                Ok(v) => raw.data.push((id, off, dk.get_ref().to_string(), v)),
+                                Err(e) => report(&file, diags, e, off),
+                            }
+                        }
+                    }
+                    _ => diags.at(&file, span.start, "T002", "`data` must be a table", None),
+                }
+            }
+            other => diags.at(
+                &file,
+                kspan.start,
+                "K001",
+                format!("unknown top-level key `{other}`"),
+                did_you_mean(other, TOP_KEYS.iter().copied())
+                    .or_else(|| Some(format!("known keys: {}", TOP_KEYS.join(", ")))),
+            ),
+        }
+    }
+}
+
+trait DeserializeFrom: Sized {
+    fn deserialize_from(v: Spanned<DeValue<'_>>) -> Result<Self, toml::de::Error>;
+}
+
+impl<T: DeserializeOwned> DeserializeFrom for T {
+    fn deserialize_from(v: Spanned<DeValue<'_>>) -> Result<Self, toml::de::Error> {
+        T::deserialize(v.into_deserializer())
+    }
+}
+
+fn report(file: &SourceFile, diags: &mut Diagnostics, e: toml::de::Error, fallback: usize) {
+    let off = e.span().map(|s| s.start).unwrap_or(fallback);
+    let msg = e.message().trim().to_string();
+    let (code, hint) = if msg.starts_with("unknown field") {
+        let hint = unknown_field_hint(&msg);
+        ("K002", hint)
+    } else if msg.starts_with("missing field") {
+        ("K003", None)
+    } else {
+        ("T002", None)
+    };
+    diags.at(file, off, code, msg, hint);
+}
+
+/// serde says "unknown field `x`, expected one of `a`, `b`"; suggest the closest.
+fn unknown_field_hint(msg: &str) -> Option<String> {
+    let mut parts = msg.split('`');
+    let _ = parts.next();
+    let word = parts.next()?;
+    let expected: Vec<&str> = parts.skip(1).step_by(2).collect();
+    did_you_mean(word, expected.iter().copied())
+}
+
+fn one<T: DeserializeOwned>(
+    file: &SourceFile,
+    id: FileId,
+    value: Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+    out: &mut Vec<Sourced<T>>,
+) {
+    let start = value.span().start;
+    match T::deserialize_from(value) {
+        Ok(v) => out.push(Sourced { file: id, value: v }),
+        Err(e) => report(file, diags, e, start),
+    }
+}
+
+fn many<T: DeserializeOwned>(
+    file: &SourceFile,
+    id: FileId,
+    key: &str,
+    value: Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+    out: &mut Vec<Sourced<T>>,
+) {
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => {
+            for item in items.iter() {
+                one(file, id, item.clone(), diags, out);
+            }
+        }
+        _ => diags.at(
+            file,
+            span.start,
+            "T002",
+            format!("`{key}` must be an array of tables: write `[[{key}]]`"),
+            None,
+        ),
+    }
+}

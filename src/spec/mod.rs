@@ -1,0 +1,236 @@
+//! The spec: the data model, its loader and its checks.
+//!
+//! `load` is the only entry point other modules need: it returns a [`Spec`] that has passed
+//! every check, or every diagnostic found.
+
+pub mod load;
+pub mod model;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics};
+pub use load::{FileId, RawSpec, Sourced};
+use model::*;
+
+/// A spec that passed all checks.
+#[derive(Debug)]
+pub struct Spec {
+    pub raw: RawSpec,
+}
+
+/// The names `dialtone` knows for the bundled specs.
+pub const BUNDLED: &[&str] = &["mediant", "sipxconfig", "rome", "roaming-profile"];
+
+/// Where the bundled specs live: `$DIALTONE_SPECS`, else `specs/` beside the crate.
+pub fn specs_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("DIALTONE_SPECS") {
+        return PathBuf::from(d);
+    }
+    let here = PathBuf::from("specs");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs")
+}
+
+/// Resolve a `--spec` argument: a bundled name or a path.
+pub fn resolve(name: &str) -> PathBuf {
+    if BUNDLED.contains(&name) {
+        specs_dir().join(name)
+    } else {
+        PathBuf::from(name)
+    }
+}
+
+/// Load and check the spec at `path` (a file or a directory).
+pub fn load(path: &Path) -> Result<Spec, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::default();
+    let raw = load::read_spec(path, &mut diags);
+    finish(raw, diags)
+}
+
+/// Load and check a spec held in a string.
+pub fn load_str(name: &str, text: &str) -> Result<Spec, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::default();
+    let raw = load::read_spec_str(name, text, &mut diags);
+    finish(raw, diags)
+}
+
+fn finish(raw: RawSpec, mut diags: Diagnostics) -> Result<Spec, Vec<Diagnostic>> {
+    if diags.is_empty() {
+        validate::check(&raw, &mut diags);
+    }
+    if diags.is_empty() {
+        Ok(Spec { raw })
+    } else {
+        Err(diags.sorted())
+    }
+}
+
+impl Spec {
+    pub fn api(&self) -> &Api {
+        &self.raw.api[0]
+    }
+    pub fn name(&self) -> &str {
+        self.api().name.get_ref()
+    }
+    pub fn auth(&self) -> &Auth {
+        &self.raw.auth[0]
+    }
+    pub fn matrix(&self) -> &MatrixConfig {
+        &self.raw.matrix[0]
+    }
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.raw.roles.iter().map(|r| &r.value)
+    }
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles().find(|r| r.name.get_ref() == name)
+    }
+    pub fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
+        self.raw.endpoints.iter().map(|r| &r.value)
+    }
+    pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
+        self.endpoints().find(|e| e.id.get_ref() == id)
+    }
+    pub fn code(&self, id: &str) -> Option<&Code> {
+        self.raw
+            .codes
+            .iter()
+            .map(|c| &c.value)
+            .find(|c| c.id.get_ref() == id)
+    }
+    pub fn codes(&self) -> impl Iterator<Item = &Code> {
+        self.raw.codes.iter().map(|c| &c.value)
+    }
+    pub fn pagination(&self, name: &str) -> Option<&Pagination> {
+        self.raw
+            .paginations
+            .iter()
+            .map(|c| &c.value)
+            .find(|c| c.name.get_ref() == name)
+    }
+    pub fn schema(&self, name: &str) -> Option<&Schema> {
+        self.schemas().find(|c| c.name.get_ref() == name)
+    }
+    pub fn schemas(&self) -> impl Iterator<Item = &Schema> {
+        self.raw.schemas.iter().map(|c| &c.value)
+    }
+    pub fn collections(&self) -> impl Iterator<Item = &Collection> {
+        self.raw.collections.iter().map(|c| &c.value)
+    }
+    pub fn states(&self) -> impl Iterator<Item = &State> {
+        self.raw.states.iter().map(|c| &c.value)
+    }
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.raw.jobs.iter().map(|c| &c.value)
+    }
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.raw.references.iter().map(|c| &c.value)
+    }
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
+        self.raw.decisions.iter().map(|c| &c.value)
+    }
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.raw.rules.iter().map(|c| &c.value)
+    }
+    pub fn envelopes(&self) -> impl Iterator<Item = &Envelope> {
+        self.raw.envelopes.iter().map(|c| &c.value)
+    }
+
+    /// Base path of an endpoint.
+    pub fn base_of(&self, ep: &Endpoint) -> &str {
+        let bases = &self.api().bases;
+        match &ep.base {
+            Some(b) => bases.get(b.get_ref()).map(String::as_str).unwrap_or(""),
+            None => bases.values().next().map(String::as_str).unwrap_or(""),
+        }
+    }
+
+    /// Full path template of an endpoint (base + path).
+    pub fn full_path(&self, ep: &Endpoint) -> String {
+        let base = self.base_of(ep).trim_end_matches('/');
+        let p = ep.path.get_ref();
+        if p.is_empty() || p == "/" && !base.is_empty() {
+            if base.is_empty() {
+                "/".into()
+            } else {
+                base.into()
+            }
+        } else {
+            format!("{base}{p}")
+        }
+    }
+
+    /// Roles ordered by rank, lowest first.
+    pub fn roles_by_rank(&self) -> Vec<&Role> {
+        let mut v: Vec<&Role> = self.roles().collect();
+        v.sort_by_key(|r| r.rank);
+        v
+    }
+
+    /// Whether `role` may call `op`.
+    pub fn allows(&self, op: &Operation, role: &Role) -> bool {
+        if let Some(min) = &op.min_role {
+            match self.role(min.get_ref()) {
+                Some(m) => role.rank >= m.rank,
+                None => false,
+            }
+        } else {
+            op.roles.iter().any(|r| r.get_ref() == role.name.get_ref())
+        }
+    }
+
+    /// Safety class of an operation.
+    pub fn safety(op: &Operation) -> Safety {
+        op.safety.unwrap_or_else(|| {
+            match op.method.get_ref().to_ascii_uppercase().as_str() {
+                "GET" | "HEAD" | "OPTIONS" => Safety::Read,
+                _ => Safety::Write,
+            }
+        })
+    }
+
+    /// Free-form data entry.
+    pub fn data(&self, key: &str) -> Option<&toml::Value> {
+        self.raw
+            .data
+            .iter()
+            .find(|(_, _, k, _)| k == key)
+            .map(|(_, _, _, v)| v)
+    }
+}
+
+/// Names of the `{params}` in a path template, in order, or an error message.
+pub fn template_params(path: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err("`}` without `{`".into());
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| "`{` without a closing `}`".to_string())?;
+        let name = &after[..close];
+        if name.is_empty() {
+            return Err("empty parameter name `{}`".into());
+        }
+        if name.contains('{') {
+            return Err("nested `{`".into());
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        {
+            return Err(format!("parameter name `{name}` has characters outside [A-Za-z0-9_.-]"));
+        }
+        if out.iter().any(|n| n == name) {
+            return Err(format!("parameter `{name}` appears twice"));
+        }
+        out.push(name.to_string());
+        rest = &after[close + 1..];
+    }
+    Ok(out)
+}
