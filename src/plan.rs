@@ -124,7 +124,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     for ep in spec.endpoints() {
         let path = spec.full_path(ep);
         let eid = ep.id.get_ref();
-        let mut methods: Vec<String> = m.methods.clone();
+        let mut methods: Vec<String> = m.methods.get_ref().clone();
         for op in &ep.op {
             if !methods.contains(op.method.get_ref()) {
                 methods.push(op.method.get_ref().clone());
@@ -141,7 +141,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             for (col, role) in columns {
                 let failing = |c: Check| -> bool {
                     match c {
-                        Check::Auth => role.is_none(),
+                        Check::Auth => role.is_none() && !op.is_some_and(|o| o.public),
                         Check::Method => op.is_none(),
                         Check::Role => match (op, role) {
                             (Some(op), Some(r)) => !spec.allows(op, r),
@@ -152,6 +152,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 };
                 let decider = m
                     .precedence
+                    .get_ref()
                     .iter()
                     .copied()
                     .find(|c| failing(*c))
@@ -179,7 +180,8 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                         } else {
                             &auth.invalid
                         };
-                        e.expect = vec![o.get_ref().to_string()];
+                        e.expect = outcomes(o.get_ref(), &auth.accept);
+                        e.decision = auth.decision.as_ref().map(|d| d.get_ref().clone());
                         e.source = auth.provenance.describe();
                         e.summary = if col == NO_CREDENTIALS {
                             format!("{method} without credentials is refused")
@@ -211,12 +213,17 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                         e.level = c.level;
                         e.decision = c.decision.as_ref().map(|d| d.get_ref().clone());
                         e.source = op.provenance.describe();
-                        e.summary = format!("{method} is refused to `{col}`: below the privilege it needs");
+                        e.summary =
+                            format!("{method} is refused to `{col}`: below the privilege it needs");
                     }
                     Decider::Allowed => {
                         let op = op.expect("allowed only when the op exists");
                         let mut acc = op.accept.clone();
-                        if let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) {
+                        if let Some(p) = op
+                            .pagination
+                            .as_ref()
+                            .and_then(|p| spec.pagination(p.get_ref()))
+                        {
                             if let Some(emp) = &p.empty {
                                 acc.push(emp.clone());
                             }
@@ -237,11 +244,20 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
 fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     let m = spec.matrix();
     let c = &m.not_found;
-    let base = spec.api().bases.values().next().cloned().unwrap_or_default();
+    let base = spec
+        .api()
+        .bases
+        .values()
+        .next()
+        .cloned()
+        .unwrap_or_default();
     let mut e = base_entry(api, RuleKind::Matrix, format!("{api}/matrix/not-found"));
     e.method = Some("GET".into());
     e.path = Some(format!("{base}/dialtone-no-such-resource"));
-    e.role = spec.roles_by_rank().last().map(|r| r.name.get_ref().clone());
+    e.role = spec
+        .roles_by_rank()
+        .last()
+        .map(|r| r.name.get_ref().clone());
     e.expect = outcomes(c.expect.get_ref(), &c.accept);
     e.level = c.level;
     e.source = c.provenance.describe();
@@ -299,10 +315,11 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             let fields: Vec<&Field> = schema
                 .field
                 .iter()
+                .filter(|f| !f.server_assigned)
                 .filter(|f| match mode {
-                    Completeness::AllFields => !f.server_assigned,
-                    Completeness::RequiredSet | Completeness::Partial => f.required,
-                    Completeness::KeyOnly => f.key || f.required,
+                    Completeness::AllFields => true,
+                    Completeness::RequiredSet => f.required,
+                    Completeness::Partial | Completeness::KeyOnly => f.key || f.required,
                 })
                 .collect();
             for f in fields {
@@ -320,7 +337,11 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 e.source = op.provenance.describe();
                 e.summary = format!(
                     "a body without `{fname}` is rejected{}",
-                    if req.atomic { " and changes nothing" } else { "" }
+                    if req.atomic {
+                        " and changes nothing"
+                    } else {
+                        ""
+                    }
                 );
                 out.push(e);
             }
@@ -343,7 +364,11 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
 fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     for ep in spec.endpoints() {
         for op in &ep.op {
-            let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) else {
+            let Some(p) = op
+                .pagination
+                .as_ref()
+                .and_then(|p| spec.pagination(p.get_ref()))
+            else {
                 continue;
             };
             let eid = ep.id.get_ref();
@@ -353,38 +378,74 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             match p.style {
                 PaginationStyle::Cursor => {
                     if p.params.contains_key("after") {
-                        checks.push(("walk-forward", "walking forward visits every item exactly once, in a stable order".into(), ok.clone()));
+                        checks.push((
+                            "walk-forward",
+                            "walking forward visits every item exactly once, in a stable order"
+                                .into(),
+                            ok.clone(),
+                        ));
                     }
                     if p.params.contains_key("before") {
-                        checks.push(("walk-backward", "walking backward visits every item exactly once".into(), ok.clone()));
+                        checks.push((
+                            "walk-backward",
+                            "walking backward visits every item exactly once".into(),
+                            ok.clone(),
+                        ));
                     }
                     if let Some(s) = p.sentinel {
-                        checks.push(("sentinel", format!("the cursor fields hold {s} at both ends"), ok.clone()));
+                        checks.push((
+                            "sentinel",
+                            format!("the cursor fields hold {s} at both ends"),
+                            ok.clone(),
+                        ));
                     }
                 }
                 PaginationStyle::Page => {
-                    checks.push(("walk-pages", "walking the pages visits every item exactly once".into(), ok.clone()));
+                    checks.push((
+                        "walk-pages",
+                        "walking the pages visits every item exactly once".into(),
+                        ok.clone(),
+                    ));
                     if !p.fields.is_empty() {
-                        checks.push(("metadata", "the paging metadata matches the items returned".into(), ok.clone()));
+                        checks.push((
+                            "metadata",
+                            "the paging metadata matches the items returned".into(),
+                            ok.clone(),
+                        ));
                     }
                 }
                 PaginationStyle::Rows | PaginationStyle::Offset => {
-                    checks.push(("walk-ranges", "walking the ranges visits every item exactly once".into(), ok.clone()));
+                    checks.push((
+                        "walk-ranges",
+                        "walking the ranges visits every item exactly once".into(),
+                        ok.clone(),
+                    ));
                 }
             }
             let limit_desc = match p.default_limit {
-                Some(d) => format!("a page never exceeds the limit, and {d} items when none is given"),
+                Some(d) => {
+                    format!("a page never exceeds the limit, and {d} items when none is given")
+                }
                 None => "a page never exceeds the limit".into(),
             };
             checks.push(("limit", limit_desc, ok.clone()));
             if let Some(emp) = &p.empty {
-                checks.push(("empty", "an empty result has the documented status".into(), vec![emp.get_ref().to_string()]));
+                checks.push((
+                    "empty",
+                    "an empty result has the documented status".into(),
+                    vec![emp.get_ref().to_string()],
+                ));
             }
             if let Some(inv) = &p.invalid {
-                checks.push(("invalid", "an invalid cursor or page parameter is refused".into(), vec![inv.get_ref().to_string()]));
+                checks.push((
+                    "invalid",
+                    "an invalid cursor or page parameter is refused".into(),
+                    vec![inv.get_ref().to_string()],
+                ));
             }
             for (check, summary, expect) in checks {
-                let mut e = base_entry(api, RuleKind::Cursor, format!("{api}/{eid}/cursor/{check}"));
+                let mut e =
+                    base_entry(api, RuleKind::Cursor, format!("{api}/{eid}/cursor/{check}"));
                 e.endpoint = Some(eid.clone());
                 e.method = Some(method.clone());
                 e.path = Some(spec.full_path(ep));
@@ -423,7 +484,11 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 e.level = st.level;
                 e.state = Some(st.name.get_ref().clone());
                 e.source = st.provenance.describe();
-                e.summary = format!("in state `{}`, {method} answers {}", st.name.get_ref(), st.outcome.get_ref());
+                e.summary = format!(
+                    "in state `{}`, {method} answers {}",
+                    st.name.get_ref(),
+                    st.outcome.get_ref()
+                );
                 out.push(e);
             }
         }
@@ -432,7 +497,11 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
 
 fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     for j in spec.jobs() {
-        let mut e = base_entry(api, RuleKind::Async, format!("{api}/job/{}/flow", j.name.get_ref()));
+        let mut e = base_entry(
+            api,
+            RuleKind::Async,
+            format!("{api}/job/{}/flow", j.name.get_ref()),
+        );
         if let Some(ep) = spec.endpoint(j.start.get_ref()) {
             e.path = Some(spec.full_path(ep));
             e.endpoint = Some(ep.id.get_ref().clone());
@@ -442,20 +511,34 @@ fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             }
         }
         e.method = Some(j.start_method.clone());
-        e.expect = vec![j.accepted.get_ref().to_string(), j.done.get_ref().to_string()];
+        e.expect = vec![
+            j.accepted.get_ref().to_string(),
+            j.done.get_ref().to_string(),
+        ];
         e.source = j.provenance.describe();
         e.summary = format!(
             "starting `{}` answers {}, polling answers {} until {}",
             j.name.get_ref(),
             j.accepted.get_ref(),
-            j.pending.iter().map(|p| p.get_ref().to_string()).collect::<Vec<_>>().join("/"),
+            j.pending
+                .iter()
+                .map(|p| p.get_ref().to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
             j.done.get_ref()
         );
         out.push(e);
     }
     for r in spec.references() {
-        let mut e = base_entry(api, RuleKind::Reference, format!("{api}/reference/{}/delete-referenced", r.name.get_ref()));
-        e.expect = vec![r.on_delete.get_ref().to_string()];
+        let Some(on_delete) = &r.on_delete else {
+            continue;
+        };
+        let mut e = base_entry(
+            api,
+            RuleKind::Reference,
+            format!("{api}/reference/{}/delete-referenced", r.name.get_ref()),
+        );
+        e.expect = vec![on_delete.get_ref().to_string()];
         e.safety = Safety::Write;
         e.source = r.provenance.describe();
         e.summary = format!(

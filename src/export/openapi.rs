@@ -23,7 +23,10 @@ pub fn export(specs: &[&Spec]) -> Value {
         let scheme_name = format!("{api}-auth");
         security_schemes.insert(scheme_name.clone(), security_scheme(spec));
         for s in spec.schemas() {
-            schemas.insert(schema_key(api, s.name.get_ref(), multi), schema_json(api, s, multi));
+            schemas.insert(
+                schema_key(api, s.name.get_ref(), multi),
+                schema_json(api, s, multi),
+            );
         }
         for ep in spec.endpoints() {
             let full = spec.full_path(ep);
@@ -53,7 +56,10 @@ pub fn export(specs: &[&Spec]) -> Value {
                 .filter(|e| {
                     e.kind == RuleKind::Matrix
                         && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
-                        && !ep.op.iter().any(|o| Some(o.method.get_ref()) == e.method.as_ref())
+                        && !ep
+                            .op
+                            .iter()
+                            .any(|o| Some(o.method.get_ref()) == e.method.as_ref())
                 })
                 .map(cell_json)
                 .collect();
@@ -73,8 +79,8 @@ pub fn export(specs: &[&Spec]) -> Value {
             "bases": spec.api().bases,
             "roles": spec.roles_by_rank().iter().map(|r| json!({"name": r.name.get_ref(), "title": r.title, "rank": r.rank})).collect::<Vec<_>>(),
             "matrix": {
-                "methods": spec.matrix().methods,
-                "precedence": spec.matrix().precedence,
+                "methods": spec.matrix().methods.get_ref(),
+                "precedence": spec.matrix().precedence.get_ref(),
             },
             "codes": spec.codes().map(|c| json!({
                 "id": c.id.get_ref(), "status": c.status, "message": c.message,
@@ -179,8 +185,12 @@ fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
     let mut required = Vec::new();
     for f in &s.field {
         let mut p = match (&f.schema, f.ty) {
-            (Some(sc), FieldType::Array) => json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))}}),
-            (Some(sc), _) => json!({"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))}),
+            (Some(sc), FieldType::Array) => {
+                json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))}})
+            }
+            (Some(sc), _) => {
+                json!({"$ref": format!("#/components/schemas/{}", schema_key(api, sc.get_ref(), multi))})
+            }
             (None, _) => field_type(f.ty),
         };
         let o = p.as_object_mut().expect("object");
@@ -188,7 +198,10 @@ fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
             o.insert("items".into(), field_type(it));
         }
         if !f.enum_values.is_empty() {
-            o.insert("enum".into(), Value::Array(f.enum_values.iter().map(toml_to_json).collect()));
+            o.insert(
+                "enum".into(),
+                Value::Array(f.enum_values.iter().map(toml_to_json).collect()),
+            );
         }
         if let Some(v) = f.min {
             o.insert("minimum".into(), json!(v));
@@ -287,7 +300,11 @@ fn operation(
         .iter()
         .map(|(k, v)| (k.clone(), v.spec()))
         .collect();
-    if let Some(p) = op.pagination.as_ref().and_then(|p| spec.pagination(p.get_ref())) {
+    if let Some(p) = op
+        .pagination
+        .as_ref()
+        .and_then(|p| spec.pagination(p.get_ref()))
+    {
         for name in p.params.values() {
             if !query.iter().any(|(k, _)| k == name) {
                 query.push((
@@ -331,7 +348,10 @@ fn operation(
         .success
         .as_ref()
         .map(|s| s.get_ref().clone())
-        .unwrap_or(Outcome { status: 200, code: None });
+        .unwrap_or(Outcome {
+            status: 200,
+            code: None,
+        });
     let mut ok = json!({"description": "success"});
     if let Some(r) = &op.response {
         let mut content = Map::new();
@@ -349,7 +369,8 @@ fn operation(
     responses.insert(success.status.to_string(), ok);
     let mut statuses: Vec<(u16, String)> = Vec::new();
     for e in plan.iter().filter(|e| {
-        e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)
+        e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
+            && e.method.as_deref() == Some(method)
     }) {
         for o in &e.expect {
             if let Ok(oc) = o.parse::<Outcome>() {
@@ -389,7 +410,9 @@ fn operation(
                 if let Some(s) = &req.schema {
                     let inner = schema_ref(s.get_ref(), req.many);
                     media["schema"] = match &req.wrapper {
-                        Some(w) => json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]}),
+                        Some(w) => {
+                            json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
+                        }
                         None => inner,
                     };
                 }

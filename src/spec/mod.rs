@@ -61,10 +61,44 @@ fn finish(raw: RawSpec, mut diags: Diagnostics) -> Result<Spec, Vec<Diagnostic>>
     if diags.is_empty() {
         validate::check(&raw, &mut diags);
     }
+    if !diags.is_empty() {
+        return Err(diags.sorted());
+    }
+    let spec = Spec { raw };
+    check_plan_ids(&spec, &mut diags);
     if diags.is_empty() {
-        Ok(Spec { raw })
+        Ok(spec)
     } else {
         Err(diags.sorted())
+    }
+}
+
+/// Explicit rule IDs must not collide with the IDs the plan generates.
+fn check_plan_ids(spec: &Spec, diags: &mut Diagnostics) {
+    let plan = crate::plan::plan(spec);
+    let mut seen = std::collections::HashSet::new();
+    for e in &plan {
+        if seen.insert(e.id.as_str()) {
+            continue;
+        }
+        let api = spec.name();
+        let rel = e.id.strip_prefix(&format!("{api}/")).unwrap_or(&e.id);
+        let (file, off) = spec
+            .raw
+            .rules
+            .iter()
+            .find(|r| r.id.get_ref() == rel)
+            .map(|r| (r.file, r.id.span().start))
+            .unwrap_or((0, 0));
+        if let Some(f) = spec.raw.files.get(file) {
+            diags.at(
+                f,
+                off,
+                "D006",
+                format!("test id `{}` occurs twice in the plan", e.id),
+                Some("an explicit rule id collides with a generated one; rename the rule".into()),
+            );
+        }
     }
 }
 
@@ -171,6 +205,9 @@ impl Spec {
 
     /// Whether `role` may call `op`.
     pub fn allows(&self, op: &Operation, role: &Role) -> bool {
+        if op.public {
+            return true;
+        }
         if let Some(min) = &op.min_role {
             match self.role(min.get_ref()) {
                 Some(m) => role.rank >= m.rank,
@@ -183,12 +220,11 @@ impl Spec {
 
     /// Safety class of an operation.
     pub fn safety(op: &Operation) -> Safety {
-        op.safety.unwrap_or_else(|| {
-            match op.method.get_ref().to_ascii_uppercase().as_str() {
+        op.safety
+            .unwrap_or_else(|| match op.method.get_ref().to_ascii_uppercase().as_str() {
                 "GET" | "HEAD" | "OPTIONS" => Safety::Read,
                 _ => Safety::Write,
-            }
-        })
+            })
     }
 
     /// Free-form data entry.
@@ -224,7 +260,9 @@ pub fn template_params(path: &str) -> Result<Vec<String>, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         {
-            return Err(format!("parameter name `{name}` has characters outside [A-Za-z0-9_.-]"));
+            return Err(format!(
+                "parameter name `{name}` has characters outside [A-Za-z0-9_.-]"
+            ));
         }
         if out.iter().any(|n| n == name) {
             return Err(format!("parameter `{name}` appears twice"));

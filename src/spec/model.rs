@@ -124,6 +124,12 @@ pub struct Auth {
     pub missing: Spanned<Outcome>,
     /// Outcome when a credential is sent but is wrong.
     pub invalid: Spanned<Outcome>,
+    /// Other outcomes lenient mode accepts for both (e.g. a denial reported in the body).
+    #[serde(default)]
+    pub accept: Vec<Spanned<Outcome>>,
+    /// Decision explaining `accept`.
+    #[serde(default)]
+    pub decision: Option<Spanned<String>>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }
@@ -162,9 +168,9 @@ pub struct Role {
 #[serde(deny_unknown_fields)]
 pub struct MatrixConfig {
     /// Methods tested on every endpoint. Methods an endpoint lacks expect `method_not_allowed`.
-    pub methods: Vec<String>,
+    pub methods: Spanned<Vec<String>>,
     /// Order in which checks apply when several fail at once.
-    pub precedence: Vec<Check>,
+    pub precedence: Spanned<Vec<Check>>,
     /// Outcome for a method the endpoint does not support.
     pub method_not_allowed: CellRule,
     /// Outcome for a role below the operation's privilege.
@@ -488,6 +494,12 @@ pub struct Field {
     /// Changes on its own (timestamps, counters); redacted in snapshots.
     #[serde(default)]
     pub volatile: bool,
+    /// No two records of a collection may share this value (not part of the key).
+    #[serde(default)]
+    pub unique: bool,
+    /// Outcome of a write that would break `unique`.
+    #[serde(default)]
+    pub on_duplicate: Option<Spanned<Outcome>>,
     #[serde(default)]
     pub default: Option<toml::Value>,
     #[serde(rename = "enum", default)]
@@ -632,8 +644,10 @@ pub struct Reference {
     pub field: String,
     /// Collection pointed at.
     pub to: Spanned<String>,
-    /// Outcome of deleting a target that is still referenced.
-    pub on_delete: Spanned<Outcome>,
+    /// Outcome of deleting a target that is still referenced (absent: the API has no
+    /// delete for the target, so nothing is tested).
+    #[serde(default)]
+    pub on_delete: Option<Spanned<Outcome>>,
     /// Outcome of writing a pointer to a target that does not exist.
     #[serde(default)]
     pub on_dangling: Option<Spanned<Outcome>>,
@@ -705,7 +719,7 @@ pub struct Endpoint {
 #[serde(untagged)]
 pub enum Param {
     Type(FieldType),
-    Full(ParamSpec),
+    Full(Box<ParamSpec>),
 }
 
 impl Param {
@@ -719,7 +733,7 @@ impl Param {
                 default: None,
                 description: None,
             },
-            Param::Full(p) => p.clone(),
+            Param::Full(p) => (**p).clone(),
         }
     }
 }
@@ -750,6 +764,9 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct Operation {
     pub method: Spanned<String>,
+    /// Callable without credentials (a login endpoint). Then neither `min_role` nor `roles`.
+    #[serde(default)]
+    pub public: bool,
     /// Lowest role allowed (by rank). Exactly one of `min_role` and `roles`.
     #[serde(default)]
     pub min_role: Option<Spanned<String>>,

@@ -31,7 +31,14 @@ impl<'a> Ctx<'a> {
         &self.raw.files[id]
     }
 
-    fn err(&mut self, file: usize, off: usize, code: &'static str, msg: String, hint: Option<String>) {
+    fn err(
+        &mut self,
+        file: usize,
+        off: usize,
+        code: &'static str,
+        msg: String,
+        hint: Option<String>,
+    ) {
         let f = self.file(file);
         self.diags.at(f, off, code, msg, hint);
     }
@@ -125,9 +132,13 @@ impl<'a> Ctx<'a> {
                 format!("{what} has no provenance"),
                 Some("add `source = \"§...\"` or `inferred = \"why\"`".into()),
             ),
-            (Some(s), None) if s.trim().is_empty() => {
-                self.err(file, off, "P002", format!("{what} has an empty `source`"), None)
-            }
+            (Some(s), None) if s.trim().is_empty() => self.err(
+                file,
+                off,
+                "P002",
+                format!("{what} has an empty `source`"),
+                None,
+            ),
             (None, Some(s)) if s.trim().is_empty() => self.err(
                 file,
                 off,
@@ -244,7 +255,7 @@ pub(super) fn check(raw: &RawSpec, diags: &mut Diagnostics) {
     let methods: Vec<String> = raw
         .matrix
         .first()
-        .map(|m| m.methods.clone())
+        .map(|m| m.methods.get_ref().clone())
         .unwrap_or_default();
 
     let mut cx = Ctx {
@@ -317,7 +328,9 @@ fn check_api(cx: &mut Ctx) {
                     api.file,
                     api.name.span().start,
                     "E001",
-                    format!("base `{k}` = `{v}` must start with `/` and not end with `/` (or be empty)"),
+                    format!(
+                        "base `{k}` = `{v}` must start with `/` and not end with `/` (or be empty)"
+                    ),
                     None,
                 );
             }
@@ -326,7 +339,18 @@ fn check_api(cx: &mut Ctx) {
     if let Some(auth) = raw.auth.first() {
         cx.outcome(auth.file, &auth.missing);
         cx.outcome(auth.file, &auth.invalid);
-        cx.provenance(auth.file, auth.missing.span().start, &auth.provenance, "`[auth]`");
+        for a in &auth.accept {
+            cx.outcome(auth.file, a);
+        }
+        if let Some(d) = &auth.decision {
+            cx.refer(auth.file, d, "decision", "R009");
+        }
+        cx.provenance(
+            auth.file,
+            auth.missing.span().start,
+            &auth.provenance,
+            "`[auth]`",
+        );
         if auth.scheme == AuthScheme::Bearer && auth.prefix.is_none() {
             cx.err(
                 auth.file,
@@ -340,14 +364,16 @@ fn check_api(cx: &mut Ctx) {
     if let Some(m) = raw.matrix.first() {
         let f = m.file;
         let off = m.method_not_allowed.expect.span().start;
-        if m.methods.is_empty() {
-            cx.err(f, off, "S004", "`[matrix].methods` is empty".into(), None);
+        let moff = m.methods.span().start;
+        let poff = m.precedence.span().start;
+        if m.methods.get_ref().is_empty() {
+            cx.err(f, moff, "S004", "`[matrix].methods` is empty".into(), None);
         }
-        for meth in &m.methods {
+        for meth in m.methods.get_ref() {
             if !is_method(meth) {
                 cx.err(
                     f,
-                    off,
+                    moff,
                     "E004",
                     format!("`{meth}` is not an upper-case HTTP method token"),
                     None,
@@ -355,13 +381,16 @@ fn check_api(cx: &mut Ctx) {
             }
         }
         let mut seen = HashSet::new();
-        for c in &m.precedence {
+        for c in m.precedence.get_ref() {
             if !seen.insert(*c) {
                 cx.err(
                     f,
-                    off,
+                    poff,
                     "D003",
-                    format!("`{c:?}` appears twice in `[matrix].precedence`"),
+                    format!(
+                        "`{}` appears twice in `[matrix].precedence`",
+                        format!("{c:?}").to_lowercase()
+                    ),
                     None,
                 );
             }
@@ -370,7 +399,7 @@ fn check_api(cx: &mut Ctx) {
             if !seen.contains(&needed) {
                 cx.err(
                     f,
-                    off,
+                    poff,
                     "S005",
                     format!("`[matrix].precedence` must place `{needed:?}`").to_lowercase(),
                     Some("e.g. [\"route\", \"auth\", \"method\", \"role\", \"state\", \"validation\"]".into()),
@@ -378,11 +407,25 @@ fn check_api(cx: &mut Ctx) {
             }
         }
         cx.cell(f, off, &m.method_not_allowed, "`method_not_allowed`");
-        cx.cell(f, m.forbidden.expect.span().start, &m.forbidden, "`forbidden`");
-        cx.cell(f, m.not_found.expect.span().start, &m.not_found, "`not_found`");
-        for c in [&m.not_acceptable, &m.unsupported_media_type, &m.payload_too_large]
-            .into_iter()
-            .flatten()
+        cx.cell(
+            f,
+            m.forbidden.expect.span().start,
+            &m.forbidden,
+            "`forbidden`",
+        );
+        cx.cell(
+            f,
+            m.not_found.expect.span().start,
+            &m.not_found,
+            "`not_found`",
+        );
+        for c in [
+            &m.not_acceptable,
+            &m.unsupported_media_type,
+            &m.payload_too_large,
+        ]
+        .into_iter()
+        .flatten()
         {
             cx.cell(f, c.expect.span().start, c, "matrix cell rule");
         }
@@ -415,7 +458,12 @@ fn check_roles(cx: &mut Ctx) {
                 None,
             );
         }
-        cx.provenance(r.file, r.name.span().start, &r.provenance, &format!("role `{n}`"));
+        cx.provenance(
+            r.file,
+            r.name.span().start,
+            &r.provenance,
+            &format!("role `{n}`"),
+        );
     }
     if raw.roles.is_empty() && !raw.api.is_empty() {
         let f = raw.api[0].file;
@@ -427,7 +475,12 @@ fn check_envelopes_codes(cx: &mut Ctx) {
     let raw = cx.raw;
     for e in &raw.envelopes {
         let off = e.name.span().start;
-        cx.provenance(e.file, off, &e.provenance, &format!("envelope `{}`", e.name.get_ref()));
+        cx.provenance(
+            e.file,
+            off,
+            &e.provenance,
+            &format!("envelope `{}`", e.name.get_ref()),
+        );
         if e.format == BodyFormat::Xml && e.root.is_none() {
             cx.err(
                 e.file,
@@ -450,7 +503,17 @@ fn check_envelopes_codes(cx: &mut Ctx) {
     for c in &raw.codes {
         let off = c.id.span().start;
         if !(100..=999).contains(&c.status) {
-            cx.err(c.file, off, "T003", format!("code `{}` has status {} outside 100..=999", c.id.get_ref(), c.status), None);
+            cx.err(
+                c.file,
+                off,
+                "T003",
+                format!(
+                    "code `{}` has status {} outside 100..=999",
+                    c.id.get_ref(),
+                    c.status
+                ),
+                None,
+            );
         }
         if let Some(e) = &c.envelope {
             cx.refer(c.file, e, "envelope", "R002");
@@ -463,11 +526,19 @@ fn check_envelopes_codes(cx: &mut Ctx) {
                 c.file,
                 off,
                 "S008",
-                format!("code `{}` is marked both success and indeterminate", c.id.get_ref()),
+                format!(
+                    "code `{}` is marked both success and indeterminate",
+                    c.id.get_ref()
+                ),
                 None,
             );
         }
-        cx.provenance(c.file, off, &c.provenance, &format!("code `{}`", c.id.get_ref()));
+        cx.provenance(
+            c.file,
+            off,
+            &c.provenance,
+            &format!("code `{}`", c.id.get_ref()),
+        );
     }
 }
 
@@ -511,18 +582,33 @@ fn check_paginations(cx: &mut Ctx) {
                     p.file,
                     off,
                     "G003",
-                    format!("pagination `{}` has unknown parameter role `{k}`", p.name.get_ref()),
+                    format!(
+                        "pagination `{}` has unknown parameter role `{k}`",
+                        p.name.get_ref()
+                    ),
                     did_you_mean(k, ROLES.iter().copied())
                         .or_else(|| Some(format!("roles: {}", ROLES.join(", ")))),
                 );
             }
         }
         if p.sentinel.is_some() && p.style != PaginationStyle::Cursor {
-            cx.err(p.file, off, "G004", "`sentinel` only applies to cursor pagination".into(), None);
+            cx.err(
+                p.file,
+                off,
+                "G004",
+                "`sentinel` only applies to cursor pagination".into(),
+                None,
+            );
         }
         if let (Some(d), Some(m)) = (p.default_limit, p.max_limit) {
             if d > m {
-                cx.err(p.file, off, "G005", format!("default_limit {d} exceeds max_limit {m}"), None);
+                cx.err(
+                    p.file,
+                    off,
+                    "G005",
+                    format!("default_limit {d} exceeds max_limit {m}"),
+                    None,
+                );
             }
         }
         if let Some(o) = &p.empty {
@@ -531,7 +617,12 @@ fn check_paginations(cx: &mut Ctx) {
         if let Some(o) = &p.invalid {
             cx.outcome(p.file, o);
         }
-        cx.provenance(p.file, off, &p.provenance, &format!("pagination `{}`", p.name.get_ref()));
+        cx.provenance(
+            p.file,
+            off,
+            &p.provenance,
+            &format!("pagination `{}`", p.name.get_ref()),
+        );
     }
 }
 
@@ -539,29 +630,64 @@ fn check_schemas(cx: &mut Ctx) {
     let raw = cx.raw;
     for s in &raw.schemas {
         let off = s.name.span().start;
-        cx.provenance(s.file, off, &s.provenance, &format!("schema `{}`", s.name.get_ref()));
+        cx.provenance(
+            s.file,
+            off,
+            &s.provenance,
+            &format!("schema `{}`", s.name.get_ref()),
+        );
         let mut seen = HashSet::new();
         for f in &s.field {
             let fo = f.name.span().start;
             let fname = f.name.get_ref();
             if !seen.insert(fname.as_str()) {
-                cx.err(s.file, fo, "D001", format!("duplicate field `{fname}` in schema `{}`", s.name.get_ref()), None);
+                cx.err(
+                    s.file,
+                    fo,
+                    "D001",
+                    format!("duplicate field `{fname}` in schema `{}`", s.name.get_ref()),
+                    None,
+                );
             }
             if f.ty == FieldType::Enum && f.enum_values.is_empty() {
-                cx.err(s.file, fo, "F001", format!("field `{fname}` has type enum but no `enum` values"), None);
+                cx.err(
+                    s.file,
+                    fo,
+                    "F001",
+                    format!("field `{fname}` has type enum but no `enum` values"),
+                    None,
+                );
             }
             if let (Some(a), Some(b)) = (f.min, f.max) {
                 if a > b {
-                    cx.err(s.file, fo, "F002", format!("field `{fname}`: min {a} > max {b}"), None);
+                    cx.err(
+                        s.file,
+                        fo,
+                        "F002",
+                        format!("field `{fname}`: min {a} > max {b}"),
+                        None,
+                    );
                 }
             }
             if let (Some(a), Some(b)) = (f.min_len, f.max_len) {
                 if a > b {
-                    cx.err(s.file, fo, "F002", format!("field `{fname}`: min_len {a} > max_len {b}"), None);
+                    cx.err(
+                        s.file,
+                        fo,
+                        "F002",
+                        format!("field `{fname}`: min_len {a} > max_len {b}"),
+                        None,
+                    );
                 }
             }
             if f.items.is_some() && f.ty != FieldType::Array {
-                cx.err(s.file, fo, "F003", format!("field `{fname}`: `items` only applies to arrays"), None);
+                cx.err(
+                    s.file,
+                    fo,
+                    "F003",
+                    format!("field `{fname}`: `items` only applies to arrays"),
+                    None,
+                );
             }
             if let Some(sc) = &f.schema {
                 cx.refer(s.file, sc, "schema", "R005");
@@ -569,14 +695,8 @@ fn check_schemas(cx: &mut Ctx) {
             if f.provenance.source.is_some() && f.provenance.inferred.is_some() {
                 cx.provenance(s.file, fo, &f.provenance, &format!("field `{fname}`"));
             }
-            if f.required && f.server_assigned {
-                cx.err(
-                    s.file,
-                    fo,
-                    "F004",
-                    format!("field `{fname}` is both required and server-assigned"),
-                    Some("a client cannot be required to send what the server assigns".into()),
-                );
+            if let Some(o) = &f.on_duplicate {
+                cx.outcome(s.file, o);
             }
         }
     }
@@ -587,39 +707,69 @@ fn check_collections(cx: &mut Ctx) {
     for c in &raw.collections {
         let off = c.name.span().start;
         cx.refer(c.file, &c.schema, "schema", "R005");
-        cx.provenance(c.file, off, &c.provenance, &format!("collection `{}`", c.name.get_ref()));
-        let Some(schema) = raw.schemas.iter().find(|s| s.name.get_ref() == c.schema.get_ref()) else {
+        cx.provenance(
+            c.file,
+            off,
+            &c.provenance,
+            &format!("collection `{}`", c.name.get_ref()),
+        );
+        let Some(schema) = raw
+            .schemas
+            .iter()
+            .find(|s| s.name.get_ref() == c.schema.get_ref())
+        else {
             continue;
         };
-        let fields: Vec<&str> = schema.field.iter().map(|f| f.name.get_ref().as_str()).collect();
+        let fields: Vec<&str> = schema
+            .field
+            .iter()
+            .map(|f| f.name.get_ref().as_str())
+            .collect();
         for k in &c.key {
             if !fields.contains(&k.as_str()) {
                 cx.err(
                     c.file,
                     off,
                     "R013",
-                    format!("collection `{}` keys on `{k}`, which schema `{}` lacks", c.name.get_ref(), schema.name.get_ref()),
+                    format!(
+                        "collection `{}` keys on `{k}`, which schema `{}` lacks",
+                        c.name.get_ref(),
+                        schema.name.get_ref()
+                    ),
                     did_you_mean(k, fields.iter().copied()),
                 );
             }
         }
-        let check_record = |cx: &mut Ctx, rec: &toml::Value, what: &str| {
-            match rec.as_table() {
-                Some(t) => {
-                    for k in t.keys() {
-                        if !fields.contains(&k.as_str()) && schema.unknown_fields == UnknownFields::Reject {
-                            cx.err(
-                                c.file,
-                                off,
-                                "R014",
-                                format!("{what} of collection `{}` has field `{k}` that schema `{}` lacks", c.name.get_ref(), schema.name.get_ref()),
-                                did_you_mean(k, fields.iter().copied()),
-                            );
-                        }
+        let check_record = |cx: &mut Ctx, rec: &toml::Value, what: &str| match rec.as_table() {
+            Some(t) => {
+                for k in t.keys() {
+                    if !fields.contains(&k.as_str())
+                        && schema.unknown_fields == UnknownFields::Reject
+                    {
+                        cx.err(
+                            c.file,
+                            off,
+                            "R014",
+                            format!(
+                                "{what} of collection `{}` has field `{k}` that schema `{}` lacks",
+                                c.name.get_ref(),
+                                schema.name.get_ref()
+                            ),
+                            did_you_mean(k, fields.iter().copied()),
+                        );
                     }
                 }
-                None => cx.err(c.file, off, "T002", format!("{what} of collection `{}` must be a table", c.name.get_ref()), None),
             }
+            None => cx.err(
+                c.file,
+                off,
+                "T002",
+                format!(
+                    "{what} of collection `{}` must be a table",
+                    c.name.get_ref()
+                ),
+                None,
+            ),
         };
         for (i, rec) in c.seed.iter().enumerate() {
             check_record(cx, rec, &format!("seed record {}", i + 1));
@@ -639,9 +789,23 @@ fn check_states_jobs_refs(cx: &mut Ctx) {
             cx.refer(s.file, e, "endpoint", "R010");
         }
         if s.applies_to.is_empty() && s.endpoints.is_empty() {
-            cx.err(s.file, off, "S009", format!("state `{}` affects nothing: set `applies_to` or `endpoints`", s.name.get_ref()), None);
+            cx.err(
+                s.file,
+                off,
+                "S009",
+                format!(
+                    "state `{}` affects nothing: set `applies_to` or `endpoints`",
+                    s.name.get_ref()
+                ),
+                None,
+            );
         }
-        cx.provenance(s.file, off, &s.provenance, &format!("state `{}`", s.name.get_ref()));
+        cx.provenance(
+            s.file,
+            off,
+            &s.provenance,
+            &format!("state `{}`", s.name.get_ref()),
+        );
     }
     for j in &raw.jobs {
         let off = j.name.span().start;
@@ -656,34 +820,66 @@ fn check_states_jobs_refs(cx: &mut Ctx) {
             cx.outcome(j.file, p);
         }
         if !is_method(&j.start_method) {
-            cx.err(j.file, off, "E004", format!("`{}` is not an upper-case HTTP method", j.start_method), None);
+            cx.err(
+                j.file,
+                off,
+                "E004",
+                format!("`{}` is not an upper-case HTTP method", j.start_method),
+                None,
+            );
         }
-        cx.provenance(j.file, off, &j.provenance, &format!("job `{}`", j.name.get_ref()));
+        cx.provenance(
+            j.file,
+            off,
+            &j.provenance,
+            &format!("job `{}`", j.name.get_ref()),
+        );
     }
     for r in &raw.references {
         let off = r.name.span().start;
         cx.refer(r.file, &r.from, "collection", "R006");
         cx.refer(r.file, &r.to, "collection", "R006");
-        cx.outcome(r.file, &r.on_delete);
+        if let Some(o) = &r.on_delete {
+            cx.outcome(r.file, o);
+        }
         if let Some(o) = &r.on_dangling {
             cx.outcome(r.file, o);
         }
         // The pointer field must exist in the `from` schema.
-        if let Some(col) = raw.collections.iter().find(|c| c.name.get_ref() == r.from.get_ref()) {
-            if let Some(s) = raw.schemas.iter().find(|s| s.name.get_ref() == col.schema.get_ref()) {
+        if let Some(col) = raw
+            .collections
+            .iter()
+            .find(|c| c.name.get_ref() == r.from.get_ref())
+        {
+            if let Some(s) = raw
+                .schemas
+                .iter()
+                .find(|s| s.name.get_ref() == col.schema.get_ref())
+            {
                 if !s.field.iter().any(|f| f.name.get_ref() == &r.field) {
-                    let fields: Vec<&str> = s.field.iter().map(|f| f.name.get_ref().as_str()).collect();
+                    let fields: Vec<&str> =
+                        s.field.iter().map(|f| f.name.get_ref().as_str()).collect();
                     cx.err(
                         r.file,
                         off,
                         "R013",
-                        format!("reference `{}` uses field `{}`, which schema `{}` lacks", r.name.get_ref(), r.field, s.name.get_ref()),
+                        format!(
+                            "reference `{}` uses field `{}`, which schema `{}` lacks",
+                            r.name.get_ref(),
+                            r.field,
+                            s.name.get_ref()
+                        ),
                         did_you_mean(&r.field, fields.iter().copied()),
                     );
                 }
             }
         }
-        cx.provenance(r.file, off, &r.provenance, &format!("reference `{}`", r.name.get_ref()));
+        cx.provenance(
+            r.file,
+            off,
+            &r.provenance,
+            &format!("reference `{}`", r.name.get_ref()),
+        );
     }
 }
 
@@ -692,12 +888,32 @@ fn check_decisions(cx: &mut Ctx) {
     for d in &raw.decisions {
         let off = d.id.span().start;
         if !id_ok(d.id.get_ref()) {
-            cx.err(d.file, off, "I001", format!("decision id `{}` has characters outside [A-Za-z0-9_.-/]", d.id.get_ref()), None);
+            cx.err(
+                d.file,
+                off,
+                "I001",
+                format!(
+                    "decision id `{}` has characters outside [A-Za-z0-9_.-/]",
+                    d.id.get_ref()
+                ),
+                None,
+            );
         }
         if d.choice.trim().is_empty() {
-            cx.err(d.file, off, "S010", format!("decision `{}` has an empty `choice`", d.id.get_ref()), None);
+            cx.err(
+                d.file,
+                off,
+                "S010",
+                format!("decision `{}` has an empty `choice`", d.id.get_ref()),
+                None,
+            );
         }
-        cx.provenance(d.file, off, &d.provenance, &format!("decision `{}`", d.id.get_ref()));
+        cx.provenance(
+            d.file,
+            off,
+            &d.provenance,
+            &format!("decision `{}`", d.id.get_ref()),
+        );
     }
 }
 
@@ -709,18 +925,36 @@ fn check_endpoints(cx: &mut Ctx) {
         let eid = ep.id.get_ref();
         let off = ep.id.span().start;
         if !id_ok(eid) {
-            cx.err(f, off, "I001", format!("endpoint id `{eid}` must be segments of [A-Za-z0-9_.-] joined by `/`"), None);
+            cx.err(
+                f,
+                off,
+                "I001",
+                format!("endpoint id `{eid}` must be segments of [A-Za-z0-9_.-] joined by `/`"),
+                None,
+            );
         }
         let path = ep.path.get_ref();
         let poff = ep.path.span().start;
         if !path.is_empty() && !path.starts_with('/') {
-            cx.err(f, poff, "E001", format!("path `{path}` must start with `/`"), None);
+            cx.err(
+                f,
+                poff,
+                "E001",
+                format!("path `{path}` must start with `/`"),
+                None,
+            );
         }
         if let Some(b) = &ep.base {
             if !cx.bases.contains(&b.get_ref().as_str()) {
                 let hint = did_you_mean(b.get_ref(), cx.bases.iter().copied())
                     .or_else(|| Some(format!("bases: {}", cx.bases.join(", "))));
-                cx.err(f, b.span().start, "R011", format!("undefined base `{}`", b.get_ref()), hint);
+                cx.err(
+                    f,
+                    b.span().start,
+                    "R011",
+                    format!("undefined base `{}`", b.get_ref()),
+                    hint,
+                );
             }
         }
         let base = ep
@@ -746,7 +980,13 @@ fn check_endpoints(cx: &mut Ctx) {
             templates.insert((base, shape), (f, poff));
         }
         match template_params(path) {
-            Err(e) => cx.err(f, poff, "E002", format!("bad path template `{path}`: {e}"), None),
+            Err(e) => cx.err(
+                f,
+                poff,
+                "E002",
+                format!("bad path template `{path}`: {e}"),
+                None,
+            ),
             Ok(names) => {
                 for n in &names {
                     if !ep.params.contains_key(n) {
@@ -755,7 +995,9 @@ fn check_endpoints(cx: &mut Ctx) {
                             poff,
                             "E003",
                             format!("path parameter `{{{n}}}` has no type in `params`"),
-                            Some(format!("add `params = {{ {n} = \"string\" }}` (or its real type)")),
+                            Some(format!(
+                                "add `params = {{ {n} = \"string\" }}` (or its real type)"
+                            )),
                         );
                     }
                 }
@@ -777,7 +1019,13 @@ fn check_endpoints(cx: &mut Ctx) {
         }
         for m in &ep.unsupported {
             if !is_method(m) {
-                cx.err(f, off, "E004", format!("`{m}` in `unsupported` is not an upper-case HTTP method"), None);
+                cx.err(
+                    f,
+                    off,
+                    "E004",
+                    format!("`{m}` in `unsupported` is not an upper-case HTTP method"),
+                    None,
+                );
             }
             if ep.op.iter().any(|o| o.method.get_ref() == m) {
                 cx.err(
@@ -785,12 +1033,23 @@ fn check_endpoints(cx: &mut Ctx) {
                     off,
                     "E006",
                     format!("endpoint `{eid}` both supports and lists as unsupported `{m}`"),
-                    Some("keep the reading you chose and record the conflict as a `[[decision]]`".into()),
+                    Some(
+                        "keep the reading you chose and record the conflict as a `[[decision]]`"
+                            .into(),
+                    ),
                 );
             }
         }
         if !ep.unsupported.is_empty() && ep.unsupported_source.is_none() {
-            cx.err(f, off, "P001", format!("endpoint `{eid}` lists `unsupported` methods without `unsupported_source`"), None);
+            cx.err(
+                f,
+                off,
+                "P001",
+                format!(
+                    "endpoint `{eid}` lists `unsupported` methods without `unsupported_source`"
+                ),
+                None,
+            );
         }
         cx.provenance(f, off, &ep.provenance, &format!("endpoint `{eid}`"));
         let mut methods = HashSet::new();
@@ -821,10 +1080,22 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
     let m = op.method.get_ref();
     let off = op.method.span().start;
     if !is_method(m) {
-        cx.err(f, off, "E004", format!("`{m}` is not an upper-case HTTP method token"), None);
+        cx.err(
+            f,
+            off,
+            "E004",
+            format!("`{m}` is not an upper-case HTTP method token"),
+            None,
+        );
     }
     if !methods.insert(m.clone()) {
-        cx.err(f, off, "D005", format!("endpoint `{eid}` declares `{m}` twice"), None);
+        cx.err(
+            f,
+            off,
+            "D005",
+            format!("endpoint `{eid}` declares `{m}` twice"),
+            None,
+        );
     }
     if !cx.methods.is_empty() && !cx.methods.contains(m) {
         cx.err(
@@ -836,14 +1107,37 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
         );
     }
     match (&op.min_role, op.roles.is_empty()) {
+        _ if op.public => {
+            if op.min_role.is_some() || !op.roles.is_empty() {
+                cx.err(
+                    f,
+                    off,
+                    "E007",
+                    format!("{m} `{eid}` is `public` and also names roles"),
+                    Some("a public operation needs no credentials; drop `min_role`/`roles`".into()),
+                );
+            }
+        }
         (Some(r), true) => cx.refer(f, r, "role", "R001"),
         (None, false) => {
             for r in &op.roles {
                 cx.refer(f, r, "role", "R001");
             }
         }
-        (Some(_), false) => cx.err(f, off, "E007", format!("{m} `{eid}` sets both `min_role` and `roles`"), Some("keep one".into())),
-        (None, true) => cx.err(f, off, "E007", format!("{m} `{eid}` says nobody may call it: set `min_role` or `roles`"), None),
+        (Some(_), false) => cx.err(
+            f,
+            off,
+            "E007",
+            format!("{m} `{eid}` sets both `min_role` and `roles`"),
+            Some("keep one".into()),
+        ),
+        (None, true) => cx.err(
+            f,
+            off,
+            "E007",
+            format!("{m} `{eid}` says nobody may call it: set `min_role` or `roles`"),
+            None,
+        ),
     }
     if let Some(s) = &op.success {
         cx.outcome(f, s);
@@ -877,10 +1171,29 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
             cx.err(f, off, "E008", format!("{m} `{eid}`: `request.content_types` is empty; use `empty = true` for a body-less request"), None);
         }
         if req.completeness.is_some() && req.schema.is_none() {
-            cx.err(f, off, "E009", format!("{m} `{eid}`: `completeness` needs a `request.schema` to count fields against"), None);
+            cx.err(
+                f,
+                off,
+                "E009",
+                format!(
+                    "{m} `{eid}`: `completeness` needs a `request.schema` to count fields against"
+                ),
+                None,
+            );
         }
-        if req.content_types.iter().any(|c| c.starts_with("multipart/")) && req.file_field.is_none() {
-            cx.err(f, off, "E010", format!("{m} `{eid}`: a multipart request needs `file_field`"), None);
+        if req
+            .content_types
+            .iter()
+            .any(|c| c.starts_with("multipart/"))
+            && req.file_field.is_none()
+        {
+            cx.err(
+                f,
+                off,
+                "E010",
+                format!("{m} `{eid}`: a multipart request needs `file_field`"),
+                None,
+            );
         }
     }
     if let Some(resp) = &op.response {
@@ -893,14 +1206,28 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
         if let Some(b) = &resp.body {
             let ct = resp.content_types.first().map(String::as_str).unwrap_or("");
             if ct.contains("json") && serde_json::from_str::<serde_json::Value>(b).is_err() {
-                cx.err(f, off, "E011", format!("{m} `{eid}`: `response.body` is served as JSON but does not parse as JSON"), None);
+                cx.err(
+                    f,
+                    off,
+                    "E011",
+                    format!(
+                        "{m} `{eid}`: `response.body` is served as JSON but does not parse as JSON"
+                    ),
+                    None,
+                );
             }
         }
     }
     for (name, p) in &op.query {
         let spec = p.spec();
         if spec.ty == FieldType::Enum && spec.enum_values.is_empty() {
-            cx.err(f, off, "F001", format!("query parameter `{name}` of {m} `{eid}` is an enum without values"), None);
+            cx.err(
+                f,
+                off,
+                "F001",
+                format!("query parameter `{name}` of {m} `{eid}` is an enum without values"),
+                None,
+            );
         }
     }
     cx.provenance(f, off, &op.provenance, &format!("{m} `{eid}`"));
@@ -913,7 +1240,13 @@ fn check_rules(cx: &mut Ctx) {
         let off = r.id.span().start;
         let id = r.id.get_ref();
         if !id_ok(id) {
-            cx.err(f, off, "I001", format!("rule id `{id}` must be segments of [A-Za-z0-9_.-] joined by `/`"), None);
+            cx.err(
+                f,
+                off,
+                "I001",
+                format!("rule id `{id}` must be segments of [A-Za-z0-9_.-] joined by `/`"),
+                None,
+            );
         }
         if let Some(api) = raw.api.first() {
             if id.starts_with(&format!("{}/", api.name.get_ref())) {
@@ -927,18 +1260,35 @@ fn check_rules(cx: &mut Ctx) {
             }
         }
         if r.summary.trim().is_empty() {
-            cx.err(f, off, "S011", format!("rule `{id}` has an empty summary"), None);
+            cx.err(
+                f,
+                off,
+                "S011",
+                format!("rule `{id}` has an empty summary"),
+                None,
+            );
         }
         if let Some(e) = &r.endpoint {
             cx.refer(f, e, "endpoint", "R010");
-            if let (Some(m), Some(ep)) = (&r.method, raw.endpoints.iter().find(|x| x.id.get_ref() == e.get_ref())) {
-                let known = ep.op.iter().any(|o| o.method.get_ref() == m) || ep.unsupported.contains(m) || cx.methods.contains(m);
+            if let (Some(m), Some(ep)) = (
+                &r.method,
+                raw.endpoints.iter().find(|x| x.id.get_ref() == e.get_ref()),
+            ) {
+                let known = ep.op.iter().any(|o| o.method.get_ref() == m)
+                    || ep.unsupported.contains(m)
+                    || cx.methods.contains(m);
                 if !known {
                     cx.err(f, off, "E012", format!("rule `{id}` uses method `{m}`, which endpoint `{}` neither has nor tests", e.get_ref()), None);
                 }
             }
         } else if r.method.is_some() {
-            cx.err(f, off, "E013", format!("rule `{id}` names a method but no endpoint"), None);
+            cx.err(
+                f,
+                off,
+                "E013",
+                format!("rule `{id}` names a method but no endpoint"),
+                None,
+            );
         }
         if let Some(role) = &r.role {
             if role.get_ref() != "none" && role.get_ref() != "bad-credentials" {

@@ -1,0 +1,120 @@
+//! The loader's diagnostics: every broken fixture fails with precise, snapshotted messages,
+//! the good fixture and the bundled specs are clean, and the CLI's exit codes follow.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dialtone::spec;
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new("tests/fixtures").join(dir))
+        .expect("fixture dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn broken_fixtures_fail_with_precise_diagnostics() {
+    let files = fixtures("broken");
+    assert!(
+        files.len() >= 15,
+        "expected at least 15 broken fixtures, found {}",
+        files.len()
+    );
+    for f in files {
+        let diags = spec::load(&f).expect_err(&format!("{} should not load", f.display()));
+        assert!(!diags.is_empty());
+        for d in &diags {
+            assert_eq!(d.file, f, "diagnostic points at the wrong file");
+            assert!(d.line >= 1 && d.col >= 1);
+        }
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        insta::assert_snapshot!(format!("lint__{name}"), text.join("\n"));
+    }
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_at_once() {
+    // Three independent typos in one file: all three are reported, not just the first.
+    let diags = spec::load(Path::new("tests/fixtures/broken/unknown-key.toml")).unwrap_err();
+    assert_eq!(diags.len(), 3, "{diags:#?}");
+    let diags =
+        spec::load(Path::new("tests/fixtures/broken/undefined-references.toml")).unwrap_err();
+    assert_eq!(diags.len(), 6, "{diags:#?}");
+}
+
+#[test]
+fn good_fixture_is_clean() {
+    let s = spec::load(Path::new("tests/fixtures/good/mini.toml")).expect("clean");
+    assert_eq!(s.name(), "mini");
+    assert_eq!(s.endpoints().count(), 2);
+}
+
+#[test]
+fn bundled_specs_are_clean() {
+    for name in spec::BUNDLED {
+        let path = spec::resolve(name);
+        if let Err(diags) = spec::load(&path) {
+            let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+            panic!("{name} has {} problems:\n{}", diags.len(), text.join("\n"));
+        }
+    }
+}
+
+fn dialtone(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(args)
+        .output()
+        .expect("run dialtone")
+}
+
+#[test]
+fn lint_exit_codes() {
+    let ok = dialtone(&["lint", "tests/fixtures/good/mini.toml"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    for f in fixtures("broken") {
+        let out = dialtone(&["lint", f.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", f.display());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let first = stdout.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!("{}:", f.display())),
+            "diagnostic must start with file:line:col, got {first:?}"
+        );
+    }
+    let missing = dialtone(&["lint", "tests/fixtures/no-such-spec.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let all = dialtone(&["lint"]);
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&all.stdout)
+    );
+}
+
+#[test]
+fn lint_json_lines_parse() {
+    let out = dialtone(&[
+        "lint",
+        "--json",
+        "tests/fixtures/broken/undefined-role.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["code"], "R001");
+    assert_eq!(lines[0]["line"], 111);
+}
