@@ -570,6 +570,17 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         } else {
             e.safety = r.safety.unwrap_or(Safety::Read);
             e.role = r.role.as_ref().map(|x| x.get_ref().clone());
+            if let Some(p) = &r.path {
+                let bases = &spec.api().bases;
+                let base = r
+                    .base
+                    .as_ref()
+                    .and_then(|b| bases.get(b.get_ref()))
+                    .or_else(|| bases.values().next())
+                    .cloned()
+                    .unwrap_or_default();
+                e.path = Some(format!("{base}{}", p.get_ref()));
+            }
         }
         e.method = r.method.clone();
         e.expect = r.expect.iter().map(|o| o.get_ref().to_string()).collect();

@@ -118,3 +118,48 @@ fn lint_json_lines_parse() {
     assert_eq!(lines[0]["code"], "R001");
     assert_eq!(lines[0]["line"], 111);
 }
+
+#[test]
+fn the_reference_documents_every_key() {
+    let doc = std::fs::read_to_string("docs/spec-format.md").expect("doc");
+    let missing: Vec<&str> = dialtone::spec::load::ALL_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(missing.is_empty(), "docs/spec-format.md lacks {missing:?}");
+}
+
+#[test]
+fn every_model_key_is_known_to_the_typo_hints() {
+    // Serialise a fully populated fixture back through the model and check each key it
+    // uses is in ALL_KEYS, so typo hints cover the whole language.
+    let text = std::fs::read_to_string("tests/fixtures/good/mini.toml").unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    fn walk(v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    out.push(k.clone());
+                    walk(x, out);
+                }
+            }
+            toml::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut keys = Vec::new();
+    walk(&v, &mut keys);
+    // Seed records and param names are data, not language keys.
+    let data_keys = ["v1", "description", "id", "after", "before", "limit", "alarms", "start", "end"];
+    for k in keys {
+        if data_keys.contains(&k.as_str()) {
+            continue;
+        }
+        assert!(
+            dialtone::spec::load::ALL_KEYS.contains(&k.as_str())
+                || dialtone::spec::load::TOP_KEYS.contains(&k.as_str()),
+            "key `{k}` is missing from ALL_KEYS"
+        );
+    }
+}

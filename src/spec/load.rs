@@ -52,7 +52,7 @@ pub struct RawSpec {
     pub data: Vec<(FileId, usize, String, toml::Value)>,
 }
 
-const TOP_KEYS: &[&str] = &[
+pub const TOP_KEYS: &[&str] = &[
     "api",
     "auth",
     "matrix",
@@ -233,7 +233,7 @@ fn unknown_field_hint(msg: &str) -> Option<String> {
 }
 
 /// Every key of every table of the language, for typo hints.
-const ALL_KEYS: &[&str] = &[
+pub const ALL_KEYS: &[&str] = &[
     "name",
     "title",
     "document",

@@ -948,6 +948,16 @@ pub struct Rule {
     pub endpoint: Option<Spanned<String>>,
     #[serde(default)]
     pub method: Option<String>,
+    /// A literal path (relative to `base`) for probes of paths that are not endpoints,
+    /// such as an unknown table name. Exclusive with `endpoint`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// Base for `path`; default the first base.
+    #[serde(default)]
+    pub base: Option<Spanned<String>>,
+    /// Query parameters the probe sends.
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
     /// Role the rule is exercised with.
     #[serde(default)]
     pub role: Option<Spanned<String>>,
