@@ -151,7 +151,17 @@ fn every_model_key_is_known_to_the_typo_hints() {
     let mut keys = Vec::new();
     walk(&v, &mut keys);
     // Seed records and param names are data, not language keys.
-    let data_keys = ["v1", "description", "id", "after", "before", "limit", "alarms", "start", "end"];
+    let data_keys = [
+        "v1",
+        "description",
+        "id",
+        "after",
+        "before",
+        "limit",
+        "alarms",
+        "start",
+        "end",
+    ];
     for k in keys {
         if data_keys.contains(&k.as_str()) {
             continue;
