@@ -1281,14 +1281,46 @@ fn check_rules(cx: &mut Ctx) {
                     cx.err(f, off, "E012", format!("rule `{id}` uses method `{m}`, which endpoint `{}` neither has nor tests", e.get_ref()), None);
                 }
             }
-        } else if r.method.is_some() {
+        } else if r.method.is_some() && r.path.is_none() {
             cx.err(
                 f,
                 off,
                 "E013",
-                format!("rule `{id}` names a method but no endpoint"),
-                None,
+                format!("rule `{id}` names a method but no endpoint or path"),
+                Some("add `endpoint = \"...\"`, or `path = \"/...\"` for a path that is not an endpoint".into()),
             );
+        }
+        if let Some(p) = &r.path {
+            if r.endpoint.is_some() {
+                cx.err(
+                    f,
+                    p.span().start,
+                    "E014",
+                    format!("rule `{id}` sets both `endpoint` and `path`"),
+                    Some("keep one".into()),
+                );
+            }
+            if !p.get_ref().starts_with('/') {
+                cx.err(
+                    f,
+                    p.span().start,
+                    "E001",
+                    format!("path `{}` must start with `/`", p.get_ref()),
+                    None,
+                );
+            }
+        }
+        if let Some(b) = &r.base {
+            if !cx.bases.contains(&b.get_ref().as_str()) {
+                let hint = did_you_mean(b.get_ref(), cx.bases.iter().copied());
+                cx.err(
+                    f,
+                    b.span().start,
+                    "R011",
+                    format!("undefined base `{}`", b.get_ref()),
+                    hint,
+                );
+            }
         }
         if let Some(role) = &r.role {
             if role.get_ref() != "none" && role.get_ref() != "bad-credentials" {
