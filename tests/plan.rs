@@ -76,6 +76,14 @@ fn every_documented_endpoint_is_in_the_spec() {
     }
 }
 
+/// `<api>/<endpoint...>/matrix/<METHOD>/<column>`
+fn is_generated_cell(id: &str) -> bool {
+    let segs: Vec<&str> = id.split('/').collect();
+    segs.len() >= 5
+        && segs[segs.len() - 3] == "matrix"
+        && segs[segs.len() - 2].chars().all(|c| c.is_ascii_uppercase())
+}
+
 #[test]
 fn every_matrix_cell_is_planned_exactly_once() {
     for name in spec::BUNDLED {
@@ -86,6 +94,7 @@ fn every_matrix_cell_is_planned_exactly_once() {
         let mut columns: Vec<String> = vec![NO_CREDENTIALS.into(), BAD_CREDENTIALS.into()];
         columns.extend(spec.roles().map(|r| r.name.get_ref().clone()));
         let mut cells = 0;
+        let mut expected: HashSet<String> = HashSet::new();
         for ep in spec.endpoints() {
             let mut methods = spec.matrix().methods.get_ref().clone();
             for op in &ep.op {
@@ -97,18 +106,19 @@ fn every_matrix_cell_is_planned_exactly_once() {
                 for c in &columns {
                     let id = format!("{name}/{}/matrix/{m}/{c}", ep.id.get_ref());
                     assert!(ids.contains(id.as_str()), "missing cell {id}");
+                    expected.insert(id);
                     cells += 1;
                 }
             }
         }
-        let planned = plan
+        // No generated cell outside endpoint x method x column.
+        let extra: Vec<&str> = plan
             .iter()
-            .filter(|e| e.kind == dialtone::spec::model::RuleKind::Matrix && e.endpoint.is_some())
-            .count();
-        assert_eq!(
-            planned, cells,
-            "{name}: matrix cells beyond endpoint x method x column"
-        );
+            .filter(|e| is_generated_cell(&e.id) && !expected.contains(e.id.as_str()))
+            .map(|e| e.id.as_str())
+            .collect();
+        assert!(extra.is_empty(), "{name}: unexpected cells {extra:?}");
+        assert_eq!(expected.len(), cells, "{name}: a cell id is built twice");
     }
 }
 
@@ -133,10 +143,7 @@ fn matrix_cells_follow_precedence() {
     // Too low a privilege: 403 preferred, 405 accepted.
     let c = cell("mediant/actions/reset/matrix/POST/monitor");
     assert_eq!(c.expect, vec!["403", "405"]);
-    assert_eq!(
-        cell("mediant/actions/reset/matrix/POST/administrator").expect[0],
-        "200"
-    );
+    assert!(cell("mediant/actions/reset/matrix/POST/administrator").expect[0].starts_with("200"));
 }
 
 #[test]
@@ -158,7 +165,7 @@ fn list_json_has_the_documented_fields() {
         for k in ["id", "rule", "kind", "expect", "source"] {
             assert!(e.get(k).is_some(), "entry lacks {k}: {e}");
         }
-        if e["kind"] == "matrix" && e.get("endpoint").is_some() {
+        if e["kind"] == "matrix" && is_generated_cell(e["id"].as_str().unwrap()) {
             for k in ["method", "path", "role"] {
                 assert!(e.get(k).is_some(), "matrix entry lacks {k}: {e}");
             }

@@ -366,7 +366,11 @@ fn operation(
             ok["content"] = Value::Object(content);
         }
     }
-    responses.insert(success.status.to_string(), ok);
+    if (100..=599).contains(&success.status) {
+        responses.insert(success.status.to_string(), ok);
+    } else {
+        responses.insert("default".into(), ok);
+    }
     let mut statuses: Vec<(u16, String)> = Vec::new();
     for e in plan.iter().filter(|e| {
         e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
@@ -378,10 +382,27 @@ fn operation(
             }
         }
     }
+    // OpenAPI only admits 1XX..5XX response keys; statuses beyond (sipXconfig's 743..747)
+    // travel under `default` and are listed in an extension.
+    let mut nonstandard: Vec<u16> = Vec::new();
     for (st, why) in statuses {
-        responses
-            .entry(st.to_string())
-            .or_insert_with(|| json!({"description": why}));
+        if (100..=599).contains(&st) {
+            responses
+                .entry(st.to_string())
+                .or_insert_with(|| json!({"description": why}));
+        } else if !nonstandard.contains(&st) {
+            nonstandard.push(st);
+        }
+    }
+    if !nonstandard.is_empty() {
+        nonstandard.sort_unstable();
+        responses.insert(
+            "default".into(),
+            json!({
+                "description": "non-standard statuses this operation documents",
+                "x-dialtone-statuses": nonstandard,
+            }),
+        );
     }
     let mut o = json!({
         "operationId": format!("{api}:{}:{method}", ep.id.get_ref()),
