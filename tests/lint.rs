@@ -173,3 +173,18 @@ fn every_model_key_is_known_to_the_typo_hints() {
         );
     }
 }
+
+#[test]
+fn docs_decisions_lists_every_decision() {
+    let doc = std::fs::read_to_string("docs/decisions.md").expect("docs/decisions.md");
+    for name in spec::BUNDLED {
+        let s = spec::load(&spec::resolve(name)).expect("clean");
+        for d in s.decisions() {
+            assert!(
+                doc.contains(&format!("`{}`", d.id.get_ref())),
+                "docs/decisions.md lacks {name} decision `{}`; run `python3 tools/decisions.py`",
+                d.id.get_ref()
+            );
+        }
+    }
+}
