@@ -571,14 +571,7 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.safety = r.safety.unwrap_or(Safety::Read);
             e.role = r.role.as_ref().map(|x| x.get_ref().clone());
             if let Some(p) = &r.path {
-                let bases = &spec.api().bases;
-                let base = r
-                    .base
-                    .as_ref()
-                    .and_then(|b| bases.get(b.get_ref()))
-                    .or_else(|| bases.values().next())
-                    .cloned()
-                    .unwrap_or_default();
+                let base = spec.base_path(r.base.as_ref().map(|b| b.get_ref().as_str()));
                 e.path = Some(format!("{base}{}", p.get_ref()));
             }
         }

@@ -18,22 +18,9 @@ fn load(name: &str) -> Spec {
     })
 }
 
-/// `/a/{x}/b` and `/a/{y}/b` are the same template.
+/// `/a/{x}/b` and `/a/{y}/b` are the same template; a trailing `/` does not count.
 fn shape(path: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                depth += 1;
-                out.push_str("{}");
-            }
-            '}' => depth -= 1,
-            _ if depth > 0 => {}
-            c => out.push(c),
-        }
-    }
-    out.trim_end_matches('/').to_string()
+    spec::template_shape(path).trim_end_matches('/').to_string()
 }
 
 fn required(name: &str) -> Vec<String> {

@@ -172,13 +172,18 @@ impl Spec {
         self.raw.envelopes.iter().map(|c| &c.value)
     }
 
-    /// Base path of an endpoint.
-    pub fn base_of(&self, ep: &Endpoint) -> &str {
+    /// Path of a named base, or of the default (first) base when `name` is `None`.
+    pub fn base_path(&self, name: Option<&str>) -> &str {
         let bases = &self.api().bases;
-        match &ep.base {
-            Some(b) => bases.get(b.get_ref()).map(String::as_str).unwrap_or(""),
+        match name {
+            Some(b) => bases.get(b).map(String::as_str).unwrap_or(""),
             None => bases.values().next().map(String::as_str).unwrap_or(""),
         }
+    }
+
+    /// Base path of an endpoint.
+    pub fn base_of(&self, ep: &Endpoint) -> &str {
+        self.base_path(ep.base.as_ref().map(|b| b.get_ref().as_str()))
     }
 
     /// Full path template of an endpoint (base + path).
@@ -235,6 +240,24 @@ impl Spec {
             .find(|(_, _, k, _)| k == key)
             .map(|(_, _, _, v)| v)
     }
+}
+
+/// A template with its parameter names erased: `/a/{x}/b` and `/a/{y}/b` give `/a/{}/b`.
+pub fn template_shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for ch in path.chars() {
+        match ch {
+            '{' => {
+                depth += 1;
+                out.push_str("{}");
+            }
+            '}' => depth -= 1,
+            _ if depth > 0 => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Names of the `{params}` in a path template, in order, or an error message.

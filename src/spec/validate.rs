@@ -6,7 +6,7 @@ use toml::Spanned;
 
 use super::load::{RawSpec, Sourced};
 use super::model::*;
-use super::template_params;
+use super::{template_params, template_shape};
 use crate::diag::{did_you_mean, Diagnostics, SourceFile};
 
 struct Ctx<'a> {
@@ -75,6 +75,21 @@ impl<'a> Ctx<'a> {
                 name.span().start,
                 code,
                 format!("undefined {what} `{n}`"),
+                hint,
+            );
+        }
+    }
+
+    fn base(&mut self, file: usize, b: &Spanned<String>) {
+        let name = b.get_ref().as_str();
+        if !self.bases.contains(&name) {
+            let hint = did_you_mean(name, self.bases.iter().copied())
+                .or_else(|| Some(format!("bases: {}", self.bases.join(", "))));
+            self.err(
+                file,
+                b.span().start,
+                "R011",
+                format!("undefined base `{name}`"),
                 hint,
             );
         }
@@ -945,17 +960,7 @@ fn check_endpoints(cx: &mut Ctx) {
             );
         }
         if let Some(b) = &ep.base {
-            if !cx.bases.contains(&b.get_ref().as_str()) {
-                let hint = did_you_mean(b.get_ref(), cx.bases.iter().copied())
-                    .or_else(|| Some(format!("bases: {}", cx.bases.join(", "))));
-                cx.err(
-                    f,
-                    b.span().start,
-                    "R011",
-                    format!("undefined base `{}`", b.get_ref()),
-                    hint,
-                );
-            }
+            cx.base(f, b);
         }
         let base = ep
             .base
@@ -963,7 +968,7 @@ fn check_endpoints(cx: &mut Ctx) {
             .map(|b| b.get_ref().clone())
             .unwrap_or_else(|| cx.bases.first().map(|s| s.to_string()).unwrap_or_default());
         // Normalise parameter names so `/a/{x}` and `/a/{y}` count as the same template.
-        let shape: String = normalise_template(path);
+        let shape: String = template_shape(path);
         if let Some((pf, po)) = templates.get(&(base.clone(), shape.clone())) {
             let (l, c) = raw.files[*pf].line_col(*po);
             cx.err(
@@ -1057,23 +1062,6 @@ fn check_endpoints(cx: &mut Ctx) {
             check_op(cx, f, eid, op, &mut methods);
         }
     }
-}
-
-fn normalise_template(path: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0;
-    for ch in path.chars() {
-        match ch {
-            '{' => {
-                depth += 1;
-                out.push_str("{}");
-            }
-            '}' => depth -= 1,
-            _ if depth > 0 => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut HashSet<String>) {
@@ -1311,16 +1299,7 @@ fn check_rules(cx: &mut Ctx) {
             }
         }
         if let Some(b) = &r.base {
-            if !cx.bases.contains(&b.get_ref().as_str()) {
-                let hint = did_you_mean(b.get_ref(), cx.bases.iter().copied());
-                cx.err(
-                    f,
-                    b.span().start,
-                    "R011",
-                    format!("undefined base `{}`", b.get_ref()),
-                    hint,
-                );
-            }
+            cx.base(f, b);
         }
         if let Some(role) = &r.role {
             if role.get_ref() != "none" && role.get_ref() != "bad-credentials" {
