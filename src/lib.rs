@@ -10,6 +10,9 @@
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
 
 pub mod diag;
+pub mod emulator;
 pub mod export;
 pub mod plan;
+pub mod profile;
+pub mod sample;
 pub mod spec;

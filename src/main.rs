@@ -49,6 +49,29 @@ enum Cmd {
         #[arg(long, conflicts_with = "json")]
         counts: bool,
     },
+    /// Serve the bundled emulator for one spec (or `all`) until interrupted.
+    ///
+    /// The first line on stdout is the base URL.
+    Emulate {
+        /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
+        #[arg(long, required_unless_present = "list_faults")]
+        spec: Option<String>,
+        /// Address to listen on; the default is a free loopback port.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Serve HTTPS with a self-signed certificate generated at start.
+        #[arg(long)]
+        tls: bool,
+        /// Commit a fault from the catalogue (repeatable); see --list-faults.
+        #[arg(long = "fault", value_name = "NAME")]
+        faults: Vec<String>,
+        /// Write a target profile for this instance to FILE.
+        #[arg(long, value_name = "FILE")]
+        write_profile: Option<PathBuf>,
+        /// Print the fault catalogue with the rule each fault breaks, and exit.
+        #[arg(long)]
+        list_faults: bool,
+    },
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
@@ -79,6 +102,20 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Lint { paths, json } => lint(paths, json),
         Cmd::List { spec, json, counts } => list(&spec, json, counts),
         Cmd::Export { format, spec } => export(format, &spec),
+        Cmd::Emulate {
+            spec,
+            listen,
+            tls,
+            faults,
+            write_profile,
+            list_faults,
+        } => {
+            if list_faults {
+                return print_faults();
+            }
+            let spec = spec.expect("clap requires --spec without --list-faults");
+            emulate(&spec, listen, tls, &faults, write_profile)
+        }
     }
 }
 
@@ -262,5 +299,73 @@ fn export(format: ExportFormat, name: &str) -> Result<u8> {
             writeln!(out)?;
         }
     }
+    Ok(EXIT_OK)
+}
+
+fn print_faults() -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    for (_, f) in dialtone::emulator::faults::CATALOGUE {
+        writeln!(out, "{}", f.name)?;
+        writeln!(out, "    {}", f.description)?;
+        writeln!(out, "    breaks: {}", f.rule)?;
+        let pats: Vec<String> = f
+            .violates
+            .iter()
+            .map(|(a, p)| format!("{a}: {p}"))
+            .collect();
+        writeln!(out, "    failing tests: {}", pats.join("; "))?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn emulate(
+    name: &str,
+    listen: std::net::SocketAddr,
+    tls: bool,
+    faults: &[String],
+    write_profile: Option<PathBuf>,
+) -> Result<u8> {
+    use dialtone::emulator::{faults::Faults, server, Emulator};
+    let faults = Faults::parse(faults).map_err(anyhow::Error::msg)?;
+    let specs = load_named(name)?;
+    let api_names: Vec<String> = specs.iter().map(|s| s.name().to_string()).collect();
+    let emu = std::sync::Arc::new(Emulator::new(specs, faults)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let opts = server::ServerOptions {
+            listen,
+            tls,
+            ..Default::default()
+        };
+        let running = server::serve(emu.clone().router(), opts).await?;
+        println!("{}", running.url);
+        std::io::stdout().flush()?;
+        if let Some(path) = write_profile {
+            let profile = emu.profile(&running.url, tls);
+            std::fs::write(&path, profile.to_toml())
+                .with_context(|| format!("writing the profile to {}", path.display()))?;
+            eprintln!("dialtone: wrote target profile {}", path.display());
+        }
+        eprintln!(
+            "dialtone: emulating {} (faults: {}); Ctrl-C stops",
+            api_names.join(", "),
+            {
+                let f: Vec<&str> = emu.faults().iter().map(|f| f.info().name).collect();
+                if f.is_empty() {
+                    "none".to_string()
+                } else {
+                    f.join(", ")
+                }
+            }
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        running.shutdown().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(EXIT_OK)
 }

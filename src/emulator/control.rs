@@ -1,0 +1,146 @@
+//! The control interface, under [`CONTROL_PREFIX`] on the emulator's own port.
+//!
+//! | request | effect |
+//! |---|---|
+//! | `GET /_dialtone` | APIs, accounts' roles, active states, faults, collection sizes (JSON) |
+//! | `PUT /_dialtone/{api}/states/{state}` | enter a device state |
+//! | `DELETE /_dialtone/{api}/states/{state}` | leave it |
+//! | `POST /_dialtone/{api}/collections/{name}/generate?count=N` | replace the rows with N generated ones |
+//! | `PUT /_dialtone/{api}/collections/{name}` | replace the rows with a JSON array of objects |
+//! | `GET /_dialtone/{api}/collections/{name}` | `{"count": N}` |
+//! | `GET /_dialtone/{api}/tokens/{token}` | `{"live": bool}` for a token from a vendor hook |
+//! | `POST /_dialtone/reset` | seed data back, every state left |
+//!
+//! Answers are JSON; errors are `{"error": "..."}` with a 4xx status.
+
+use axum::body::Body;
+use axum::http::{request::Parts, Method, Response};
+use http_body_util::{BodyExt, Limited};
+use serde_json::{json, Value};
+
+use super::{faults, render, vendor, Emulator, CONTROL_PREFIX};
+
+/// Control bodies may be large (a seeded table), but not unbounded.
+const CONTROL_MAX_BODY: usize = 1 << 30;
+
+fn answer(status: u16, v: Value) -> Response<Body> {
+    render::raw(
+        status,
+        Some("application/json"),
+        serde_json::to_vec(&v).unwrap_or_default(),
+    )
+}
+
+fn error(status: u16, msg: impl Into<String>) -> Response<Body> {
+    answer(status, json!({ "error": msg.into() }))
+}
+
+pub(super) async fn handle(emu: &Emulator, parts: &Parts, body: Body) -> Response<Body> {
+    let rest = parts.uri.path()[CONTROL_PREFIX.len()..].trim_matches('/');
+    let segs: Vec<&str> = if rest.is_empty() {
+        vec![]
+    } else {
+        rest.split('/').collect()
+    };
+    let count = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|p| p.strip_prefix("count="))
+            .map(str::to_string)
+    });
+    match (&parts.method, segs.as_slice()) {
+        (&Method::GET, []) => answer(200, overview(emu)),
+        (&Method::POST, ["reset"]) => match emu.reset() {
+            Ok(()) => answer(200, json!({ "reset": true })),
+            Err(e) => error(500, e.to_string()),
+        },
+        (m, [api, "states", state]) if m == Method::PUT || m == Method::DELETE => {
+            let Some(a) = emu.api(api) else {
+                return error(404, format!("no API `{api}` is served here"));
+            };
+            if a.set_state(state, m == Method::PUT) {
+                answer(200, json!({ "api": api, "states": a.states() }))
+            } else {
+                let known: Vec<String> =
+                    a.spec.states().map(|s| s.name.get_ref().clone()).collect();
+                error(
+                    404,
+                    format!("{api} has no state `{state}`; states: {}", known.join(", ")),
+                )
+            }
+        }
+        (m, [api, "collections", name, rest @ ..]) => {
+            let Some(a) = emu.api(api) else {
+                return error(404, format!("no API `{api}` is served here"));
+            };
+            if a.table(name).is_none() {
+                let known: Vec<&String> = a.tables.keys().collect();
+                return error(
+                    404,
+                    format!("{api} has no collection `{name}`; collections: {known:?}"),
+                );
+            }
+            match (m, rest) {
+                (&Method::GET, []) => {
+                    answer(200, json!({ "count": a.table(name).map(|t| t.len()) }))
+                }
+                (&Method::POST, ["generate"]) => {
+                    let Some(n) = count.as_deref().and_then(|c| c.parse::<u64>().ok()) else {
+                        return error(400, "generate needs ?count=N with N a whole number");
+                    };
+                    if n > 50_000_000 {
+                        return error(400, "count above 50000000");
+                    }
+                    a.generate(name, n);
+                    answer(200, json!({ "count": n }))
+                }
+                (&Method::PUT, []) => {
+                    let bytes = match Limited::new(body, CONTROL_MAX_BODY).collect().await {
+                        Ok(c) => c.to_bytes(),
+                        Err(e) => return error(413, format!("body: {e}")),
+                    };
+                    let items: Vec<Value> = match serde_json::from_slice(&bytes) {
+                        Ok(Value::Array(a)) => a,
+                        Ok(_) => return error(400, "expected a JSON array of objects"),
+                        Err(e) => return error(400, format!("body: {e}")),
+                    };
+                    match a.load_rows(name, items) {
+                        Ok(n) => answer(200, json!({ "count": n })),
+                        Err(e) => error(400, e),
+                    }
+                }
+                _ => error(405, "collections take GET, PUT, or POST .../generate"),
+            }
+        }
+        (&Method::GET, [api, "tokens", token]) => match emu.api(api) {
+            Some(a) => answer(200, json!({ "live": vendor::token_live(a, token) })),
+            None => error(404, format!("no API `{api}` is served here")),
+        },
+        _ => error(
+            404,
+            format!("unknown control request; see `GET {CONTROL_PREFIX}`"),
+        ),
+    }
+}
+
+fn overview(emu: &Emulator) -> Value {
+    let apis: Vec<Value> = emu
+        .apis()
+        .map(|a| {
+            let collections: serde_json::Map<String, Value> = a
+                .tables
+                .iter()
+                .map(|(k, t)| (k.clone(), json!(t.len())))
+                .collect();
+            json!({
+                "name": a.name(),
+                "bases": a.spec.api().bases,
+                "roles": a.accounts().iter().map(|x| x.role.clone()).collect::<Vec<_>>(),
+                "states": a.spec.states().map(|s| s.name.get_ref().clone()).collect::<Vec<_>>(),
+                "active_states": a.states(),
+                "collections": collections,
+            })
+        })
+        .collect();
+    let faults: Vec<&str> = emu.faults().iter().map(|f| f.info().name).collect();
+    json!({ "apis": apis, "faults": faults, "catalogue": faults::CATALOGUE.len() })
+}

@@ -1,0 +1,2021 @@
+//! The request pipeline shared by every API.
+//!
+//! 1. Control requests (under [`CONTROL_PREFIX`]) go to `control`.
+//! 2. The API is chosen by the longest base path that prefixes the request path.
+//! 3. The spec's precedence checks run in the spec's order; the first that fails answers.
+//! 4. The body is read (with the documented limit), parsed, validated as a whole, and only
+//!    then applied: a rejected request never changes anything.
+
+#![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response};
+use base64::Engine as _;
+use http_body_util::{BodyExt, Limited};
+use serde_json::{Map, Value};
+
+use super::faults::FaultId;
+use super::render::{self, Fmt};
+use super::store::{scalar_text, Key, Rows};
+use super::{codec, control, vendor, ApiEmu, Emulator, JobRun, Seg, CONTROL_PREFIX, ZIP_MAX_TOTAL};
+use crate::spec::model::*;
+use crate::spec::Spec;
+use toml::Spanned;
+
+/// The endpoint the `skip-privilege-check` fault leaves open: the first whose operations
+/// need more than the lowest role.
+pub(crate) fn first_restricted_endpoint(spec: &Spec) -> Option<&str> {
+    let lowest = *spec.roles_by_rank().first()?;
+    spec.endpoints()
+        .find(|ep| ep.op.iter().any(|op| !spec.allows(op, lowest)))
+        .map(|ep| ep.id.get_ref().as_str())
+}
+
+pub(super) async fn entry(State(emu): State<Arc<Emulator>>, req: Request<Body>) -> Response<Body> {
+    handle(&emu, req).await
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Missing,
+    Invalid,
+    Role(usize),
+}
+
+/// A matched request, before its body is read.
+pub(super) struct Ctx<'a> {
+    pub emu: &'a Emulator,
+    pub api: &'a ApiEmu,
+    pub ep: &'a Endpoint,
+    pub op: &'a Operation,
+    pub params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub headers: &'a HeaderMap,
+}
+
+impl Ctx<'_> {
+    pub fn spec(&self) -> &Spec {
+        &self.api.spec
+    }
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn fault(&self, f: FaultId) -> bool {
+        self.emu.faults.on(f)
+    }
+    /// The answer for an outcome, in the operation's envelope unless its code names one.
+    pub fn outcome(&self, o: &Outcome, message: Option<&str>) -> Response<Body> {
+        let hint = self
+            .op
+            .response
+            .as_ref()
+            .and_then(|r| r.envelope.as_ref())
+            .map(|e| e.get_ref().as_str());
+        finish_error(
+            self.emu,
+            render::outcome(self.spec(), o, hint, message, None),
+        )
+    }
+    /// The rejection of an invalid request.
+    pub fn reject(&self, message: &str) -> Response<Body> {
+        let o = self
+            .op
+            .request
+            .as_ref()
+            .and_then(|r| r.reject.as_ref())
+            .map(|r| r.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 400,
+                code: None,
+            });
+        self.outcome(&o, Some(message))
+    }
+    /// "No such object": the operation's own 404 code if it has one, else the matrix rule.
+    pub fn not_found(&self) -> Response<Body> {
+        let code = self
+            .op
+            .codes
+            .iter()
+            .filter_map(|c| self.spec().code(c.get_ref()))
+            .find(|c| c.status == 404);
+        let o = match code {
+            Some(c) => Outcome {
+                status: 404,
+                code: Some(c.id.get_ref().clone()),
+            },
+            None => self.spec().matrix().not_found.expect.get_ref().clone(),
+        };
+        self.outcome(&o, Some("no such object"))
+    }
+    pub fn success(&self) -> Outcome {
+        self.op
+            .success
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 200,
+                code: None,
+            })
+    }
+}
+
+/// Error answers under the `wrong-error-envelope` fault lose their envelope.
+fn finish_error(emu: &Emulator, r: Response<Body>) -> Response<Body> {
+    if emu.faults.on(FaultId::WrongErrorEnvelope) && r.status().as_u16() >= 400 {
+        return render::raw(r.status().as_u16(), Some("text/plain"), b"error".to_vec());
+    }
+    r
+}
+
+fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<&'a ApiEmu> {
+    let mut best: Option<(&ApiEmu, usize)> = None;
+    for a in &emu.apis {
+        for b in &a.bases {
+            let hit = b.is_empty()
+                || path == b
+                || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'));
+            if hit && best.is_none_or(|(_, l)| b.len() > l) {
+                best = Some((a, b.len()));
+            }
+        }
+    }
+    best.map(|(a, _)| a).or_else(|| {
+        if emu.apis.len() == 1 {
+            emu.apis.first()
+        } else {
+            None
+        }
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(p), String::new()),
+        })
+        .collect()
+}
+
+fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Option<(&'a Endpoint, Vec<(String, String)>)> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let eps: Vec<&Endpoint> = api.spec.endpoints().collect();
+    'routes: for r in &api.routes {
+        let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
+        if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
+            continue;
+        }
+        let mut params = Vec::new();
+        for (i, t) in r.segs.iter().enumerate() {
+            let s = segs[i];
+            match t {
+                Seg::Lit(l) if l == s => {}
+                Seg::Lit(_) => continue 'routes,
+                Seg::Param(p) => params.push((p.clone(), percent_decode(s))),
+                Seg::Rest(p) => params.push((p.clone(), percent_decode(&segs[i..].join("/")))),
+            }
+        }
+        return Some((eps[r.endpoint], params));
+    }
+    None
+}
+
+fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &super::Faults) -> Caller {
+    let auth = api.spec.auth();
+    for (h, v) in &auth.required_headers {
+        // Content-Type is a body matter, checked with the body; others gate the call.
+        if h.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
+        match headers.get(h.as_str()).and_then(|x| x.to_str().ok()) {
+            Some(got) if got.trim().eq_ignore_ascii_case(v) => {}
+            _ => return Caller::Missing,
+        }
+    }
+    let Some(value) = headers
+        .get(auth.header.as_str())
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Caller::Missing;
+    };
+    let roles = api.spec.roles_by_rank();
+    let index_of = |role: &str| roles.iter().position(|r| r.name.get_ref() == role);
+    match auth.scheme {
+        AuthScheme::Basic => {
+            let Some(b64) = value
+                .strip_prefix("Basic ")
+                .or(value.strip_prefix("basic "))
+            else {
+                return Caller::Invalid;
+            };
+            let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+                return Caller::Invalid;
+            };
+            let text = String::from_utf8_lossy(&raw);
+            let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
+            for a in &api.accounts {
+                if a.user == user
+                    && (a.secret == pass || faults.on(FaultId::BadCredentialsAccepted))
+                {
+                    return index_of(&a.role)
+                        .map(Caller::Role)
+                        .unwrap_or(Caller::Invalid);
+                }
+            }
+            Caller::Invalid
+        }
+        AuthScheme::Bearer => {
+            let token = match &auth.prefix {
+                Some(p) => match value
+                    .strip_prefix(p.as_str())
+                    .and_then(|r| r.strip_prefix(' '))
+                {
+                    Some(t) => t.trim(),
+                    None => return Caller::Invalid,
+                },
+                None => value.trim(),
+            };
+            for a in &api.accounts {
+                if a.secret == token {
+                    return index_of(&a.role)
+                        .map(Caller::Role)
+                        .unwrap_or(Caller::Invalid);
+                }
+            }
+            if let Some(i) = vendor::token_role(api, token) {
+                return Caller::Role(i);
+            }
+            if faults.on(FaultId::BadCredentialsAccepted) {
+                if let Some(a) = api.accounts.last() {
+                    return index_of(&a.role)
+                        .map(Caller::Role)
+                        .unwrap_or(Caller::Invalid);
+                }
+            }
+            Caller::Invalid
+        }
+    }
+}
+
+fn with_auth_challenge(api: &ApiEmu, mut r: Response<Body>) -> Response<Body> {
+    let auth = api.spec.auth();
+    if auth.scheme == AuthScheme::Basic && r.status() == 401 {
+        let realm = auth.realm.as_deref().unwrap_or(api.name());
+        if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    r
+}
+
+fn generic_not_found() -> Response<Body> {
+    render::raw(
+        404,
+        Some("text/plain"),
+        b"no API is served under this path".to_vec(),
+    )
+}
+
+/// The whole pipeline for one request.
+pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    if path == CONTROL_PREFIX || path.starts_with(&format!("{CONTROL_PREFIX}/")) {
+        return control::handle(emu, &parts, body).await;
+    }
+    let Some(api) = api_for_path(emu, &path) else {
+        return generic_not_found();
+    };
+    let spec = &api.spec;
+    let m = spec.matrix();
+    let method = if parts.method == Method::HEAD {
+        "GET".to_string()
+    } else {
+        parts.method.as_str().to_string()
+    };
+    let routed = match_route(api, &path);
+    let op = routed
+        .as_ref()
+        .and_then(|(ep, _)| ep.op.iter().find(|o| o.method.get_ref() == &method));
+    let caller = credentials(api, &parts.headers, &emu.faults);
+    let roles = spec.roles_by_rank();
+    let role = match caller {
+        Caller::Role(i) => Some(roles[i]),
+        _ => None,
+    };
+    let bare = |o: &Outcome, env: Option<&Spanned<String>>| {
+        with_auth_challenge(
+            api,
+            finish_error(
+                emu,
+                render::outcome(spec, o, env.map(|e| e.get_ref().as_str()), None, None),
+            ),
+        )
+    };
+    for check in m.precedence.get_ref() {
+        match check {
+            Check::Route => {
+                if routed.is_none() {
+                    return bare(m.not_found.expect.get_ref(), m.not_found.envelope.as_ref());
+                }
+            }
+            Check::Auth => {
+                let public = op.is_some_and(|o| o.public);
+                if role.is_none() && !public {
+                    let o = if caller == Caller::Missing {
+                        &spec.auth().missing
+                    } else {
+                        &spec.auth().invalid
+                    };
+                    return bare(o.get_ref(), None);
+                }
+            }
+            Check::Method => {
+                if let (Some((ep, _)), None) = (&routed, op) {
+                    if emu.faults.on(FaultId::NotFoundForMethod) {
+                        return bare(m.not_found.expect.get_ref(), m.not_found.envelope.as_ref());
+                    }
+                    let c = &m.method_not_allowed;
+                    let mut r = bare(c.expect.get_ref(), c.envelope.as_ref());
+                    if c.allow_header && !emu.faults.on(FaultId::NoAllowHeader) {
+                        let allow: Vec<&str> =
+                            ep.op.iter().map(|o| o.method.get_ref().as_str()).collect();
+                        if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                            r.headers_mut().insert(header::ALLOW, v);
+                        }
+                    }
+                    return r;
+                }
+            }
+            Check::Role => {
+                if let (Some(op), Some(r), Some((ep, _))) = (op, role, &routed) {
+                    let skip = emu.faults.on(FaultId::SkipPrivilegeCheck)
+                        && first_restricted_endpoint(spec) == Some(ep.id.get_ref().as_str());
+                    if !spec.allows(op, r) && !skip {
+                        let c = op.forbidden.as_ref().unwrap_or(&m.forbidden);
+                        return bare(c.expect.get_ref(), c.envelope.as_ref());
+                    }
+                }
+            }
+            Check::State | Check::Validation => {}
+        }
+    }
+    // Every check before `state` passed; an endpoint and an op exist unless the spec's
+    // precedence omits route or method, in which case they answer here.
+    let Some((ep, params)) = routed else {
+        return bare(m.not_found.expect.get_ref(), m.not_found.envelope.as_ref());
+    };
+    let Some(op) = op else {
+        return bare(
+            m.method_not_allowed.expect.get_ref(),
+            m.method_not_allowed.envelope.as_ref(),
+        );
+    };
+    let ctx = Ctx {
+        emu,
+        api,
+        ep,
+        op,
+        params,
+        query: parse_query(parts.uri.query()),
+        headers: &parts.headers,
+    };
+    let resp = after_checks(&ctx, body).await;
+    if parts.method == Method::HEAD {
+        let (p, _) = resp.into_parts();
+        return Response::from_parts(p, Body::empty());
+    }
+    resp
+}
+
+/// Active state that applies to this operation, if any.
+fn blocking_state<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::model::State> {
+    if ctx.fault(FaultId::StateIgnored) {
+        return None;
+    }
+    let active = ctx.api.device.lock().states.clone();
+    let eid = ctx.ep.id.get_ref();
+    ctx.spec().states().find(|st| {
+        active.contains(st.name.get_ref())
+            && !st.except.iter().any(|x| x.get_ref() == eid)
+            && (st.endpoints.iter().any(|x| x.get_ref() == eid)
+                || st.applies_to.contains(&Spec::safety(ctx.op)))
+    })
+}
+
+async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Response<Body>> {
+    let limit = ctx
+        .op
+        .request
+        .as_ref()
+        .and_then(|r| r.max_bytes)
+        .map(|b| b as usize)
+        .unwrap_or(ctx.emu.max_body);
+    let limit = if ctx.fault(FaultId::OversizeAccepted) {
+        usize::MAX
+    } else {
+        limit
+    };
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                let o = ctx
+                    .spec()
+                    .matrix()
+                    .payload_too_large
+                    .as_ref()
+                    .map(|c| c.expect.get_ref().clone())
+                    .unwrap_or(Outcome {
+                        status: 413,
+                        code: None,
+                    });
+                let mut r = ctx.outcome(&o, Some(&format!("request body exceeds {limit} bytes")));
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                Err(r)
+            } else {
+                // The client went away or sent a broken body: answer 400; nobody may read it.
+                Err(ctx.reject("request body could not be read"))
+            }
+        }
+    }
+}
+
+/// Content type the client asked for, among those the operation produces.
+fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Body>> {
+    let Some(resp) = &ctx.op.response else {
+        return Ok(None);
+    };
+    if resp.content_types.is_empty() {
+        return Ok(None);
+    }
+    let by_fmt = |f: Fmt| {
+        resp.content_types
+            .iter()
+            .find(|c| Fmt::of_content_type(c) == f)
+    };
+    let mut chosen: Option<&String> = None;
+    if let Some(p) = &resp.format_param {
+        if let Some(v) = ctx.query(p) {
+            let f = match v.to_ascii_lowercase().as_str() {
+                "json" => Fmt::Json,
+                "xml" => Fmt::Xml,
+                "csv" => Fmt::Csv,
+                _ => return Err(ctx.reject(&format!("unknown {p} `{v}`"))),
+            };
+            match by_fmt(f) {
+                Some(c) => chosen = Some(c),
+                None => return Err(ctx.reject(&format!("{p}={v} is not offered here"))),
+            }
+        }
+    }
+    if chosen.is_none() {
+        let accept = ctx
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let ranges: Vec<String> = accept
+            .split(',')
+            .map(|r| {
+                r.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|r| !r.is_empty())
+            .collect();
+        let wildcard = ranges.is_empty() || ranges.iter().any(|r| r == "*/*");
+        if !wildcard {
+            chosen = ranges.iter().find_map(|r| {
+                resp.content_types.iter().find(|c| {
+                    let c = c.to_ascii_lowercase();
+                    c == *r || (r.ends_with("/*") && c.starts_with(&r[..r.len() - 1]))
+                })
+            });
+            if chosen.is_none() {
+                if let (Some(na), false) = (
+                    &ctx.spec().matrix().not_acceptable,
+                    ctx.fault(FaultId::IgnoreAccept),
+                ) {
+                    return Err(ctx.outcome(
+                        na.expect.get_ref(),
+                        Some("cannot produce the requested representation"),
+                    ));
+                }
+            }
+        }
+    }
+    let mut ct = chosen.unwrap_or(&resp.content_types[0]).clone();
+    if ctx.fault(FaultId::XmlForJson) && Fmt::of_content_type(&ct) == Fmt::Json {
+        if let Some(x) = by_fmt(Fmt::Xml) {
+            ct = x.clone();
+        }
+    }
+    Ok(Some((Fmt::of_content_type(&ct), ct)))
+}
+
+/// A parsed request body.
+pub(super) enum Parsed {
+    Nothing,
+    Items(Vec<Value>),
+    Raw(Bytes),
+}
+
+fn media_type(ct: &str) -> String {
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
+    let state = blocking_state(ctx);
+    if let Some(st) = state {
+        if st.applies_change != Some(true) {
+            return ctx.outcome(st.outcome.get_ref(), Some(&st.description));
+        }
+    }
+    let fmt = match negotiate(ctx) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let body = match read_body(ctx, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let parsed = match parse_body(ctx, &body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Some(r) = vendor::before_effect(ctx, &parsed, fmt.as_ref()) {
+        return r;
+    }
+    let resp = apply(ctx, parsed, fmt).await;
+    match state {
+        // The change landed, but the device reports the state's outcome instead.
+        Some(st) if resp.status().is_success() => {
+            ctx.outcome(st.outcome.get_ref(), Some(&st.description))
+        }
+        _ => resp,
+    }
+}
+
+async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Response<Body>> {
+    let Some(req) = &ctx.op.request else {
+        return Ok(Parsed::Nothing);
+    };
+    if req.empty {
+        return Ok(Parsed::Nothing);
+    }
+    let ct_header = ctx
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mt = media_type(ct_header);
+    let allowed = req.content_types.iter().any(|c| media_type(c) == mt);
+    if !allowed {
+        let m = ctx.spec().matrix();
+        let o = m
+            .unsupported_media_type
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
+            .unwrap_or(Outcome {
+                status: 415,
+                code: None,
+            });
+        let msg = if mt.is_empty() {
+            "request has no Content-Type".to_string()
+        } else {
+            format!("Content-Type {mt} is not accepted here")
+        };
+        return Err(ctx.outcome(&o, Some(&msg)));
+    }
+    let schema = req
+        .schema
+        .as_ref()
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let item = render::item_name(schema);
+    let bad = |e: codec::CodecError| -> Response<Body> {
+        if ctx.fault(FaultId::MalformedXml500) && e.format == "XML" {
+            return render::raw(
+                500,
+                Some("text/html"),
+                b"<h1>Internal Server Error</h1>".to_vec(),
+            );
+        }
+        ctx.reject(&e.to_string())
+    };
+    let fmt = Fmt::of_content_type(&mt);
+    match fmt {
+        Fmt::Json => {
+            if body.is_empty() && schema.is_none() {
+                return Ok(Parsed::Nothing);
+            }
+            let v = codec::from_json(body).map_err(bad)?;
+            unwrap_items(ctx, req, &item, None, v).map(Parsed::Items)
+        }
+        Fmt::Xml => {
+            let (root, v) = codec::from_xml(body).map_err(bad)?;
+            unwrap_items(ctx, req, &item, Some(root), v).map(Parsed::Items)
+        }
+        Fmt::Csv => {
+            let rows = codec::from_csv(body).map_err(bad)?;
+            Ok(Parsed::Items(rows.into_iter().map(Value::Object).collect()))
+        }
+        Fmt::Zip if !req.zip_members.is_empty() => {
+            let members = codec::read_zip(body, ZIP_MAX_TOTAL).map_err(bad)?;
+            let wanted = req
+                .format_param
+                .as_ref()
+                .and_then(|p| ctx.query(p))
+                .unwrap_or("xml")
+                .to_ascii_lowercase();
+            let mut items = Vec::new();
+            for (name, data) in members {
+                let member_fmt = match name
+                    .rsplit('.')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("json") => "json".to_string(),
+                    Some("xml") => "xml".to_string(),
+                    Some("csv") => "csv".to_string(),
+                    _ => wanted.clone(),
+                };
+                let at = |mut e: codec::CodecError| {
+                    e.location = format!("{} in member {name}", e.location);
+                    e
+                };
+                match member_fmt.as_str() {
+                    "json" => {
+                        let v = codec::from_json(&data).map_err(at).map_err(bad)?;
+                        items.extend(unwrap_items(ctx, req, &item, None, v)?);
+                    }
+                    "csv" => {
+                        let rows = codec::from_csv(&data).map_err(at).map_err(bad)?;
+                        items.extend(rows.into_iter().map(Value::Object));
+                    }
+                    _ => {
+                        let (root, v) = codec::from_xml(&data).map_err(at).map_err(bad)?;
+                        items.extend(unwrap_items(ctx, req, &item, Some(root), v)?);
+                    }
+                }
+            }
+            Ok(Parsed::Items(items))
+        }
+        _ if mt.starts_with("multipart/") => {
+            let parts = codec::parse_multipart(ct_header, body.clone())
+                .await
+                .map_err(bad)?;
+            let field = req.file_field.as_deref();
+            match parts
+                .into_iter()
+                .find(|p| field.is_none_or(|f| p.name == f))
+            {
+                Some(p) if !p.data.is_empty() => Ok(Parsed::Raw(p.data)),
+                _ => Err(ctx.reject(&format!(
+                    "multipart body has no non-empty `{}` part",
+                    field.unwrap_or("file")
+                ))),
+            }
+        }
+        _ => {
+            if body.is_empty()
+                && req.schema.is_none()
+                && !req.content_types.is_empty()
+                && ctx.op.effect == Some(Effect::Upload)
+            {
+                return Err(ctx.reject("empty upload"));
+            }
+            Ok(Parsed::Raw(body.clone()))
+        }
+    }
+}
+
+/// Strip the wrapper and split a many-body into items.
+fn unwrap_items(
+    ctx: &Ctx,
+    req: &crate::spec::model::Request,
+    item: &str,
+    xml_root: Option<String>,
+    v: Value,
+) -> Result<Vec<Value>, Response<Body>> {
+    let mut v = v;
+    match (&req.wrapper, &xml_root) {
+        (Some(w), Some(root)) if root != w && root != item => {
+            return Err(ctx.reject(&format!("root element is <{root}>, expected <{w}>")));
+        }
+        (Some(w), None) => {
+            let inner = v.as_object_mut().and_then(|o| o.remove(w));
+            match inner {
+                Some(i) => v = i,
+                None if req.many && v.is_array() => {}
+                None => return Err(ctx.reject(&format!("body has no `{w}` member"))),
+            }
+        }
+        _ => {}
+    }
+    if req.many {
+        let list = match v {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove(item) {
+                Some(Value::Array(a)) => a,
+                Some(one @ Value::Object(_)) => vec![one],
+                Some(Value::String(s)) if s.is_empty() => vec![],
+                None if o.is_empty() => vec![],
+                _ => return Err(ctx.reject(&format!("expected a list of <{item}> items"))),
+            },
+            Value::String(s) if s.is_empty() => vec![],
+            _ => return Err(ctx.reject("expected a list of items")),
+        };
+        Ok(list)
+    } else {
+        match v {
+            Value::Object(_) => Ok(vec![v]),
+            _ => Err(ctx.reject("expected an object")),
+        }
+    }
+}
+
+/// Check one item against the schema and normalise its values. Returns the message of the
+/// first problem.
+fn check_item(
+    spec: &Spec,
+    schema: &Schema,
+    mode: Option<Completeness>,
+    item: &mut Value,
+    skip_required: bool,
+) -> Result<(), String> {
+    let Some(obj) = item.as_object_mut() else {
+        return Err("item is not an object".into());
+    };
+    if !skip_required {
+        for f in &schema.field {
+            // The same field sets as the plan's completeness probes.
+            let need = match mode {
+                Some(Completeness::AllFields) => !f.server_assigned,
+                Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
+                Some(Completeness::Partial) | Some(Completeness::KeyOnly) => f.key || f.required,
+                None => false,
+            };
+            let present = obj.get(f.name.get_ref()).is_some_and(|v| !v.is_null());
+            if need && !present {
+                return Err(format!("missing required field `{}`", f.name.get_ref()));
+            }
+        }
+    }
+    if schema.unknown_fields == UnknownFields::Reject {
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !schema.field.iter().any(|f| f.name.get_ref() == *k))
+        {
+            return Err(format!("unknown field `{k}`"));
+        }
+    }
+    for f in &schema.field {
+        let name = f.name.get_ref();
+        let Some(v) = obj.get_mut(name) else { continue };
+        if v.is_null() {
+            continue;
+        }
+        normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?;
+    }
+    Ok(())
+}
+
+fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
+    let text = scalar_text(v);
+    match f.ty {
+        FieldType::Integer => {
+            let n: i64 = match v {
+                Value::Number(n) => n.as_i64().ok_or("not an integer")?,
+                Value::String(s) => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{s}` is not an integer"))?,
+                _ => return Err("not an integer".into()),
+            };
+            check_range(f, n as f64)?;
+            *v = Value::from(n);
+        }
+        FieldType::Number => {
+            let n: f64 = match v {
+                Value::Number(n) => n.as_f64().ok_or("not a number")?,
+                Value::String(s) => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{s}` is not a number"))?,
+                _ => return Err("not a number".into()),
+            };
+            check_range(f, n)?;
+        }
+        FieldType::Digits => {
+            let s = text.ok_or("not a digit string")?;
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{s}` is not a digit string"));
+            }
+            *v = Value::String(s);
+        }
+        FieldType::Boolean => {
+            let b = match v {
+                Value::Bool(b) => *b,
+                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err("not a boolean".into()),
+            };
+            *v = Value::Bool(b);
+        }
+        FieldType::Enum => {
+            let s = text.ok_or("not an enumeration value")?;
+            let ok = f.enum_values.is_empty()
+                || f.enum_values.iter().any(|e| match e {
+                    toml::Value::String(x) => *x == s,
+                    other => other.to_string() == s,
+                });
+            if !ok {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+        }
+        FieldType::Object => {
+            if let (Some(sn), true) = (&f.schema, v.is_object()) {
+                if let Some(sub) = spec.schema(sn.get_ref()) {
+                    check_item(spec, sub, None, v, true)?;
+                }
+            } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
+                return Err("not an object".into());
+            }
+        }
+        FieldType::Array => {
+            if !v.is_array() {
+                // XML and CSV cannot tell one element from a list of one.
+                let one = v.take();
+                *v = match one {
+                    Value::String(s) if s.contains(';') => {
+                        Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
+                    }
+                    Value::String(s) if s.is_empty() => Value::Array(vec![]),
+                    other => Value::Array(vec![other]),
+                };
+            }
+        }
+        FieldType::String
+        | FieldType::Hostname
+        | FieldType::Email
+        | FieldType::Ip
+        | FieldType::Mac
+        | FieldType::Uuid
+        | FieldType::Datetime
+        | FieldType::Date => {
+            let s = text.ok_or("not a string")?;
+            let len = s.chars().count() as u64;
+            if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
+                return Err(format!("length {len} is outside the allowed range"));
+            }
+            if !f.enum_values.is_empty()
+                && !f.enum_values.iter().any(|e| e.as_str() == Some(s.as_str()))
+            {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+            *v = Value::String(s);
+        }
+        FieldType::Binary | FieldType::Any => {}
+    }
+    Ok(())
+}
+
+fn check_range(f: &Field, n: f64) -> Result<(), String> {
+    if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
+        return Err(format!("{n} is outside the allowed range"));
+    }
+    Ok(())
+}
+
+/// Apply the operation's effect.
+async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let effect = ctx.op.effect.unwrap_or(Effect::Static);
+    let coll = ctx.ep.collection.as_ref().map(|c| c.get_ref().as_str());
+    let table_effect = matches!(
+        effect,
+        Effect::List
+            | Effect::Get
+            | Effect::Query
+            | Effect::Create
+            | Effect::Update
+            | Effect::Upsert
+            | Effect::Delete
+            | Effect::Replace
+    );
+    match (coll, table_effect) {
+        (Some(c), true) if ctx.api.tables.contains_key(c) => {
+            super::engine::table_effect(ctx, c, effect, parsed, fmt)
+        }
+        _ => match effect {
+            Effect::JobStart => job_start(ctx),
+            Effect::JobPoll => job_poll(ctx),
+            _ => static_answer(ctx, fmt),
+        },
+    }
+}
+
+/// Answer of an operation without a table: its documented body, or its success outcome.
+fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let success = ctx.success();
+    let resp = ctx.op.response.as_ref();
+    if let Some(r) = resp {
+        if r.envelope.is_some() && r.body.is_none() {
+            return ctx.outcome(&success, None);
+        }
+        if let (Some(body), Some((_, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt) {
+            return render::raw(success.status, Some(&ct), body.clone().into_bytes());
+        }
+    }
+    ctx.outcome(&success, None)
+}
+
+fn job_for<'a>(ctx: &'a Ctx) -> Option<&'a Job> {
+    let name = ctx.op.job.as_ref()?.get_ref();
+    ctx.spec().jobs().find(|j| j.name.get_ref() == name)
+}
+
+fn job_start(ctx: &Ctx) -> Response<Body> {
+    let Some(job) = job_for(ctx) else {
+        return static_answer(ctx, None);
+    };
+    let id = {
+        let mut d = ctx.api.device.lock();
+        d.next_job += 1;
+        let id = d.next_job.to_string();
+        let polls = if ctx.fault(FaultId::JobNeverReady) {
+            u32::MAX
+        } else {
+            job.emulator_pending_polls.unwrap_or(1)
+        };
+        d.jobs.insert(
+            id.clone(),
+            JobRun {
+                job: job.name.get_ref().clone(),
+                polls_left: polls,
+            },
+        );
+        id
+    };
+    let data = serde_json::json!(id);
+    let env = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.envelope.as_ref())
+        .map(|e| e.get_ref().as_str());
+    let mut r = render::outcome(ctx.spec(), job.accepted.get_ref(), env, None, None);
+    // The accepted body carries the transaction id beside the message.
+    if let Some(env) = env.and_then(|n| ctx.spec().envelopes().find(|e| e.name.get_ref() == n)) {
+        if env.format == BodyFormat::Json {
+            let code = job
+                .accepted
+                .get_ref()
+                .code
+                .as_deref()
+                .and_then(|c| ctx.spec().code(c));
+            let msg = code
+                .and_then(|c| c.message.clone())
+                .unwrap_or_else(|| "accepted".into());
+            let mut obj = Map::new();
+            if let Some(p) = &env.message_path {
+                render::set_path(&mut obj, p, Value::String(msg));
+            }
+            obj.insert("transactionId".into(), data);
+            r = render::raw(
+                job.accepted.get_ref().status,
+                Some(&env.content_type),
+                serde_json::to_vec(&obj).unwrap_or_default(),
+            );
+        }
+    }
+    if let Some(h) = &job.location_header {
+        if let Some(poll) = ctx.spec().endpoint(job.poll.get_ref()) {
+            let path = fill_template(&ctx.spec().full_path(poll), &id);
+            if let (Ok(name), Ok(v)) = (
+                header::HeaderName::from_bytes(h.as_bytes()),
+                HeaderValue::from_str(&path),
+            ) {
+                r.headers_mut().insert(name, v);
+            }
+        }
+    }
+    r
+}
+
+/// Put `value` in the first `{param}` of a template.
+fn fill_template(t: &str, value: &str) -> String {
+    match (t.find('{'), t.find('}')) {
+        (Some(a), Some(b)) if a < b => format!("{}{}{}", &t[..a], value, &t[b + 1..]),
+        _ => t.to_string(),
+    }
+}
+
+fn job_poll(ctx: &Ctx) -> Response<Body> {
+    let Some(mut job) = job_for(ctx) else {
+        return static_answer(ctx, None);
+    };
+    let id = ctx
+        .params
+        .first()
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let state = {
+        let mut d = ctx.api.device.lock();
+        match d.jobs.get_mut(&id) {
+            // Jobs sharing a poll endpoint answer with the started job's outcomes.
+            Some(run) => {
+                if let Some(started) = ctx.spec().jobs().find(|j| *j.name.get_ref() == run.job) {
+                    job = started;
+                }
+                if run.polls_left > 0 {
+                    run.polls_left = run
+                        .polls_left
+                        .saturating_sub(if run.polls_left == u32::MAX { 0 } else { 1 });
+                    Some(false)
+                } else {
+                    Some(true)
+                }
+            }
+            _ => None,
+        }
+    };
+    match state {
+        None => ctx.not_found(),
+        Some(false) => {
+            let o = job
+                .pending
+                .first()
+                .map(|p| p.get_ref().clone())
+                .unwrap_or(Outcome {
+                    status: 202,
+                    code: None,
+                });
+            ctx.outcome(&o, Some("still in progress"))
+        }
+        Some(true) => {
+            let done = job.done.get_ref();
+            let body = ctx
+                .op
+                .response
+                .as_ref()
+                .and_then(|r| r.example.clone())
+                .unwrap_or_default();
+            let ct = ctx
+                .op
+                .response
+                .as_ref()
+                .and_then(|r| r.content_types.first().cloned())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            render::raw(done.status, Some(&ct), body.into_bytes())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Table effects
+// ---------------------------------------------------------------------------
+
+/// Rows of the table visible under this request's scope parameter.
+fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<std::sync::Arc<Value>>> {
+    let c = ctx
+        .spec()
+        .collections()
+        .find(|c| c.name.get_ref() == collection)?;
+    let sp = c.scope_param.as_ref()?;
+    let want = ctx.param(sp).or_else(|| ctx.query(sp))?;
+    Some(
+        rows.values()
+            .filter(|r| r.get(sp).and_then(scalar_text).is_some_and(|v| v == want))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Key named by the path (the last path parameter), if any.
+fn path_key(ctx: &Ctx) -> Option<Key> {
+    let c = ctx.ep.collection.as_ref()?.get_ref();
+    let scope = ctx
+        .spec()
+        .collections()
+        .find(|x| x.name.get_ref() == c)
+        .and_then(|x| x.scope_param.clone());
+    ctx.params
+        .iter()
+        .rev()
+        .find(|(k, _)| Some(k) != scope.as_ref())
+        .map(|(_, v)| Key::parse(v))
+}
+
+/// How the path names rows: by key, or by another field of the schema.
+enum Sel {
+    Key(Key),
+    Field(String, String),
+    /// The parameter is neither a key nor a field (sipXconfig's "user id, name or alias"):
+    /// rows holding the value in any scalar field.
+    Any(String),
+}
+
+fn path_sel(ctx: &Ctx, collection: &str) -> Option<Sel> {
+    let key = path_key(ctx)?;
+    let (name, value) = ctx.params.last()?;
+    let keys = ctx.api.key_fields(collection);
+    let is_field = ctx
+        .api
+        .collection_schema(collection)
+        .is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == name));
+    let single_key_named_otherwise =
+        keys.len() == 1 && !keys.contains(name) && ctx.params.len() == 1;
+    if is_field && !keys.contains(name) {
+        Some(Sel::Field(name.clone(), value.clone()))
+    } else if single_key_named_otherwise && ctx.api.tables[collection].get(&key).is_none() {
+        Some(Sel::Any(value.clone()))
+    } else {
+        Some(Sel::Key(key))
+    }
+}
+
+fn sel_matches(sel: &Sel, k: &Key, row: &Value) -> bool {
+    match sel {
+        Sel::Key(want) => want == k,
+        Sel::Field(f, v) => row.get(f).and_then(scalar_text).as_deref() == Some(v.as_str()),
+        Sel::Any(v) => row.as_object().is_some_and(|o| {
+            o.values()
+                .filter_map(scalar_text)
+                .any(|t| t.contains(v.as_str()))
+        }),
+    }
+}
+
+pub(super) fn table_effect(
+    ctx: &Ctx,
+    collection: &str,
+    effect: Effect,
+    parsed: Parsed,
+    fmt: Option<(Fmt, String)>,
+) -> Response<Body> {
+    let table = &ctx.api.tables[collection];
+    let keys = ctx.api.key_fields(collection);
+    let req = ctx.op.request.as_ref();
+    let schema = req
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .or_else(|| ctx.api.collection_schema(collection));
+    let mut items = match parsed {
+        Parsed::Items(v) => v,
+        // A raw body (a vCard, a file) written to a path-named object is stored as text.
+        Parsed::Raw(b) if matches!(effect, Effect::Upsert | Effect::Update | Effect::Create) => {
+            match (ctx.params.last(), keys.first()) {
+                (Some((_, v)), Some(kf)) => {
+                    let mut o = Map::new();
+                    o.insert(kf.clone(), Value::String(v.clone()));
+                    o.insert(
+                        "content".into(),
+                        Value::String(String::from_utf8_lossy(&b).into_owned()),
+                    );
+                    vec![Value::Object(o)]
+                }
+                _ => vec![],
+            }
+        }
+        _ => vec![],
+    };
+    // Validate everything before anything is applied.
+    if matches!(
+        effect,
+        Effect::Create | Effect::Update | Effect::Upsert | Effect::Replace | Effect::Delete
+    ) && !items.is_empty()
+    {
+        if let Some(s) = schema {
+            let mode = req.and_then(|r| r.completeness);
+            let skip = ctx.fault(FaultId::SkipCompleteness);
+            let key_in_path = path_key(ctx).is_some();
+            for (i, it) in items.iter_mut().enumerate() {
+                if key_in_path {
+                    // The path names the object: its key fields need not be repeated.
+                    if let (Some(o), Some((_, v))) = (it.as_object_mut(), ctx.params.last()) {
+                        for k in &keys {
+                            o.entry(k.clone())
+                                .or_insert_with(|| Value::String(v.clone()));
+                        }
+                    }
+                }
+                if let Err(e) = check_item(ctx.spec(), s, mode, it, skip) {
+                    let msg = if req.is_some_and(|r| r.many) {
+                        format!("item {}: {e}", i + 1)
+                    } else {
+                        e
+                    };
+                    if ctx.fault(FaultId::PartialApply) && i > 0 {
+                        // The faulty device applies the rows before the bad one.
+                        let good: Vec<Value> = items[..i].to_vec();
+                        table.update(|rows| {
+                            for g in good {
+                                if let Some(k) = Key::of_row(&g, &keys) {
+                                    rows.insert(k, std::sync::Arc::new(g));
+                                }
+                            }
+                        });
+                    }
+                    return ctx.reject(&msg);
+                }
+            }
+        }
+    }
+    match effect {
+        Effect::List | Effect::Query => list(ctx, collection, fmt),
+        Effect::Get => {
+            let Some(sel) = path_sel(ctx, collection) else {
+                return list(ctx, collection, fmt);
+            };
+            let row = match &sel {
+                Sel::Key(k) => table.get(k),
+                Sel::Field(..) | Sel::Any(_) => table
+                    .snapshot()
+                    .iter()
+                    .find(|(k, r)| sel_matches(&sel, k, r))
+                    .map(|(_, r)| r.clone()),
+            };
+            match row {
+                Some(row) => render_one(ctx, &row, fmt),
+                None => ctx.not_found(),
+            }
+        }
+        Effect::Create => {
+            let Some(mut item) = items.pop() else {
+                return ctx.reject("empty body");
+            };
+            if let Some(s) = schema {
+                if !ctx.fault(FaultId::ClientIdsHonoured) {
+                    if let Some(o) = item.as_object_mut() {
+                        for f in s.field.iter().filter(|f| f.server_assigned) {
+                            o.remove(f.name.get_ref());
+                        }
+                    }
+                }
+                if let Some(r) = unique_conflict(ctx, collection, s, &item, None) {
+                    return r;
+                }
+            }
+            if let Some(r) = dangling(ctx, collection, &item) {
+                return r;
+            }
+            let key = match Key::of_row(&item, &keys) {
+                Some(k) if ctx.fault(FaultId::ClientIdsHonoured) => k,
+                _ => {
+                    let n = table.next_int();
+                    if let (Some(o), Some(kf)) = (item.as_object_mut(), keys.first()) {
+                        let ty = ctx
+                            .api
+                            .collection_schema(collection)
+                            .and_then(|s| s.field.iter().find(|f| f.name.get_ref() == kf))
+                            .map(|f| f.ty);
+                        let v = match ty {
+                            Some(FieldType::Integer) | Some(FieldType::Number) => Value::from(n),
+                            _ => Value::String(n.to_string()),
+                        };
+                        o.insert(kf.clone(), v);
+                    }
+                    Key::Int(n)
+                }
+            };
+            // Fill documented defaults.
+            if let (Some(s), Some(o)) = (schema, item.as_object_mut()) {
+                for f in &s.field {
+                    if let (Some(d), false) = (&f.default, o.contains_key(f.name.get_ref())) {
+                        if let Ok(v) = serde_json::to_value(d) {
+                            o.insert(f.name.get_ref().clone(), v);
+                        }
+                    }
+                }
+            }
+            table.update(|rows| rows.insert(key.clone(), std::sync::Arc::new(item)));
+            write_ok(
+                ctx,
+                Some((keys.first().cloned().unwrap_or_else(|| "id".into()), key)),
+            )
+        }
+        Effect::Update => {
+            let Some(item) = items.pop() else {
+                return ctx.reject("empty body");
+            };
+            let (key, from_path) = match path_key(ctx) {
+                Some(k) => (k, true),
+                None => match Key::of_row(&item, &keys) {
+                    Some(k) => (k, false),
+                    None => return ctx.reject("no key given"),
+                },
+            };
+            let Some(old) = table.get(&key) else {
+                return if from_path {
+                    ctx.not_found()
+                } else {
+                    ctx.reject("no such object")
+                };
+            };
+            let partial = req.and_then(|r| r.completeness) == Some(Completeness::Partial);
+            let mut new = if partial {
+                (*old).clone()
+            } else {
+                Value::Object(Map::new())
+            };
+            if let (Some(n), Some(src)) = (new.as_object_mut(), item.as_object()) {
+                for (k, v) in src {
+                    n.insert(k.clone(), v.clone());
+                }
+                // Keys and server-assigned fields keep their stored values.
+                if let Some(s) = ctx.api.collection_schema(collection) {
+                    for f in s.field.iter().filter(|f| f.server_assigned || f.key) {
+                        match old.get(f.name.get_ref()) {
+                            Some(v) => n.insert(f.name.get_ref().clone(), v.clone()),
+                            None => n.remove(f.name.get_ref()),
+                        };
+                    }
+                }
+            }
+            if let Some(s) = ctx.api.collection_schema(collection) {
+                if unique_conflict(ctx, collection, s, &new, Some(&key)).is_some() {
+                    return ctx.reject("another object already has this value");
+                }
+            }
+            if let Some(r) = dangling(ctx, collection, &new) {
+                return r;
+            }
+            table.update(|rows| rows.insert(key, std::sync::Arc::new(new)));
+            write_ok(ctx, None)
+        }
+        Effect::Upsert => {
+            if items.is_empty() {
+                return ctx.reject("no items");
+            }
+            let mut keyed = Vec::with_capacity(items.len());
+            for (i, it) in items.into_iter().enumerate() {
+                match Key::of_row(&it, &keys) {
+                    Some(k) => keyed.push((k, it)),
+                    None => return ctx.reject(&format!("item {}: no key", i + 1)),
+                }
+            }
+            table.update(|rows| {
+                for (k, it) in keyed {
+                    let merged = match rows.get(&k) {
+                        Some(old) => {
+                            let mut m = (**old).clone();
+                            if let (Some(mo), Value::Object(src)) = (m.as_object_mut(), it) {
+                                mo.extend(src);
+                            }
+                            m
+                        }
+                        None => it,
+                    };
+                    rows.insert(k, std::sync::Arc::new(merged));
+                }
+            });
+            write_ok(ctx, None)
+        }
+        Effect::Delete => {
+            let targets: Vec<Key> = match path_sel(ctx, collection) {
+                Some(Sel::Key(k)) => vec![k],
+                Some(sel) => table
+                    .snapshot()
+                    .iter()
+                    .filter(|(k, r)| sel_matches(&sel, k, r))
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+                None => items
+                    .iter()
+                    .filter_map(|it| Key::of_row(it, &keys))
+                    .collect(),
+            };
+            let from_path = path_key(ctx).is_some();
+            if targets.is_empty() {
+                return if from_path {
+                    ctx.not_found()
+                } else {
+                    ctx.reject("no key given")
+                };
+            }
+            for k in &targets {
+                if table.get(k).is_none() {
+                    return if from_path {
+                        ctx.not_found()
+                    } else {
+                        ctx.reject("no such object")
+                    };
+                }
+                if let Some(r) = referenced(ctx, collection, k) {
+                    return r;
+                }
+            }
+            table.update(|rows| {
+                for k in &targets {
+                    rows.remove(k);
+                }
+            });
+            write_ok(ctx, None)
+        }
+        Effect::Replace => {
+            let mut rows = Rows::new();
+            for (i, it) in items.into_iter().enumerate() {
+                match Key::of_row(&it, &keys) {
+                    Some(k) => {
+                        rows.insert(k, std::sync::Arc::new(it));
+                    }
+                    None => return ctx.reject(&format!("item {}: no key", i + 1)),
+                }
+            }
+            table.replace(rows);
+            write_ok(ctx, None)
+        }
+        _ => static_answer(ctx, fmt),
+    }
+}
+
+fn write_ok(ctx: &Ctx, created: Option<(String, Key)>) -> Response<Body> {
+    let mut o = ctx.success();
+    if ctx.fault(FaultId::SwappedResultCode) && ctx.op.effect == Some(Effect::Update) {
+        // Answer with the create operation's success outcome of the same collection.
+        let coll = ctx.ep.collection.as_ref().map(|c| c.get_ref());
+        if let Some(create) = ctx
+            .spec()
+            .endpoints()
+            .filter(|e| e.collection.as_ref().map(|c| c.get_ref()) == coll)
+            .flat_map(|e| e.op.iter())
+            .find(|op| op.effect == Some(Effect::Create))
+        {
+            if let Some(s) = &create.success {
+                o = s.get_ref().clone();
+            }
+        }
+    }
+    let env = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.envelope.as_ref())
+        .map(|e| e.get_ref().as_str());
+    let data = created.map(|(f, k)| {
+        let mut m = Map::new();
+        m.insert(
+            if f.is_empty() { "id".into() } else { f },
+            match k {
+                Key::Int(i) => Value::from(i),
+                Key::Str(s) => Value::String(s),
+            },
+        );
+        Value::Object(m)
+    });
+    render::outcome(ctx.spec(), &o, env, None, data)
+}
+
+fn unique_conflict(
+    ctx: &Ctx,
+    collection: &str,
+    schema: &Schema,
+    item: &Value,
+    except: Option<&Key>,
+) -> Option<Response<Body>> {
+    let table = &ctx.api.tables[collection];
+    let keys = ctx.api.key_fields(collection);
+    for f in schema.field.iter().filter(|f| f.unique) {
+        let Some(v) = item.get(f.name.get_ref()).and_then(scalar_text) else {
+            continue;
+        };
+        let rows = table.snapshot();
+        let clash = rows.iter().any(|(k, r)| {
+            Some(k) != except
+                && Key::of_row(r, &keys).as_ref() != except
+                && r.get(f.name.get_ref()).and_then(scalar_text).as_deref() == Some(v.as_str())
+        });
+        if clash {
+            let o = f
+                .on_duplicate
+                .as_ref()
+                .map(|o| o.get_ref().clone())
+                .unwrap_or(Outcome {
+                    status: 409,
+                    code: None,
+                });
+            return Some(ctx.outcome(
+                &o,
+                Some(&format!("`{}` is already in use", f.name.get_ref())),
+            ));
+        }
+    }
+    None
+}
+
+fn dangling(ctx: &Ctx, collection: &str, item: &Value) -> Option<Response<Body>> {
+    for r in ctx.spec().references() {
+        if r.from.get_ref() != collection {
+            continue;
+        }
+        let Some(o) = &r.on_dangling else { continue };
+        let Some(v) = item.get(&r.field).and_then(scalar_text) else {
+            continue;
+        };
+        let target = ctx.api.tables.get(r.to.get_ref())?;
+        if target.get(&Key::parse(&v)).is_none() {
+            let o = if ctx.op.effect == Some(Effect::Update) {
+                ctx.op
+                    .request
+                    .as_ref()
+                    .and_then(|q| q.reject.as_ref())
+                    .map(|x| x.get_ref().clone())
+                    .unwrap_or(o.get_ref().clone())
+            } else {
+                o.get_ref().clone()
+            };
+            return Some(ctx.outcome(&o, Some(&format!("`{}` names no existing object", r.field))));
+        }
+    }
+    None
+}
+
+fn referenced(ctx: &Ctx, collection: &str, key: &Key) -> Option<Response<Body>> {
+    if ctx.fault(FaultId::DeleteReferenced) {
+        return None;
+    }
+    let want = key.to_string();
+    for r in ctx.spec().references() {
+        if r.to.get_ref() != collection {
+            continue;
+        }
+        let Some(o) = &r.on_delete else { continue };
+        let Some(from) = ctx.api.tables.get(r.from.get_ref()) else {
+            continue;
+        };
+        let rows = from.snapshot();
+        if rows
+            .values()
+            .any(|row| row.get(&r.field).and_then(scalar_text).as_deref() == Some(want.as_str()))
+        {
+            return Some(ctx.outcome(o.get_ref(), Some("the object is still referenced")));
+        }
+    }
+    None
+}
+
+/// Items after filtering by query parameters that name schema fields.
+fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let table = &ctx.api.tables[collection];
+    let schema = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .or_else(|| ctx.api.collection_schema(collection));
+    let pagination = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()));
+    let pag_params: Vec<&String> = pagination
+        .map(|p| p.params.values().collect())
+        .unwrap_or_default();
+    let filters: Vec<(String, String)> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| !pag_params.contains(&k))
+        .filter(|(k, _)| {
+            ctx.api
+                .collection_schema(collection)
+                .is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == k))
+        })
+        .cloned()
+        .collect();
+    let scoped_rows = scoped(ctx, collection, &table.snapshot());
+    let filtered = !filters.is_empty() || scoped_rows.is_some() || vendor::has_filter(ctx);
+    if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
+        return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
+    }
+    let mut rows: Vec<std::sync::Arc<Value>> = match scoped_rows {
+        Some(r) => r,
+        None => table.snapshot().values().cloned().collect(),
+    };
+    if !filters.is_empty() {
+        rows.retain(|r| {
+            filters.iter().all(|(k, v)| {
+                r.get(k)
+                    .and_then(scalar_text)
+                    .is_some_and(|x| x.trim() == v.trim())
+            })
+        });
+    }
+    if let Some(f) = vendor::row_filter(ctx) {
+        match f {
+            Ok(pred) => rows.retain(|r| pred(r)),
+            Err(msg) => return ctx.reject(&msg),
+        }
+    }
+    let mut meta = Map::new();
+    if let Some(p) = pagination {
+        match page_slice(ctx, p, &mut rows, &mut meta) {
+            Ok(()) => {}
+            Err(r) => return r,
+        }
+    }
+    if rows.is_empty() {
+        if let Some(r) = empty_answer(ctx, pagination) {
+            return r;
+        }
+    }
+    render_many(
+        ctx,
+        &rows,
+        schema,
+        Some(meta).filter(|m| !m.is_empty()),
+        fmt,
+    )
+}
+
+fn empty_answer(ctx: &Ctx, pagination: Option<&Pagination>) -> Option<Response<Body>> {
+    if let (Some(e), false) = (
+        pagination.and_then(|p| p.empty.as_ref()),
+        ctx.fault(FaultId::EmptyAs200),
+    ) {
+        return Some(ctx.outcome(e.get_ref(), None));
+    }
+    // An operation with an "empty" result code answers it for an empty result.
+    let code = ctx
+        .op
+        .codes
+        .iter()
+        .filter_map(|c| ctx.spec().code(c.get_ref()))
+        .find(|c| c.class == CodeClass::Empty)?;
+    let o = Outcome {
+        status: code.status,
+        code: Some(code.id.get_ref().clone()),
+    };
+    Some(ctx.outcome(&o, None))
+}
+
+fn parse_limit(ctx: &Ctx, p: &Pagination, name: &str) -> Result<Option<usize>, Response<Body>> {
+    let Some(v) = p.params.get(name).and_then(|q| ctx.query(q)) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(Some(n as usize)),
+        _ => Err(invalid_paging(ctx, p, &format!("invalid {name} `{v}`"))),
+    }
+}
+
+fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
+    match &p.invalid {
+        Some(o) => ctx.outcome(o.get_ref(), Some(msg)),
+        None => ctx.reject(msg),
+    }
+}
+
+/// Page, rows and offset styles: cut `rows` down to the requested window.
+fn page_slice(
+    ctx: &Ctx,
+    p: &Pagination,
+    rows: &mut Vec<std::sync::Arc<Value>>,
+    meta: &mut Map<String, Value>,
+) -> Result<(), Response<Body>> {
+    let total = rows.len();
+    let first = p.first_index.unwrap_or(0) as usize;
+    let (offset, size) = match p.style {
+        PaginationStyle::Page => {
+            let size = parse_limit(ctx, p, "pagesize")?.or(p.default_limit.map(|d| d as usize));
+            let page = match p.params.get("page").and_then(|q| ctx.query(q)) {
+                Some(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if n >= first => n - first,
+                    _ => return Err(invalid_paging(ctx, p, &format!("invalid page `{v}`"))),
+                },
+                None => 0,
+            };
+            match size {
+                Some(s) => (page * s, Some(s)),
+                None => (0, None),
+            }
+        }
+        PaginationStyle::Rows => {
+            let start = match p.params.get("start").and_then(|q| ctx.query(q)) {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| invalid_paging(ctx, p, "invalid start"))?,
+                None => first,
+            };
+            let end = match p.params.get("end").and_then(|q| ctx.query(q)) {
+                Some(v) => Some(
+                    v.trim()
+                        .parse::<usize>()
+                        .map_err(|_| invalid_paging(ctx, p, "invalid end"))?,
+                ),
+                None => None,
+            };
+            let off = start.saturating_sub(first);
+            (off, end.map(|e| e.saturating_sub(start)))
+        }
+        PaginationStyle::Offset | PaginationStyle::Cursor => {
+            let start = match p
+                .params
+                .get("start")
+                .or(p.params.get("offset"))
+                .and_then(|q| ctx.query(q))
+            {
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| invalid_paging(ctx, p, "invalid start"))?,
+                None => first,
+            };
+            let limit = parse_limit(ctx, p, "limit")?.or(p.default_limit.map(|d| d as usize));
+            (start.saturating_sub(first), limit)
+        }
+    };
+    let size = size.map(|s| p.max_limit.map_or(s, |m| s.min(m as usize)));
+    let size = if ctx.fault(FaultId::LimitIgnored) {
+        size.map(|_| 1000)
+    } else {
+        size
+    };
+    let end = size.map_or(total, |s| (offset + s).min(total));
+    let window: Vec<_> = if offset >= total {
+        vec![]
+    } else {
+        rows[offset..end].to_vec()
+    };
+    *rows = window;
+    let page_size = size.unwrap_or(total.max(1));
+    for (k, path) in &p.fields {
+        let v = match k.as_str() {
+            "total" => Value::from(total),
+            "page" => Value::from(offset / page_size.max(1) + first),
+            "pages" => Value::from(total.div_ceil(page_size.max(1))),
+            "size" if p.style == PaginationStyle::Page => Value::from(page_size),
+            "size" => Value::from(total),
+            "start" => Value::from(offset + first),
+            "end" => Value::from((offset + rows.len()).saturating_sub(1) + first),
+            _ => continue,
+        };
+        render::set_path(meta, path, v);
+    }
+    Ok(())
+}
+
+/// A cursor page straight from the ordered table: cost grows with the page, not the table.
+fn cursor_page(
+    ctx: &Ctx,
+    collection: &str,
+    p: &Pagination,
+    schema: Option<&Schema>,
+    fmt: Option<(Fmt, String)>,
+) -> Response<Body> {
+    let table = &ctx.api.tables[collection];
+    let sentinel = p.sentinel.unwrap_or(-1);
+    let parse_cursor = |name: &str| -> Result<Option<Key>, Response<Body>> {
+        let Some(v) = p.params.get(name).and_then(|q| ctx.query(q)) else {
+            return Ok(None);
+        };
+        match v.trim().parse::<i64>() {
+            Ok(n) => Ok(Some(Key::Int(n))),
+            Err(_) => Err(invalid_paging(
+                ctx,
+                p,
+                &format!("invalid cursor {name} `{v}`"),
+            )),
+        }
+    };
+    let after = match parse_cursor("after") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let before = match parse_cursor("before") {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let limit = match parse_limit(ctx, p, "limit") {
+        Ok(l) => l
+            .or(p.default_limit.map(|d| d as usize))
+            .unwrap_or(usize::MAX),
+        Err(r) => return r,
+    };
+    let limit = p.max_limit.map_or(limit, |m| limit.min(m as usize));
+    let limit = if ctx.fault(FaultId::LimitIgnored) {
+        1000
+    } else {
+        limit
+    };
+    let at_sentinel = |k: &Option<Key>| *k == Some(Key::Int(sentinel));
+    let mut page = if at_sentinel(&after) || at_sentinel(&before) {
+        table.page_after(Some(&Key::Int(i64::MAX)), 0)
+    } else if let Some(b) = &before {
+        table.page_before(b, limit)
+    } else {
+        let skip = after.is_some() && ctx.fault(FaultId::CursorSkipsItem);
+        let mut pg = table.page_after(after.as_ref(), limit + usize::from(skip));
+        if skip && !pg.items.is_empty() {
+            pg.items.remove(0);
+            pg.keys.remove(0);
+            pg.more_before = true;
+        }
+        pg
+    };
+    if page.items.is_empty() {
+        if let Some(r) = empty_answer(ctx, Some(p)) {
+            return r;
+        }
+    }
+    let end_mark = if ctx.fault(FaultId::MissingSentinel) {
+        0
+    } else {
+        sentinel
+    };
+    let key_value = |k: Option<&Key>| match k {
+        Some(Key::Int(i)) => Value::from(*i),
+        Some(Key::Str(s)) => Value::String(s.clone()),
+        None => Value::from(end_mark),
+    };
+    let prev = if page.more_before {
+        key_value(page.keys.first())
+    } else {
+        Value::from(end_mark)
+    };
+    let next = if page.more_after {
+        key_value(page.keys.last())
+    } else {
+        Value::from(end_mark)
+    };
+    let mut meta = Map::new();
+    for (k, path) in &p.fields {
+        match k.as_str() {
+            "prev" | "start" => render::set_path(&mut meta, path, prev.clone()),
+            "next" | "end" => render::set_path(&mut meta, path, next.clone()),
+            _ => {}
+        }
+    }
+    let items = std::mem::take(&mut page.items);
+    render_many(ctx, &items, schema, Some(meta), fmt)
+}
+
+fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let resp = ctx.op.response.as_ref();
+    let schema = resp
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
+    let status = ctx.success().status;
+    let wrapper = resp.and_then(|r| r.wrapper.clone());
+    let body = match f {
+        Fmt::Xml => {
+            let root = wrapper.unwrap_or_else(|| render::item_name(schema));
+            codec::to_xml(&root, row).into_bytes()
+        }
+        Fmt::Csv => {
+            let rows = [std::sync::Arc::new(row.clone())];
+            codec::to_csv(
+                &render::csv_columns(schema, &rows),
+                std::slice::from_ref(row),
+            )
+            .into_bytes()
+        }
+        _ => {
+            let v = match wrapper {
+                Some(w) => serde_json::json!({ w: row }),
+                None => row.clone(),
+            };
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
+    };
+    render::raw(status, Some(&ct), body)
+}
+
+fn render_many(
+    ctx: &Ctx,
+    rows: &[std::sync::Arc<Value>],
+    schema: Option<&Schema>,
+    meta: Option<Map<String, Value>>,
+    fmt: Option<(Fmt, String)>,
+) -> Response<Body> {
+    let resp = ctx.op.response.as_ref();
+    let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
+    let success = ctx.success();
+    let item = render::item_name(schema);
+    let items_path = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()))
+        .and_then(|p| p.fields.get("items").cloned());
+    let wrapper = resp.and_then(|r| r.wrapper.clone());
+    let array = || Value::Array(rows.iter().map(|r| (**r).clone()).collect());
+    // Envelope with a data path (result code + rows).
+    if let Some(env) = resp.and_then(|r| r.envelope.as_ref()).and_then(|n| {
+        ctx.spec()
+            .envelopes()
+            .find(|e| e.name.get_ref() == n.get_ref())
+    }) {
+        if env.data_path.is_some() && matches!(env.format, BodyFormat::Json | BodyFormat::Xml) {
+            let code = success.code.as_deref().and_then(|c| ctx.spec().code(c));
+            let cv = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
+            let msg = code
+                .and_then(|c| c.message.clone())
+                .unwrap_or_else(|| "OK".into());
+            let body =
+                render::envelope_body(env, cv.as_deref(), &msg, success.status, Some(array()));
+            return render::raw(success.status, Some(&env.content_type), body);
+        }
+    }
+    let body = match f {
+        Fmt::Csv => codec::to_csv(
+            &render::csv_columns(schema, rows),
+            &rows.iter().map(|r| (**r).clone()).collect::<Vec<_>>(),
+        )
+        .into_bytes(),
+        Fmt::Xml => {
+            let mut obj = meta.unwrap_or_default();
+            let list = serde_json::json!({ item.clone(): array() });
+            match (&items_path, &wrapper) {
+                (Some(p), _) => {
+                    render::set_path(&mut obj, p, list);
+                    codec::to_xml(
+                        wrapper.as_deref().unwrap_or("response"),
+                        &Value::Object(obj),
+                    )
+                }
+                (None, Some(w)) if !obj.is_empty() => {
+                    obj.insert(w.clone(), list);
+                    codec::to_xml(&item, &Value::Object(obj))
+                }
+                (None, Some(w)) => codec::to_xml(w, &list),
+                (None, None) => codec::to_xml(&format!("{item}s"), &list),
+            }
+            .into_bytes()
+        }
+        _ => {
+            let mut obj = meta.unwrap_or_default();
+            let v = match (&items_path, &wrapper) {
+                (Some(p), _) => {
+                    render::set_path(&mut obj, p, array());
+                    Value::Object(obj)
+                }
+                (None, Some(w)) => {
+                    obj.insert(w.clone(), array());
+                    Value::Object(obj)
+                }
+                (None, None) if obj.is_empty() => array(),
+                (None, None) => {
+                    obj.insert("items".into(), array());
+                    Value::Object(obj)
+                }
+            };
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
+    };
+    render::raw(success.status, Some(&ct), body)
+}

@@ -1,0 +1,217 @@
+//! Turning outcomes and rows into HTTP answers: envelopes, representations, pagination
+//! metadata. Everything here is driven by the spec's envelopes, schemas and response
+//! descriptions; nothing names a particular API.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Response, StatusCode};
+use serde_json::{Map, Value};
+
+use super::codec;
+use crate::spec::model::{BodyFormat, Envelope, Outcome, Schema};
+use crate::spec::Spec;
+
+/// A representation the emulator can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fmt {
+    Json,
+    Xml,
+    Csv,
+    Text,
+    Zip,
+    Binary,
+}
+
+impl Fmt {
+    pub fn of_content_type(ct: &str) -> Fmt {
+        let ct = ct.to_ascii_lowercase();
+        if ct.contains("json") {
+            Fmt::Json
+        } else if ct.contains("xml") {
+            Fmt::Xml
+        } else if ct.contains("csv") {
+            Fmt::Csv
+        } else if ct.contains("zip") {
+            Fmt::Zip
+        } else if ct.starts_with("text/") {
+            Fmt::Text
+        } else {
+            Fmt::Binary
+        }
+    }
+    /// The value a `format=` query parameter uses for this representation.
+    pub fn param_name(self) -> &'static str {
+        match self {
+            Fmt::Json => "json",
+            Fmt::Xml => "xml",
+            Fmt::Csv => "csv",
+            Fmt::Text => "text",
+            Fmt::Zip => "zip",
+            Fmt::Binary => "binary",
+        }
+    }
+}
+
+/// Set `value` at a dotted `path` inside `obj`, creating objects on the way.
+pub fn set_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
+    let mut cur = obj;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), value);
+            return;
+        }
+        let next = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        cur = next.as_object_mut().expect("just made an object");
+    }
+}
+
+/// Read a dotted path.
+pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, p| cur.get(p))
+}
+
+pub fn reason(status: u16) -> &'static str {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown")
+}
+
+/// Build an HTTP answer from status, content type and body bytes.
+pub fn raw(status: u16, content_type: Option<&str>, body: Vec<u8>) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = Response::new(if status == StatusCode::NO_CONTENT {
+        Body::empty()
+    } else {
+        Body::from(body)
+    });
+    *r.status_mut() = status;
+    if let (Some(ct), false) = (content_type, status == StatusCode::NO_CONTENT) {
+        if let Ok(v) = HeaderValue::from_str(ct) {
+            r.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
+        }
+    }
+    r
+}
+
+/// Body of an envelope carrying a result code, a message and optional data.
+pub fn envelope_body(
+    env: &Envelope,
+    code_value: Option<&str>,
+    message: &str,
+    status: u16,
+    data: Option<Value>,
+) -> Vec<u8> {
+    match env.format {
+        BodyFormat::Json | BodyFormat::Xml => {
+            let mut obj = Map::new();
+            if let (Some(p), Some(c)) = (&env.code_path, code_value) {
+                set_path(&mut obj, p, Value::String(c.to_string()));
+            }
+            if let Some(p) = &env.message_path {
+                set_path(&mut obj, p, Value::String(message.to_string()));
+            }
+            if let (Some(p), Some(d)) = (&env.data_path, data) {
+                set_path(&mut obj, p, d);
+            }
+            if env.format == BodyFormat::Json {
+                serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
+            } else {
+                // The first path segment names the root element when it matches `root`.
+                let root = env.root.clone().filter(|r| r != "*");
+                match root {
+                    Some(r) => {
+                        let inner = obj.remove(&r).unwrap_or(Value::Object(obj));
+                        codec::to_xml(&r, &inner).into_bytes()
+                    }
+                    None => codec::to_xml("response", &Value::Object(obj)).into_bytes(),
+                }
+            }
+        }
+        BodyFormat::Text => {
+            let t = env.template.as_deref().unwrap_or("{message}");
+            t.replace("{message}", message)
+                .replace("{code}", code_value.unwrap_or(""))
+                .replace("{status}", &status.to_string())
+                .into_bytes()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The answer for an outcome: its code's envelope, or `env_hint`, or the API's default.
+pub fn outcome(
+    spec: &Spec,
+    o: &Outcome,
+    env_hint: Option<&str>,
+    message: Option<&str>,
+    data: Option<Value>,
+) -> Response<Body> {
+    let code = o.code.as_deref().and_then(|c| spec.code(c));
+    let env_name = code
+        .and_then(|c| c.envelope.as_ref().map(|e| e.get_ref().as_str()))
+        .or(env_hint);
+    let env = env_name
+        .and_then(|n| spec.envelopes().find(|e| e.name.get_ref() == n))
+        .or_else(|| default_envelope(spec));
+    let msg = code
+        .and_then(|c| c.message.clone())
+        .or(message.map(str::to_string))
+        .unwrap_or_else(|| reason(o.status).to_string());
+    let code_value = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
+    match env {
+        Some(env) if o.status != 204 => {
+            let body = envelope_body(env, code_value.as_deref(), &msg, o.status, data);
+            raw(o.status, Some(&env.content_type), body)
+        }
+        _ => raw(o.status, None, Vec::new()),
+    }
+}
+
+/// The envelope an API's bare error answers use: the one the matrix cells name, else the
+/// first envelope that carries a message.
+pub fn default_envelope(spec: &Spec) -> Option<&Envelope> {
+    let m = spec.matrix();
+    let named = [&m.not_found, &m.forbidden, &m.method_not_allowed]
+        .iter()
+        .find_map(|c| c.envelope.as_ref().map(|e| e.get_ref().clone()));
+    named
+        .and_then(|n| spec.envelopes().find(|e| *e.name.get_ref() == n))
+        .or_else(|| {
+            spec.envelopes()
+                .find(|e| e.message_path.is_some() || e.template.is_some())
+        })
+}
+
+/// Name of one item's element: the schema's XML element, else its name.
+pub fn item_name(schema: Option<&Schema>) -> String {
+    schema
+        .map(|s| {
+            s.xml_element
+                .clone()
+                .unwrap_or_else(|| s.name.get_ref().clone())
+        })
+        .unwrap_or_else(|| "item".into())
+}
+
+/// Columns of a CSV representation: the schema's scalar fields.
+pub fn csv_columns(schema: Option<&Schema>, rows: &[std::sync::Arc<Value>]) -> Vec<String> {
+    match schema {
+        Some(s) if !s.field.is_empty() => s
+            .field
+            .iter()
+            .filter(|f| !matches!(f.ty, crate::spec::model::FieldType::Object))
+            .map(|f| f.name.get_ref().clone())
+            .collect(),
+        _ => rows
+            .first()
+            .and_then(|r| r.as_object())
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,278 @@
+//! What the spec language cannot say yet, per API family (`api.vendor_module`).
+//!
+//! * `rome`: the `queryString` filter grammar of the query commands (decision
+//!   `query-grammar`): `<field> = '<literal>'` or `<field> like '<pattern>'` conditions
+//!   joined by `and`, `%` and `_` as wildcards; a query whose operation lists the
+//!   `digit-match-empty` code must carry a `digitMatch` condition.
+//! * `mediant`: the `authToken` action issues a random token that expires after the
+//!   request's `sessionTimeout` seconds (default 180); the control interface reports
+//!   whether a token is still live.
+//!
+//! Everything else (sipXconfig included) is plain spec behaviour.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Response;
+use serde_json::Value;
+
+use super::engine::{Ctx, Parsed};
+use super::render::{self, Fmt};
+use super::store::scalar_text;
+use super::ApiEmu;
+
+fn module<'a>(ctx: &'a Ctx) -> Option<&'a str> {
+    ctx.spec().api().vendor_module.as_deref()
+}
+
+/// A role index for a token issued by a vendor hook. Mediant's auth tokens log into the
+/// web interface, not the REST API, so no family maps tokens to REST roles today.
+pub(super) fn token_role(_api: &ApiEmu, _token: &str) -> Option<usize> {
+    None
+}
+
+/// Is there a vendor filter on this request?
+pub(super) fn has_filter(ctx: &Ctx) -> bool {
+    module(ctx) == Some("rome") && ctx.query("queryString").is_some()
+}
+
+type Pred = Box<dyn Fn(&Value) -> bool>;
+
+/// A row filter from the request, or the message of a rejected filter.
+pub(super) fn row_filter(ctx: &Ctx) -> Option<Result<Pred, String>> {
+    if module(ctx) != Some("rome") || ctx.op.effect != Some(crate::spec::model::Effect::Query) {
+        return None;
+    }
+    let mut conds = match ctx.query("queryString") {
+        Some(q) => match parse_query_string(q) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        },
+        None => vec![],
+    };
+    if let Some(d) = ctx.query("digitMatch") {
+        conds.push(Cond {
+            field: "digitMatch".into(),
+            like: false,
+            value: d.to_string(),
+        });
+    }
+    Some(Ok(Box::new(move |row: &Value| {
+        conds.iter().all(|c| c.matches(row))
+    })))
+}
+
+/// Checks that must answer before the effect runs.
+pub(super) fn before_effect(
+    ctx: &Ctx,
+    parsed: &Parsed,
+    _fmt: Option<&(Fmt, String)>,
+) -> Option<Response<Body>> {
+    match module(ctx) {
+        Some("rome") => rome_before(ctx),
+        Some("mediant") => mediant_before(ctx, parsed),
+        _ => None,
+    }
+}
+
+fn rome_before(ctx: &Ctx) -> Option<Response<Body>> {
+    if ctx.op.effect != Some(crate::spec::model::Effect::Query) {
+        return None;
+    }
+    if let Some(q) = ctx.query("queryString") {
+        if let Err(e) = parse_query_string(q) {
+            let failed = crate::spec::model::Outcome {
+                status: 400,
+                code: ctx.spec().code("failed").map(|c| c.id.get_ref().clone()),
+            };
+            return Some(ctx.outcome(&failed, Some(&e)));
+        }
+    }
+    let needs_digits = ctx
+        .op
+        .codes
+        .iter()
+        .any(|c| c.get_ref() == "digit-match-empty");
+    if needs_digits {
+        let has = ctx.query("digitMatch").is_some()
+            || ctx
+                .query("queryString")
+                .and_then(|q| parse_query_string(q).ok())
+                .is_some_and(|c| c.iter().any(|c| c.field == "digitMatch"));
+        if !has {
+            let code = ctx.spec().code("digit-match-empty")?;
+            let o = crate::spec::model::Outcome {
+                status: code.status,
+                code: Some(code.id.get_ref().clone()),
+            };
+            return Some(ctx.outcome(&o, None));
+        }
+    }
+    None
+}
+
+fn mediant_before(ctx: &Ctx, parsed: &Parsed) -> Option<Response<Body>> {
+    let is_token = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .is_some_and(|s| s.get_ref() == "auth-token-response");
+    if !is_token {
+        return None;
+    }
+    let timeout = match parsed {
+        Parsed::Items(items) => items
+            .first()
+            .and_then(|i| i.get("sessionTimeout"))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(180),
+        _ => 180,
+    };
+    let token = random_hex();
+    {
+        let mut d = ctx.api.device.lock();
+        let now = Instant::now();
+        d.tokens.retain(|_, (_, exp)| *exp > now);
+        d.tokens
+            .insert(token.clone(), (0, now + Duration::from_secs(timeout)));
+    }
+    let success = ctx.success();
+    let msg = success
+        .code
+        .as_deref()
+        .and_then(|c| ctx.spec().code(c))
+        .and_then(|c| c.message.clone())
+        .unwrap_or_else(|| "Authentication token successfully generated".into());
+    let body = serde_json::json!({ "authToken": token, "description": msg });
+    Some(render::raw(
+        success.status,
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap_or_default(),
+    ))
+}
+
+/// Whether a token issued by the auth-token action is still live.
+pub(super) fn token_live(api: &ApiEmu, token: &str) -> bool {
+    api.device
+        .lock()
+        .tokens
+        .get(token)
+        .is_some_and(|(_, exp)| *exp > Instant::now())
+}
+
+fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for _ in 0..2 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+struct Cond {
+    field: String,
+    like: bool,
+    value: String,
+}
+
+impl Cond {
+    fn matches(&self, row: &Value) -> bool {
+        let Some(v) = row.get(&self.field) else {
+            return false;
+        };
+        let texts: Vec<String> = match v {
+            Value::Array(a) => a.iter().filter_map(scalar_text).collect(),
+            other => scalar_text(other).into_iter().collect(),
+        };
+        texts.iter().any(|t| {
+            if self.like {
+                like(t.as_bytes(), self.value.as_bytes())
+            } else {
+                *t == self.value
+            }
+        })
+    }
+}
+
+/// SQL-style LIKE with `%` and `_`.
+fn like(text: &[u8], pat: &[u8]) -> bool {
+    match pat.first() {
+        None => text.is_empty(),
+        Some(b'%') => (0..=text.len()).any(|i| like(&text[i..], &pat[1..])),
+        Some(b'_') => !text.is_empty() && like(&text[1..], &pat[1..]),
+        Some(c) => text.first() == Some(c) && like(&text[1..], &pat[1..]),
+    }
+}
+
+fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
+    let mut out = Vec::new();
+    let mut rest = q.trim();
+    loop {
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let field = &rest[..name_end];
+        if field.is_empty() {
+            return Err(format!("queryString: expected a field name at `{rest}`"));
+        }
+        let after = rest[name_end..].trim_start();
+        let (like, after) = if let Some(a) = after.strip_prefix('=') {
+            (false, a)
+        } else if after.len() >= 4 && after[..4].eq_ignore_ascii_case("like") {
+            (true, &after[4..])
+        } else {
+            return Err(format!(
+                "queryString: expected `=` or `like` after `{field}`"
+            ));
+        };
+        let after = after.trim_start();
+        let Some(lit) = after.strip_prefix('\'') else {
+            return Err(format!(
+                "queryString: expected a quoted literal after `{field}`"
+            ));
+        };
+        let Some(close) = lit.find('\'') else {
+            return Err("queryString: unterminated literal".into());
+        };
+        out.push(Cond {
+            field: field.to_string(),
+            like,
+            value: lit[..close].to_string(),
+        });
+        rest = lit[close + 1..].trim_start();
+        if rest.is_empty() {
+            return Ok(out);
+        }
+        if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("and ") {
+            rest = rest[4..].trim_start();
+        } else {
+            return Err(format!("queryString: expected `and` at `{rest}`"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_grammar() {
+        let c = parse_query_string("alias like '%TEST%' and digitMatch = '1212'").unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(c[0].like && c[0].field == "alias");
+        assert!(c[0].matches(&serde_json::json!({"alias": "my-TEST-1"})));
+        assert!(!c[0].matches(&serde_json::json!({"alias": "prod"})));
+        assert!(parse_query_string("alias like").is_err());
+        assert!(parse_query_string("alias = 'x' or b = 'y'").is_err());
+        assert!(like(b"abc", b"a_c") && !like(b"abcd", b"a_c"));
+    }
+}

@@ -1,0 +1,10 @@
+//! The emulator, driven in-process (no socket) and over loopback HTTP and HTTPS.
+//!
+//! The matrix test replays every matrix cell of every bundled spec's plan against the
+//! emulator and checks the preferred outcome: this is the emulator's conformance to its own
+//! specs. The other tests cover stateful behaviour, completeness and atomicity, cursors,
+//! device states, jobs, robustness and faults, for each API.
+
+mod common;
+mod http;
+mod inprocess;

@@ -1,0 +1,358 @@
+//! The emulator's listener: plain and TLS, timeouts, limits, shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use dialtone::emulator::server::{serve, Running, ServerError, ServerOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{timeout, Instant};
+
+fn ok_router() -> Router {
+    Router::new().fallback(|| async { "ok" })
+}
+
+async fn start(tls: bool) -> Running {
+    start_with(ServerOptions {
+        tls,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn start_with(opts: ServerOptions) -> Running {
+    serve(ok_router(), opts).await.expect("server starts")
+}
+
+fn insecure_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap()
+}
+
+/// Read until EOF or a reset; fails the test if the server keeps the socket open past `limit`.
+async fn expect_closed_within(stream: &mut TcpStream, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    loop {
+        match timeout(
+            limit.saturating_sub(started.elapsed()),
+            stream.read(&mut buf),
+        )
+        .await
+        {
+            Err(_) => panic!("server kept the connection open for more than {limit:?}"),
+            Ok(Ok(0)) | Ok(Err(_)) => return started.elapsed(),
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn plain_http_get() {
+    let running = start(false).await;
+    assert!(
+        running.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        running.url
+    );
+    assert!(!running.url.ends_with('/'));
+    assert_eq!(running.url, format!("http://{}", running.addr));
+    assert!(running.cert_pem.is_none());
+    let body = reqwest::get(format!("{}/anything", running.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_accepting_invalid_certs() {
+    let running = start(true).await;
+    assert!(
+        running.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        running.url
+    );
+    let resp = insecure_client().get(&running.url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_verified_with_returned_cert() {
+    let running = start(true).await;
+    let pem = running.cert_pem.clone().expect("a certificate when tls");
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let body = client
+        .get(format!("{}/x", running.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "ok");
+
+    // The same certificate also names `localhost`.
+    let url = running.url.replace("127.0.0.1", "localhost");
+    let body = client.get(url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, "ok");
+
+    // And a client that trusts nothing extra refuses it: the check above is real.
+    let strict = reqwest::Client::new();
+    assert!(strict.get(&running.url).send().await.is_err());
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_start_generates_a_fresh_certificate() {
+    let a = start(true).await;
+    let b = start(true).await;
+    assert_ne!(a.cert_pem, b.cert_pem);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn tls_offers_h2_and_http11_via_alpn() {
+    let running = start(true).await;
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = running.cert_pem.clone().unwrap();
+    let der = pem_to_der(&pem);
+    roots.add(der.into()).unwrap();
+    for (offer, expect) in [
+        (vec![b"h2".to_vec(), b"http/1.1".to_vec()], b"h2".to_vec()),
+        (vec![b"http/1.1".to_vec()], b"http/1.1".to_vec()),
+    ] {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = offer;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = TcpStream::connect(running.addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let tls = connector.connect(name, tcp).await.unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(expect.as_slice()));
+    }
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_on_plain_port() {
+    let running = start(false).await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    // Client preface followed by an empty SETTINGS frame.
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    tcp.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    let mut head = [0u8; 9];
+    timeout(Duration::from_secs(2), tcp.read_exact(&mut head))
+        .await
+        .expect("server answers in time")
+        .unwrap();
+    assert_eq!(head[3], 4, "first frame from the server is SETTINGS");
+    // This client never acknowledges the server's GOAWAY ping, so a graceful shutdown would
+    // wait out the full grace period for it; hang up first.
+    drop(tcp);
+    running.shutdown().await;
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let b64: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn slow_loris_is_disconnected_after_header_timeout() {
+    let running = start_with(ServerOptions {
+        header_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    tcp.write_all(b"GET /slow HT").await.unwrap();
+    let took = expect_closed_within(&mut tcp, Duration::from_secs(2)).await;
+    assert!(
+        took >= Duration::from_millis(250),
+        "closed too early: {took:?}"
+    );
+    // The server is still fine.
+    let body = reqwest::get(&running.url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_client_is_disconnected_after_header_timeout() {
+    let running = start_with(ServerOptions {
+        header_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    expect_closed_within(&mut tcp, Duration::from_secs(2)).await;
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_tls_handshake_is_disconnected() {
+    let running = start_with(ServerOptions {
+        tls: true,
+        handshake_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    // The first bytes of a TLS record header, then nothing.
+    tcp.write_all(&[0x16, 0x03, 0x01]).await.unwrap();
+    expect_closed_within(&mut tcp, Duration::from_secs(2)).await;
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed() {
+    let running = start_with(ServerOptions {
+        idle_timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 512];
+    let n = timeout(Duration::from_secs(2), tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    expect_closed_within(&mut tcp, Duration::from_secs(3)).await;
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn tls_port_survives_plaintext_garbage() {
+    let running = start(true).await;
+    let mut tcp = TcpStream::connect(running.addr).await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x00\xff garbage")
+        .await
+        .unwrap();
+    expect_closed_within(&mut tcp, Duration::from_secs(2)).await;
+    let body = insecure_client()
+        .get(&running.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn max_connections_queues_extra_clients() {
+    let running = start_with(ServerOptions {
+        max_connections: 1,
+        header_timeout: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let hog = TcpStream::connect(running.addr).await.unwrap();
+    // Give the server time to accept the hog and take the only slot.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let url = running.url.clone();
+    let waiting = tokio::spawn(async move { reqwest::get(url).await?.text().await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !waiting.is_finished(),
+        "second client served beyond the limit"
+    );
+    drop(hog);
+    let body = timeout(Duration::from_secs(3), waiting)
+        .await
+        .expect("served once the slot is free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish_then_refuses() {
+    let router = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            "done"
+        }),
+    );
+    let running = serve(router, ServerOptions::default()).await.unwrap();
+    let addr = running.addr;
+    let url = format!("{}/slow", running.url);
+    let request = tokio::spawn(async move { reqwest::get(url).await?.text().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    running.shutdown().await;
+    assert_eq!(request.await.unwrap().unwrap(), "done");
+    assert!(TcpStream::connect(addr).await.is_err(), "port still open");
+}
+
+#[tokio::test]
+async fn shutdown_refuses_new_connections() {
+    let running = start(true).await;
+    let addr = running.addr;
+    assert!(insecure_client().get(&running.url).send().await.is_ok());
+    let started = Instant::now();
+    running.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "idle shutdown is quick"
+    );
+    assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn bind_error_names_the_address() {
+    let first = start(false).await;
+    let err = serve(
+        ok_router(),
+        ServerOptions {
+            listen: first.addr,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ServerError::Bind { addr, .. } if addr == first.addr));
+    assert!(err.to_string().contains(&first.addr.to_string()));
+    first.shutdown().await;
+}
