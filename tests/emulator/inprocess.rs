@@ -794,3 +794,86 @@ async fn malformed_bodies_get_the_api_4xx_and_change_nothing() {
         assert_eq!(before, after, "{api}: nothing changed");
     }
 }
+
+/// Readers racing a replace see the old table or the new one, never a mix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_readers_see_whole_replaces() {
+    let api = "rome";
+    let emu = emulator(&[api], &[]);
+    let small: Vec<(i64, String)> = (1..=50).map(|i| (i, format!("1{i}"))).collect();
+    let large: Vec<(i64, String)> = (1..=400).map(|i| (i, format!("2{i}"))).collect();
+    let body = |rows: &[(i64, String)]| {
+        let r: Vec<(i64, &str)> = rows.iter().map(|(t, d)| (*t, d.as_str())).collect();
+        routes_xml(&r)
+    };
+    let (b_small, b_large) = (body(&small), body(&large));
+    let path = "/ROME/webresources/hrs/replace/route";
+    let first = send(
+        &emu,
+        api,
+        As::Role("read-write"),
+        "POST",
+        path,
+        Some(("application/xml", b_small.clone())),
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let writer = {
+        let emu = emu.clone();
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let b = if i % 2 == 0 {
+                    b_small.clone()
+                } else {
+                    b_large.clone()
+                };
+                let a = send(
+                    &emu,
+                    api,
+                    As::Role("read-write"),
+                    "POST",
+                    path,
+                    Some(("application/xml", b)),
+                )
+                .await;
+                assert_eq!(a.status, 200, "{}", a.text());
+            }
+        })
+    };
+    let mut readers = vec![];
+    for _ in 0..2 {
+        let emu = emu.clone();
+        readers.push(tokio::spawn(async move {
+            let mut sizes = std::collections::BTreeSet::new();
+            for _ in 0..60 {
+                let a = send(
+                    &emu,
+                    api,
+                    As::Role("read"),
+                    "GET",
+                    "/ROME/webresources/hrs/download/route?format=json",
+                    None,
+                )
+                .await;
+                let rows = a.json()["routeList"].as_array().unwrap().clone();
+                let prefixes: std::collections::BTreeSet<char> = rows
+                    .iter()
+                    .map(|r| r["digitMatch"].as_str().unwrap().chars().next().unwrap())
+                    .collect();
+                assert!(prefixes.len() <= 1, "a read mixed two tables: {prefixes:?}");
+                sizes.insert(rows.len());
+            }
+            sizes
+        }));
+    }
+    writer.await.unwrap();
+    for r in readers {
+        let sizes = r.await.unwrap();
+        for s in sizes {
+            assert!(
+                s == 50 || s == 400 || s == 2 || s < 50,
+                "unexpected table size {s}"
+            );
+        }
+    }
+}

@@ -6,5 +6,6 @@
 //! device states, jobs, robustness and faults, for each API.
 
 mod common;
+mod faults;
 mod http;
 mod inprocess;
