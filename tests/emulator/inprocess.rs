@@ -764,6 +764,30 @@ async fn malformed_bodies_get_the_api_4xx_and_change_nothing() {
             "application/json",
             b"[1,2",
         ),
+        (
+            "rome",
+            "read-write",
+            "DELETE",
+            "/ROME/webresources/hrs/delete/routeCSV",
+            "text/csv",
+            b"tid,digitMatch\n1,1212,extra\n",
+        ),
+        (
+            "rome",
+            "read-write",
+            "POST",
+            "/ROME/webresources/hrs/replaceLarge/route",
+            "application/zip",
+            b"PK\x03\x04 not really a zip",
+        ),
+        (
+            "mediant",
+            "security-administrator",
+            "PUT",
+            "/api/v1/files/tls/2/privateKey",
+            "multipart/form-data",
+            b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc",
+        ),
     ];
     for (api, role, method, path, ct, body) in cases {
         let emu = emulator(&[api], &[]);
