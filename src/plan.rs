@@ -62,16 +62,6 @@ fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<String> 
     v
 }
 
-fn default_success(op: &Operation) -> Outcome {
-    op.success
-        .as_ref()
-        .map(|s| s.get_ref().clone())
-        .unwrap_or(Outcome {
-            status: 200,
-            code: None,
-        })
-}
-
 /// Which check decides a matrix cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decider {
@@ -228,7 +218,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                                 acc.push(emp.clone());
                             }
                         }
-                        e.expect = outcomes(&default_success(op), &acc);
+                        e.expect = outcomes(&op.success_outcome(), &acc);
                         e.level = op.level;
                         e.decision = op.decision.as_ref().map(|d| d.get_ref().clone());
                         e.source = op.provenance.describe();
@@ -351,7 +341,7 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.method = Some(method.clone());
             e.path = Some(spec.full_path(ep));
             e.role = lowest_allowed(spec, op);
-            e.expect = outcomes(&default_success(op), &op.accept);
+            e.expect = outcomes(&op.success_outcome(), &op.accept);
             e.safety = Spec::safety(op);
             e.level = op.level;
             e.source = op.provenance.describe();
@@ -374,7 +364,7 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             let eid = ep.id.get_ref();
             let method = op.method.get_ref();
             let mut checks: Vec<(&str, String, Vec<String>)> = Vec::new();
-            let ok = outcomes(&default_success(op), &[]);
+            let ok = outcomes(&op.success_outcome(), &[]);
             match p.style {
                 PaginationStyle::Cursor => {
                     if p.params.contains_key("after") {

@@ -121,14 +121,7 @@ impl Ctx<'_> {
         self.outcome(&o, Some("no such object"))
     }
     pub fn success(&self) -> Outcome {
-        self.op
-            .success
-            .as_ref()
-            .map(|s| s.get_ref().clone())
-            .unwrap_or(Outcome {
-                status: 200,
-                code: None,
-            })
+        self.op.success_outcome()
     }
 }
 
@@ -199,7 +192,6 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
 
 fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Option<(&'a Endpoint, Vec<(String, String)>)> {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let eps: Vec<&Endpoint> = api.spec.endpoints().collect();
     'routes: for r in &api.routes {
         let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
         if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
@@ -215,7 +207,7 @@ fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Option<(&'a Endpoint, Vec<(St
                 Seg::Rest(p) => params.push((p.clone(), percent_decode(&segs[i..].join("/")))),
             }
         }
-        return Some((eps[r.endpoint], params));
+        return api.spec.endpoint_at(r.endpoint).map(|ep| (ep, params));
     }
     None
 }
@@ -238,8 +230,13 @@ fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &super::Faults) -> Cal
     else {
         return Caller::Missing;
     };
-    let roles = api.spec.roles_by_rank();
-    let index_of = |role: &str| roles.iter().position(|r| r.name.get_ref() == role);
+    // `Caller::Role` holds the index of the matching account.
+    let found = |pred: &dyn Fn(&super::Account) -> bool| {
+        api.accounts
+            .iter()
+            .position(pred)
+            .map_or(Caller::Invalid, Caller::Role)
+    };
     match auth.scheme {
         AuthScheme::Basic => {
             let Some(b64) = value
@@ -253,16 +250,8 @@ fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &super::Faults) -> Cal
             };
             let text = String::from_utf8_lossy(&raw);
             let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
-            for a in &api.accounts {
-                if a.user == user
-                    && (a.secret == pass || faults.on(FaultId::BadCredentialsAccepted))
-                {
-                    return index_of(&a.role)
-                        .map(Caller::Role)
-                        .unwrap_or(Caller::Invalid);
-                }
-            }
-            Caller::Invalid
+            let any_password = faults.on(FaultId::BadCredentialsAccepted);
+            found(&|a| a.user == user && (a.secret == pass || any_password))
         }
         AuthScheme::Bearer => {
             let token = match &auth.prefix {
@@ -275,24 +264,15 @@ fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &super::Faults) -> Cal
                 },
                 None => value.trim(),
             };
-            for a in &api.accounts {
-                if a.secret == token {
-                    return index_of(&a.role)
-                        .map(Caller::Role)
-                        .unwrap_or(Caller::Invalid);
-                }
+            match found(&|a| a.secret == token) {
+                // The faulty device takes any token as its most privileged account.
+                Caller::Invalid if faults.on(FaultId::BadCredentialsAccepted) => api
+                    .accounts
+                    .len()
+                    .checked_sub(1)
+                    .map_or(Caller::Invalid, Caller::Role),
+                c => c,
             }
-            if let Some(i) = vendor::token_role(api, token) {
-                return Caller::Role(i);
-            }
-            if faults.on(FaultId::BadCredentialsAccepted) {
-                if let Some(a) = api.accounts.last() {
-                    return index_of(&a.role)
-                        .map(Caller::Role)
-                        .unwrap_or(Caller::Invalid);
-                }
-            }
-            Caller::Invalid
         }
     }
 }
@@ -320,7 +300,10 @@ fn generic_not_found() -> Response<Body> {
 pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    if path == CONTROL_PREFIX || path.starts_with(&format!("{CONTROL_PREFIX}/")) {
+    let control = path
+        .strip_prefix(CONTROL_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if control {
         return control::handle(emu, &parts, body).await;
     }
     let Some(api) = api_for_path(emu, &path) else {
@@ -338,9 +321,8 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
         .as_ref()
         .and_then(|(ep, _)| ep.op.iter().find(|o| o.method.get_ref() == &method));
     let caller = credentials(api, &parts.headers, &emu.faults);
-    let roles = spec.roles_by_rank();
     let role = match caller {
-        Caller::Role(i) => Some(roles[i]),
+        Caller::Role(i) => spec.role(&api.accounts[i].role),
         _ => None,
     };
     let bare = |o: &Outcome, env: Option<&Spanned<String>>| {
@@ -433,7 +415,11 @@ fn blocking_state<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::model::State> {
     if ctx.fault(FaultId::StateIgnored) {
         return None;
     }
-    let active = ctx.api.device.lock().states.clone();
+    let device = ctx.api.device.lock();
+    let active = &device.states;
+    if active.is_empty() {
+        return None;
+    }
     let eid = ctx.ep.id.get_ref();
     ctx.spec().states().find(|st| {
         active.contains(st.name.get_ref())
@@ -595,6 +581,14 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     };
     if let Some(r) = vendor::before_effect(ctx, &parsed, fmt.as_ref()) {
         return r;
+    }
+    if let Some(missing) = ctx
+        .op
+        .query
+        .iter()
+        .find(|(name, p)| p.required() && ctx.query(name).is_none())
+    {
+        return ctx.reject(&format!("missing query parameter `{}`", missing.0));
     }
     let resp = apply(ctx, parsed, fmt).await;
     match state {
@@ -836,26 +830,12 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
     let text = scalar_text(v);
     match f.ty {
         FieldType::Integer => {
-            let n: i64 = match v {
-                Value::Number(n) => n.as_i64().ok_or("not an integer")?,
-                Value::String(s) => s
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("`{s}` is not an integer"))?,
-                _ => return Err("not an integer".into()),
-            };
+            let n: i64 = parse_number(v, "an integer")?;
             check_range(f, n as f64)?;
             *v = Value::from(n);
         }
         FieldType::Number => {
-            let n: f64 = match v {
-                Value::Number(n) => n.as_f64().ok_or("not a number")?,
-                Value::String(s) => s
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("`{s}` is not a number"))?,
-                _ => return Err("not a number".into()),
-            };
+            let n: f64 = parse_number(v, "a number")?;
             check_range(f, n)?;
         }
         FieldType::Digits => {
@@ -930,6 +910,16 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
         FieldType::Binary | FieldType::Any => {}
     }
     Ok(())
+}
+
+/// A number sent as a JSON number or as text (XML and CSV carry only text).
+fn parse_number<T: std::str::FromStr>(v: &Value, what: &str) -> Result<T, String> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err(format!("not {what}")),
+    };
+    text.parse().map_err(|_| format!("`{text}` is not {what}"))
 }
 
 fn check_range(f: &Field, n: f64) -> Result<(), String> {
@@ -1316,16 +1306,7 @@ pub(super) fn table_effect(
                 _ => {
                     let n = table.next_int();
                     if let (Some(o), Some(kf)) = (item.as_object_mut(), keys.first()) {
-                        let ty = ctx
-                            .api
-                            .collection_schema(collection)
-                            .and_then(|s| s.field.iter().find(|f| f.name.get_ref() == kf))
-                            .map(|f| f.ty);
-                        let v = match ty {
-                            Some(FieldType::Integer) | Some(FieldType::Number) => Value::from(n),
-                            _ => Value::String(n.to_string()),
-                        };
-                        o.insert(kf.clone(), v);
+                        o.insert(kf.clone(), ctx.api.numbered_key(collection, kf, n));
                     }
                     Key::Int(n)
                 }
@@ -1506,13 +1487,7 @@ fn write_ok(ctx: &Ctx, created: Option<(String, Key)>) -> Response<Body> {
         .map(|e| e.get_ref().as_str());
     let data = created.map(|(f, k)| {
         let mut m = Map::new();
-        m.insert(
-            if f.is_empty() { "id".into() } else { f },
-            match k {
-                Key::Int(i) => Value::from(i),
-                Key::Str(s) => Value::String(s),
-            },
-        );
+        m.insert(if f.is_empty() { "id".into() } else { f }, k.to_value());
         Value::Object(m)
     });
     render::outcome(ctx.spec(), &o, env, None, data)
@@ -1879,21 +1854,14 @@ fn cursor_page(
     } else {
         sentinel
     };
-    let key_value = |k: Option<&Key>| match k {
-        Some(Key::Int(i)) => Value::from(*i),
-        Some(Key::Str(s)) => Value::String(s.clone()),
-        None => Value::from(end_mark),
+    // The cursor of each end: the key of the item there, or the sentinel when nothing lies
+    // beyond it.
+    let cursor = |more: bool, k: Option<&Key>| match (more, k) {
+        (true, Some(k)) => k.to_value(),
+        _ => Value::from(end_mark),
     };
-    let prev = if page.more_before {
-        key_value(page.keys.first())
-    } else {
-        Value::from(end_mark)
-    };
-    let next = if page.more_after {
-        key_value(page.keys.last())
-    } else {
-        Value::from(end_mark)
-    };
+    let prev = cursor(page.more_before, page.keys.first());
+    let next = cursor(page.more_after, page.keys.last());
     let mut meta = Map::new();
     for (k, path) in &p.fields {
         match k.as_str() {

@@ -92,8 +92,8 @@ struct Device {
     states: BTreeSet<String>,
     jobs: HashMap<String, JobRun>,
     next_job: u64,
-    /// Short-lived tokens issued by a vendor hook: token -> (role, expiry).
-    tokens: HashMap<String, (usize, std::time::Instant)>,
+    /// Tokens issued by the Mediant auth-token action (web log-in, not REST): token -> expiry.
+    tokens: HashMap<String, std::time::Instant>,
 }
 
 /// One API served by the emulator.
@@ -394,7 +394,6 @@ impl ApiEmu {
             return false;
         };
         let keys = self.key_fields(collection);
-        let schema = self.collection_schema(collection);
         let c = self
             .spec
             .collections()
@@ -413,20 +412,26 @@ impl ApiEmu {
                 .unwrap_or_else(|| Value::Object(Default::default()));
             if let Some(obj) = row.as_object_mut() {
                 for k in &keys {
-                    let ty = schema
-                        .and_then(|s| s.field.iter().find(|f| f.name.get_ref() == k))
-                        .map(|f| f.ty);
-                    let v = match ty {
-                        Some(FieldType::Integer) | Some(FieldType::Number) => Value::from(n),
-                        _ => Value::String(n.to_string()),
-                    };
-                    obj.insert(k.clone(), v);
+                    obj.insert(k.clone(), self.numbered_key(collection, k, n));
                 }
             }
             rows.insert(Key::Int(n), Arc::new(row));
         }
         table.replace(rows);
         true
+    }
+
+    /// Key field value number `n`, typed as the schema types the field: a number for
+    /// integer fields, else a digit string.
+    fn numbered_key(&self, collection: &str, field: &str, n: i64) -> Value {
+        let ty = self
+            .collection_schema(collection)
+            .and_then(|s| s.field.iter().find(|f| f.name.get_ref() == field))
+            .map(|f| f.ty);
+        match ty {
+            Some(FieldType::Integer) | Some(FieldType::Number) => Value::from(n),
+            _ => Value::String(n.to_string()),
+        }
     }
 
     /// Replace a collection's rows with the given JSON objects.

@@ -38,17 +38,6 @@ impl Fmt {
             Fmt::Binary
         }
     }
-    /// The value a `format=` query parameter uses for this representation.
-    pub fn param_name(self) -> &'static str {
-        match self {
-            Fmt::Json => "json",
-            Fmt::Xml => "xml",
-            Fmt::Csv => "csv",
-            Fmt::Text => "text",
-            Fmt::Zip => "zip",
-            Fmt::Binary => "binary",
-        }
-    }
 }
 
 /// Set `value` at a dotted `path` inside `obj`, creating objects on the way.

@@ -40,6 +40,13 @@ impl Key {
             _ => None,
         }
     }
+    /// The key as a JSON value: a number or a string.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Key::Int(i) => Value::from(*i),
+            Key::Str(s) => Value::String(s.clone()),
+        }
+    }
     /// Composite key of several fields, joined with `/`.
     pub fn of_row(row: &Value, fields: &[String]) -> Option<Key> {
         match fields {
@@ -183,14 +190,6 @@ impl Table {
             more_before,
             more_after,
         }
-    }
-
-    /// Rows `offset..offset+limit` in key order, plus the total.
-    pub fn slice(&self, offset: usize, limit: usize) -> (Vec<Arc<Value>>, usize) {
-        let rows = self.snapshot();
-        let total = rows.len();
-        let items = rows.values().skip(offset).take(limit).cloned().collect();
-        (items, total)
     }
 }
 

@@ -25,12 +25,6 @@ fn module<'a>(ctx: &'a Ctx) -> Option<&'a str> {
     ctx.spec().api().vendor_module.as_deref()
 }
 
-/// A role index for a token issued by a vendor hook. Mediant's auth tokens log into the
-/// web interface, not the REST API, so no family maps tokens to REST roles today.
-pub(super) fn token_role(_api: &ApiEmu, _token: &str) -> Option<usize> {
-    None
-}
-
 /// Is there a vendor filter on this request?
 pub(super) fn has_filter(ctx: &Ctx) -> bool {
     module(ctx) == Some("rome") && ctx.query("queryString").is_some()
@@ -133,9 +127,9 @@ fn mediant_before(ctx: &Ctx, parsed: &Parsed) -> Option<Response<Body>> {
     {
         let mut d = ctx.api.device.lock();
         let now = Instant::now();
-        d.tokens.retain(|_, (_, exp)| *exp > now);
+        d.tokens.retain(|_, exp| *exp > now);
         d.tokens
-            .insert(token.clone(), (0, now + Duration::from_secs(timeout)));
+            .insert(token.clone(), now + Duration::from_secs(timeout));
     }
     let success = ctx.success();
     let msg = success
@@ -158,7 +152,7 @@ pub(super) fn token_live(api: &ApiEmu, token: &str) -> bool {
         .lock()
         .tokens
         .get(token)
-        .is_some_and(|(_, exp)| *exp > Instant::now())
+        .is_some_and(|exp| *exp > Instant::now())
 }
 
 fn random_hex() -> String {

@@ -344,14 +344,7 @@ fn operation(
         }
     };
     let mut responses = Map::new();
-    let success = op
-        .success
-        .as_ref()
-        .map(|s| s.get_ref().clone())
-        .unwrap_or(Outcome {
-            status: 200,
-            code: None,
-        });
+    let success = op.success_outcome();
     let mut ok = json!({"description": "success"});
     if let Some(r) = &op.response {
         let mut content = Map::new();

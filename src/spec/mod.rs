@@ -124,6 +124,10 @@ impl Spec {
     pub fn endpoints(&self) -> impl Iterator<Item = &Endpoint> {
         self.raw.endpoints.iter().map(|r| &r.value)
     }
+    /// The endpoint at position `i` of `endpoints()`.
+    pub fn endpoint_at(&self, i: usize) -> Option<&Endpoint> {
+        self.raw.endpoints.get(i).map(|r| &r.value)
+    }
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
         self.endpoints().find(|e| e.id.get_ref() == id)
     }

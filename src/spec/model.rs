@@ -722,7 +722,27 @@ pub enum Param {
     Full(Box<ParamSpec>),
 }
 
+impl Operation {
+    /// The outcome of a successful call: `success`, else a bare 200.
+    pub fn success_outcome(&self) -> Outcome {
+        self.success
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 200,
+                code: None,
+            })
+    }
+}
+
 impl Param {
+    /// Whether the parameter must be given (the short form `name = "type"` is required).
+    pub fn required(&self) -> bool {
+        match self {
+            Param::Type(_) => true,
+            Param::Full(p) => p.required,
+        }
+    }
     pub fn spec(&self) -> ParamSpec {
         match self {
             Param::Type(t) => ParamSpec {

@@ -111,6 +111,20 @@ async fn every_matrix_cell_gets_its_preferred_outcome() {
     );
 }
 
+/// A Reseller POST to one of the roaming operations, wrapping `info` in `roamingProfileInfo`.
+async fn roaming(emu: &dialtone::emulator::Emulator, op: &str, info: serde_json::Value) -> Answer {
+    let body = json!({ "roamingProfileInfo": info });
+    json_call(
+        emu,
+        "roaming-profile",
+        "reseller",
+        "POST",
+        &format!("/api/{op}"),
+        body,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn roaming_profile_lifecycle_with_conflicts() {
     let api = "roaming-profile";
@@ -144,13 +158,10 @@ async fn roaming_profile_lifecycle_with_conflicts() {
         .table("roaming-profile")
         .unwrap()
         .len();
-    let a = json_call(
+    let a = roaming(
         &emu,
-        api,
-        "reseller",
-        "POST",
-        "/api/createRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileName": "X", "status": "1"}}),
+        "createRoamingProfile",
+        json!({"roamingProfileName": "X", "status": "1"}),
     )
     .await;
     assert!(has_code(spec, &a, "1202"), "{}", a.text());
@@ -163,8 +174,12 @@ async fn roaming_profile_lifecycle_with_conflicts() {
         before
     );
     // Unknown destination group: refused.
-    let a = json_call(&emu, api, "reseller", "POST", "/api/createRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileName": "Y", "destinationGroupId": "999", "status": "1"}})).await;
+    let a = roaming(
+        &emu,
+        "createRoamingProfile",
+        json!({"roamingProfileName": "Y", "destinationGroupId": "999", "status": "1"}),
+    )
+    .await;
     assert!(has_code(spec, &a, "1202"), "{}", a.text());
     // Find the new profile by name, modify it, read back.
     let a = send(
@@ -187,13 +202,10 @@ async fn roaming_profile_lifecycle_with_conflicts() {
         .as_str()
         .unwrap()
         .to_string();
-    let a = json_call(
+    let a = roaming(
         &emu,
-        api,
-        "reseller",
-        "POST",
-        "/api/modifyRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileId": id, "status": "0"}}),
+        "modifyRoamingProfile",
+        json!({"roamingProfileId": id, "status": "0"}),
     )
     .await;
     assert!(has_code(spec, &a, "1206"), "{}", a.text());
@@ -213,33 +225,24 @@ async fn roaming_profile_lifecycle_with_conflicts() {
         "partial modify keeps other fields"
     );
     // Referenced profiles cannot be deleted: 1210 (rate zone) and 1211 (plan).
-    let a = json_call(
+    let a = roaming(
         &emu,
-        api,
-        "reseller",
-        "POST",
-        "/api/deleteRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileId": "101"}}),
+        "deleteRoamingProfile",
+        json!({"roamingProfileId": "101"}),
     )
     .await;
     assert!(has_code(spec, &a, "1210"), "{}", a.text());
-    let a = json_call(
+    let a = roaming(
         &emu,
-        api,
-        "reseller",
-        "POST",
-        "/api/deleteRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileId": "102"}}),
+        "deleteRoamingProfile",
+        json!({"roamingProfileId": "102"}),
     )
     .await;
     assert!(has_code(spec, &a, "1211"), "{}", a.text());
-    let a = json_call(
+    let a = roaming(
         &emu,
-        api,
-        "reseller",
-        "POST",
-        "/api/deleteRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileId": id}}),
+        "deleteRoamingProfile",
+        json!({"roamingProfileId": id}),
     )
     .await;
     assert!(has_code(spec, &a, "1208"), "{}", a.text());
@@ -273,14 +276,22 @@ async fn roaming_indeterminate_states_apply_or_not() {
     };
     let n = table();
     assert!(emu.api(api).unwrap().set_state("operation-failed", true));
-    let a = json_call(&emu, api, "reseller", "POST", "/api/createRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileName": "A", "destinationGroupId": "41", "status": "1"}})).await;
+    let a = roaming(
+        &emu,
+        "createRoamingProfile",
+        json!({"roamingProfileName": "A", "destinationGroupId": "41", "status": "1"}),
+    )
+    .await;
     assert!(has_code(spec, &a, "10239"), "{}", a.text());
     assert_eq!(table(), n, "10239 leaves nothing applied in the emulator");
     emu.api(api).unwrap().set_state("operation-failed", false);
     emu.api(api).unwrap().set_state("operation-timeout", true);
-    let a = json_call(&emu, api, "reseller", "POST", "/api/createRoamingProfile",
-        json!({"roamingProfileInfo": {"roamingProfileName": "B", "destinationGroupId": "41", "status": "1"}})).await;
+    let a = roaming(
+        &emu,
+        "createRoamingProfile",
+        json!({"roamingProfileName": "B", "destinationGroupId": "41", "status": "1"}),
+    )
+    .await;
     assert!(has_code(spec, &a, "10240"), "{}", a.text());
     assert_eq!(table(), n + 1, "10240 applies the change anyway");
 }
