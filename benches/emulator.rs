@@ -621,6 +621,10 @@ fn in_child(part: &str) {
     }
 }
 
+/// The same allocator as the `dialtone` binary, so the figures are the shipped ones.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,6 +8,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use dialtone::plan;
+
+/// mimalloc: the emulator allocates many small, short-lived objects per request, where
+/// glibc's allocator contends on its arena locks (measured in docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use dialtone::spec::{self, Spec};
 
 /// Exit code: everything clean.
