@@ -43,6 +43,7 @@
 
 use std::fmt::Write as _;
 use std::io::{Cursor, Read, Write as _};
+use std::ops::ControlFlow;
 
 use bytes::Bytes;
 use quick_xml::events::Event;
@@ -300,6 +301,21 @@ fn add_child(parent: &mut Map<String, Value>, name: String, value: Value) {
 /// Parses an XML document into its root element name and a JSON value.
 /// See the module docs for the mapping and what is refused.
 pub fn from_xml(body: &[u8]) -> Result<(String, Value), CodecError> {
+    parse_xml(body, None)
+}
+
+/// Receives each child of the root element as it closes: (root name, child name, child).
+pub type ChildSink<'a> = &'a mut dyn FnMut(&str, String, Value) -> ControlFlow<()>;
+
+/// Like [`from_xml`], but hands each child of the root to `sink` as soon as it is
+/// complete instead of building the whole tree, so a million-row upload never exists as
+/// one document in memory. Returns the root's name; parsing stops early when `sink`
+/// breaks. Well-formedness is checked as far as parsing went.
+pub fn xml_children(body: &[u8], sink: ChildSink) -> Result<String, CodecError> {
+    parse_xml(body, Some(sink)).map(|(root, _)| root)
+}
+
+fn parse_xml(body: &[u8], mut sink: Option<ChildSink>) -> Result<(String, Value), CodecError> {
     let err =
         |offset: usize, message: String| CodecError::new("xml", message, line_col(body, offset));
 
@@ -357,8 +373,10 @@ pub fn from_xml(body: &[u8]) -> Result<(String, Value), CodecError> {
                 };
                 if matches!(event, Event::Start(_)) {
                     stack.push(frame);
-                } else {
-                    finish(&mut stack, &mut root, frame, &mut size_hints);
+                } else if finish(&mut stack, &mut root, frame, &mut size_hints, &mut sink)
+                    .is_break()
+                {
+                    return Ok((stack[0].name.clone(), Value::Null));
                 }
             }
             Event::End(_) => {
@@ -366,7 +384,9 @@ pub fn from_xml(body: &[u8]) -> Result<(String, Value), CodecError> {
                 let frame = stack
                     .pop()
                     .ok_or_else(|| err(at, "closing tag without an open element".into()))?;
-                finish(&mut stack, &mut root, frame, &mut size_hints);
+                if finish(&mut stack, &mut root, frame, &mut size_hints, &mut sink).is_break() {
+                    return Ok((stack[0].name.clone(), Value::Null));
+                }
             }
             Event::Text(t) => {
                 let text = t.unescape().map_err(|e| {
@@ -415,16 +435,19 @@ fn finish(
     root: &mut Option<(String, Value)>,
     mut frame: Frame,
     size_hints: &mut [usize; MAX_XML_DEPTH],
-) {
+    sink: &mut Option<ChildSink>,
+) -> ControlFlow<()> {
     if frame.has_children {
         size_hints[stack.len()] = frame.children.len();
     }
     let name = std::mem::take(&mut frame.name);
     let value = frame.into_value();
-    match stack.last_mut() {
-        Some(parent) => add_child(&mut parent.children, name, value),
-        None => *root = Some((name, value)),
+    match (stack, sink) {
+        ([parent], Some(sink)) => return sink(&parent.name, name, value),
+        ([.., parent], _) => add_child(&mut parent.children, name, value),
+        ([], _) => *root = Some((name, value)),
     }
+    ControlFlow::Continue(())
 }
 
 fn push_text(stack: &mut [Frame], text: &str) -> Result<(), String> {
@@ -1138,5 +1161,38 @@ mod tests {
         let e = parse_multipart(CT, Bytes::from(no_name)).await.unwrap_err();
         assert!(e.message.contains("no name"), "{e}");
         assert!(parse_multipart(CT, Bytes::new()).await.is_err());
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    #[test]
+    fn xml_children_streams_items_and_can_stop() {
+        let body = b"<list><item><a>1</a></item><item><a>2</a></item><item><a>3</a></item></list>";
+        let mut seen = vec![];
+        let mut sink = |root: &str, name: String, v: Value| {
+            assert_eq!(root, "list");
+            seen.push((name, v["a"].clone()));
+            if seen.len() == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        assert_eq!(xml_children(body, &mut sink).unwrap(), "list");
+        assert_eq!(seen.len(), 2, "parsing stopped at the break");
+        assert_eq!(seen[1], ("item".to_string(), Value::String("2".into())));
+        let mut all = 0;
+        let mut count = |_: &str, _: String, _: Value| {
+            all += 1;
+            ControlFlow::Continue(())
+        };
+        assert!(
+            xml_children(b"<list><item/><item>", &mut count).is_err(),
+            "unclosed"
+        );
+        assert_eq!(all, 1, "items before the error were handed out");
     }
 }

@@ -17,10 +17,11 @@ use base64::Engine as _;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 
+use super::body::{self, Parsed};
 use super::faults::FaultId;
 use super::render::{self, Fmt};
-use super::store::{scalar_text, Key, Rows};
-use super::{codec, control, vendor, ApiEmu, Emulator, JobRun, Seg, CONTROL_PREFIX, ZIP_MAX_TOTAL};
+use super::store::{scalar_text, Fields, Key, Row, Rows};
+use super::{codec, control, vendor, ApiEmu, Emulator, JobRun, Seg, CONTROL_PREFIX};
 use crate::spec::model::*;
 use crate::spec::Spec;
 use toml::Spanned;
@@ -73,7 +74,7 @@ impl Ctx<'_> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-    fn fault(&self, f: FaultId) -> bool {
+    pub fn fault(&self, f: FaultId) -> bool {
         self.emu.faults.on(f)
     }
     /// The answer for an outcome, in the operation's envelope unless its code names one.
@@ -119,6 +120,13 @@ impl Ctx<'_> {
             None => self.spec().matrix().not_found.expect.get_ref().clone(),
         };
         self.outcome(&o, Some("no such object"))
+    }
+    /// The table of the endpoint's collection, if it has one.
+    pub fn table(&self) -> Option<&super::store::Table> {
+        self.ep
+            .collection
+            .as_ref()
+            .and_then(|c| self.api.tables.get(c.get_ref()))
     }
     pub fn success(&self) -> Outcome {
         self.op.success_outcome()
@@ -545,21 +553,6 @@ fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Body>> {
     Ok(Some((Fmt::of_content_type(&ct), ct)))
 }
 
-/// A parsed request body.
-pub(super) enum Parsed {
-    Nothing,
-    Items(Vec<Value>),
-    Raw(Bytes),
-}
-
-fn media_type(ct: &str) -> String {
-    ct.split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
 async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     let state = blocking_state(ctx);
     if let Some(st) = state {
@@ -575,7 +568,7 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let parsed = match parse_body(ctx, &body).await {
+    let parsed = match body::parse_body(ctx, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -598,335 +591,6 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         }
         _ => resp,
     }
-}
-
-async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Response<Body>> {
-    let Some(req) = &ctx.op.request else {
-        return Ok(Parsed::Nothing);
-    };
-    if req.empty {
-        return Ok(Parsed::Nothing);
-    }
-    let ct_header = ctx
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mt = media_type(ct_header);
-    let allowed = req.content_types.iter().any(|c| media_type(c) == mt);
-    if !allowed {
-        let m = ctx.spec().matrix();
-        let o = m
-            .unsupported_media_type
-            .as_ref()
-            .map(|c| c.expect.get_ref().clone())
-            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
-            .unwrap_or(Outcome {
-                status: 415,
-                code: None,
-            });
-        let msg = if mt.is_empty() {
-            "request has no Content-Type".to_string()
-        } else {
-            format!("Content-Type {mt} is not accepted here")
-        };
-        return Err(ctx.outcome(&o, Some(&msg)));
-    }
-    let schema = req
-        .schema
-        .as_ref()
-        .and_then(|s| ctx.spec().schema(s.get_ref()));
-    let item = render::item_name(schema);
-    let bad = |e: codec::CodecError| -> Response<Body> {
-        if ctx.fault(FaultId::MalformedXml500) && e.format == "xml" {
-            return render::raw(
-                500,
-                Some("text/html"),
-                b"<h1>Internal Server Error</h1>".to_vec(),
-            );
-        }
-        ctx.reject(&e.to_string())
-    };
-    let fmt = Fmt::of_content_type(&mt);
-    match fmt {
-        Fmt::Json => {
-            if body.is_empty() && schema.is_none() {
-                return Ok(Parsed::Nothing);
-            }
-            let v = codec::from_json(body).map_err(bad)?;
-            unwrap_items(ctx, req, &item, None, v).map(Parsed::Items)
-        }
-        Fmt::Xml => {
-            let (root, v) = codec::from_xml(body).map_err(bad)?;
-            unwrap_items(ctx, req, &item, Some(root), v).map(Parsed::Items)
-        }
-        Fmt::Csv => {
-            let rows = codec::from_csv(body).map_err(bad)?;
-            Ok(Parsed::Items(rows.into_iter().map(Value::Object).collect()))
-        }
-        Fmt::Zip if !req.zip_members.is_empty() => {
-            let members = codec::read_zip(body, ZIP_MAX_TOTAL).map_err(bad)?;
-            let wanted = req
-                .format_param
-                .as_ref()
-                .and_then(|p| ctx.query(p))
-                .unwrap_or("xml")
-                .to_ascii_lowercase();
-            let mut items = Vec::new();
-            for (name, data) in members {
-                let member_fmt = match name
-                    .rsplit('.')
-                    .next()
-                    .map(str::to_ascii_lowercase)
-                    .as_deref()
-                {
-                    Some("json") => "json".to_string(),
-                    Some("xml") => "xml".to_string(),
-                    Some("csv") => "csv".to_string(),
-                    _ => wanted.clone(),
-                };
-                let at = |mut e: codec::CodecError| {
-                    e.location = format!("{} in member {name}", e.location);
-                    e
-                };
-                match member_fmt.as_str() {
-                    "json" => {
-                        let v = codec::from_json(&data).map_err(at).map_err(bad)?;
-                        items.extend(unwrap_items(ctx, req, &item, None, v)?);
-                    }
-                    "csv" => {
-                        let rows = codec::from_csv(&data).map_err(at).map_err(bad)?;
-                        items.extend(rows.into_iter().map(Value::Object));
-                    }
-                    _ => {
-                        let (root, v) = codec::from_xml(&data).map_err(at).map_err(bad)?;
-                        items.extend(unwrap_items(ctx, req, &item, Some(root), v)?);
-                    }
-                }
-            }
-            Ok(Parsed::Items(items))
-        }
-        _ if mt.starts_with("multipart/") => {
-            let parts = codec::parse_multipart(ct_header, body.clone())
-                .await
-                .map_err(bad)?;
-            let field = req.file_field.as_deref();
-            match parts
-                .into_iter()
-                .find(|p| field.is_none_or(|f| p.name == f))
-            {
-                Some(p) if !p.data.is_empty() => Ok(Parsed::Raw(p.data)),
-                _ => Err(ctx.reject(&format!(
-                    "multipart body has no non-empty `{}` part",
-                    field.unwrap_or("file")
-                ))),
-            }
-        }
-        _ => {
-            if body.is_empty()
-                && req.schema.is_none()
-                && !req.content_types.is_empty()
-                && ctx.op.effect == Some(Effect::Upload)
-            {
-                return Err(ctx.reject("empty upload"));
-            }
-            Ok(Parsed::Raw(body.clone()))
-        }
-    }
-}
-
-/// Strip the wrapper and split a many-body into items.
-fn unwrap_items(
-    ctx: &Ctx,
-    req: &crate::spec::model::Request,
-    item: &str,
-    xml_root: Option<String>,
-    v: Value,
-) -> Result<Vec<Value>, Response<Body>> {
-    let mut v = v;
-    match (&req.wrapper, &xml_root) {
-        (Some(w), Some(root)) if root != w && root != item => {
-            return Err(ctx.reject(&format!("root element is <{root}>, expected <{w}>")));
-        }
-        (Some(w), None) => {
-            let inner = v.as_object_mut().and_then(|o| o.remove(w));
-            match inner {
-                Some(i) => v = i,
-                None if req.many && v.is_array() => {}
-                None => return Err(ctx.reject(&format!("body has no `{w}` member"))),
-            }
-        }
-        _ => {}
-    }
-    if req.many {
-        let list = match v {
-            Value::Array(a) => a,
-            Value::Object(mut o) => match o.remove(item) {
-                Some(Value::Array(a)) => a,
-                Some(one @ Value::Object(_)) => vec![one],
-                Some(Value::String(s)) if s.is_empty() => vec![],
-                None if o.is_empty() => vec![],
-                _ => return Err(ctx.reject(&format!("expected a list of <{item}> items"))),
-            },
-            Value::String(s) if s.is_empty() => vec![],
-            _ => return Err(ctx.reject("expected a list of items")),
-        };
-        Ok(list)
-    } else {
-        match v {
-            Value::Object(_) => Ok(vec![v]),
-            _ => Err(ctx.reject("expected an object")),
-        }
-    }
-}
-
-/// Check one item against the schema and normalise its values. Returns the message of the
-/// first problem.
-fn check_item(
-    spec: &Spec,
-    schema: &Schema,
-    mode: Option<Completeness>,
-    item: &mut Value,
-    skip_required: bool,
-) -> Result<(), String> {
-    let Some(obj) = item.as_object_mut() else {
-        return Err("item is not an object".into());
-    };
-    if !skip_required {
-        for f in &schema.field {
-            // The same field sets as the plan's completeness probes.
-            let need = match mode {
-                Some(Completeness::AllFields) => !f.server_assigned,
-                Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
-                Some(Completeness::Partial) | Some(Completeness::KeyOnly) => f.key || f.required,
-                None => false,
-            };
-            let present = obj.get(f.name.get_ref()).is_some_and(|v| !v.is_null());
-            if need && !present {
-                return Err(format!("missing required field `{}`", f.name.get_ref()));
-            }
-        }
-    }
-    if schema.unknown_fields == UnknownFields::Reject {
-        if let Some(k) = obj
-            .keys()
-            .find(|k| !schema.field.iter().any(|f| f.name.get_ref() == *k))
-        {
-            return Err(format!("unknown field `{k}`"));
-        }
-    }
-    for f in &schema.field {
-        let name = f.name.get_ref();
-        let Some(v) = obj.get_mut(name) else { continue };
-        if v.is_null() {
-            continue;
-        }
-        normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?;
-    }
-    Ok(())
-}
-
-fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
-    let text = scalar_text(v);
-    match f.ty {
-        FieldType::Integer => {
-            let n: i64 = parse_number(v, "an integer")?;
-            check_range(f, n as f64)?;
-            *v = Value::from(n);
-        }
-        FieldType::Number => {
-            let n: f64 = parse_number(v, "a number")?;
-            check_range(f, n)?;
-        }
-        FieldType::Digits => {
-            let s = text.ok_or("not a digit string")?;
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("`{s}` is not a digit string"));
-            }
-            *v = Value::String(s);
-        }
-        FieldType::Boolean => {
-            let b = match v {
-                Value::Bool(b) => *b,
-                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
-                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
-                _ => return Err("not a boolean".into()),
-            };
-            *v = Value::Bool(b);
-        }
-        FieldType::Enum => {
-            let s = text.ok_or("not an enumeration value")?;
-            let ok = f.enum_values.is_empty()
-                || f.enum_values.iter().any(|e| match e {
-                    toml::Value::String(x) => *x == s,
-                    other => other.to_string() == s,
-                });
-            if !ok {
-                return Err(format!("`{s}` is not one of the allowed values"));
-            }
-        }
-        FieldType::Object => {
-            if let (Some(sn), true) = (&f.schema, v.is_object()) {
-                if let Some(sub) = spec.schema(sn.get_ref()) {
-                    check_item(spec, sub, None, v, true)?;
-                }
-            } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
-                return Err("not an object".into());
-            }
-        }
-        FieldType::Array => {
-            if !v.is_array() {
-                // XML and CSV cannot tell one element from a list of one.
-                let one = v.take();
-                *v = match one {
-                    Value::String(s) if s.contains(';') => {
-                        Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
-                    }
-                    Value::String(s) if s.is_empty() => Value::Array(vec![]),
-                    other => Value::Array(vec![other]),
-                };
-            }
-        }
-        FieldType::String
-        | FieldType::Hostname
-        | FieldType::Email
-        | FieldType::Ip
-        | FieldType::Mac
-        | FieldType::Uuid
-        | FieldType::Datetime
-        | FieldType::Date => {
-            let s = text.ok_or("not a string")?;
-            let len = s.chars().count() as u64;
-            if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
-                return Err(format!("length {len} is outside the allowed range"));
-            }
-            if !f.enum_values.is_empty()
-                && !f.enum_values.iter().any(|e| e.as_str() == Some(s.as_str()))
-            {
-                return Err(format!("`{s}` is not one of the allowed values"));
-            }
-            *v = Value::String(s);
-        }
-        FieldType::Binary | FieldType::Any => {}
-    }
-    Ok(())
-}
-
-/// A number sent as a JSON number or as text (XML and CSV carry only text).
-fn parse_number<T: std::str::FromStr>(v: &Value, what: &str) -> Result<T, String> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
-        _ => return Err(format!("not {what}")),
-    };
-    text.parse().map_err(|_| format!("`{text}` is not {what}"))
-}
-
-fn check_range(f: &Field, n: f64) -> Result<(), String> {
-    if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
-        return Err(format!("{n} is outside the allowed range"));
-    }
-    Ok(())
 }
 
 /// Apply the operation's effect.
@@ -1118,7 +782,7 @@ fn job_poll(ctx: &Ctx) -> Response<Body> {
 // ---------------------------------------------------------------------------
 
 /// Rows of the table visible under this request's scope parameter.
-fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<std::sync::Arc<Value>>> {
+fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
     let c = ctx
         .spec()
         .collections()
@@ -1127,14 +791,14 @@ fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<std::sync::Arc
     let want = ctx.param(sp).or_else(|| ctx.query(sp))?;
     Some(
         rows.values()
-            .filter(|r| r.get(sp).and_then(scalar_text).is_some_and(|v| v == want))
+            .filter(|r| r.field(sp).and_then(scalar_text).is_some_and(|v| v == want))
             .cloned()
             .collect(),
     )
 }
 
 /// Key named by the path (the last path parameter), if any.
-fn path_key(ctx: &Ctx) -> Option<Key> {
+pub(super) fn path_key(ctx: &Ctx) -> Option<Key> {
     let c = ctx.ep.collection.as_ref()?.get_ref();
     let scope = ctx
         .spec()
@@ -1176,15 +840,14 @@ fn path_sel(ctx: &Ctx, collection: &str) -> Option<Sel> {
     }
 }
 
-fn sel_matches(sel: &Sel, k: &Key, row: &Value) -> bool {
+fn sel_matches(sel: &Sel, k: &Key, row: &Row) -> bool {
     match sel {
         Sel::Key(want) => want == k,
-        Sel::Field(f, v) => row.get(f).and_then(scalar_text).as_deref() == Some(v.as_str()),
-        Sel::Any(v) => row.as_object().is_some_and(|o| {
-            o.values()
-                .filter_map(scalar_text)
-                .any(|t| t.contains(v.as_str()))
-        }),
+        Sel::Field(f, v) => row.field(f).and_then(scalar_text).as_deref() == Some(v.as_str()),
+        Sel::Any(v) => row
+            .fields()
+            .filter_map(|(_, x)| scalar_text(x))
+            .any(|t| t.contains(v.as_str())),
     }
 }
 
@@ -1196,13 +859,14 @@ pub(super) fn table_effect(
     fmt: Option<(Fmt, String)>,
 ) -> Response<Body> {
     let table = &ctx.api.tables[collection];
-    let keys = ctx.api.key_fields(collection);
+    let keys = table.key_fields();
     let req = ctx.op.request.as_ref();
     let schema = req
         .and_then(|r| r.schema.as_ref())
         .and_then(|s| ctx.spec().schema(s.get_ref()))
         .or_else(|| ctx.api.collection_schema(collection));
-    let mut items = match parsed {
+    // Items arrive checked (see `body`); nothing below fails half-way through a write.
+    let mut items: Vec<Row> = match parsed {
         Parsed::Items(v) => v,
         // A raw body (a vCard, a file) written to a path-named object is stored as text.
         Parsed::Raw(b) if matches!(effect, Effect::Upsert | Effect::Update | Effect::Create) => {
@@ -1214,55 +878,13 @@ pub(super) fn table_effect(
                         "content".into(),
                         Value::String(String::from_utf8_lossy(&b).into_owned()),
                     );
-                    vec![Value::Object(o)]
+                    vec![table.row(Value::Object(o))]
                 }
                 _ => vec![],
             }
         }
         _ => vec![],
     };
-    // Validate everything before anything is applied.
-    if matches!(
-        effect,
-        Effect::Create | Effect::Update | Effect::Upsert | Effect::Replace | Effect::Delete
-    ) && !items.is_empty()
-    {
-        if let Some(s) = schema {
-            let mode = req.and_then(|r| r.completeness);
-            let skip = ctx.fault(FaultId::SkipCompleteness);
-            let key_in_path = path_key(ctx).is_some();
-            for (i, it) in items.iter_mut().enumerate() {
-                if key_in_path {
-                    // The path names the object: its key fields need not be repeated.
-                    if let (Some(o), Some((_, v))) = (it.as_object_mut(), ctx.params.last()) {
-                        for k in &keys {
-                            o.entry(k.clone())
-                                .or_insert_with(|| Value::String(v.clone()));
-                        }
-                    }
-                }
-                if let Err(e) = check_item(ctx.spec(), s, mode, it, skip) {
-                    let msg = if req.is_some_and(|r| r.many) {
-                        format!("item {}: {e}", i + 1)
-                    } else {
-                        e
-                    };
-                    if ctx.fault(FaultId::PartialApply) && i > 0 {
-                        // The faulty device applies the rows before the bad one.
-                        let good: Vec<Value> = items[..i].to_vec();
-                        table.update(|rows| {
-                            for g in good {
-                                if let Some(k) = Key::of_row(&g, &keys) {
-                                    rows.insert(k, std::sync::Arc::new(g));
-                                }
-                            }
-                        });
-                    }
-                    return ctx.reject(&msg);
-                }
-            }
-        }
-    }
     match effect {
         Effect::List | Effect::Query => list(ctx, collection, fmt),
         Effect::Get => {
@@ -1278,12 +900,12 @@ pub(super) fn table_effect(
                     .map(|(_, r)| r.clone()),
             };
             match row {
-                Some(row) => render_one(ctx, &row, fmt),
+                Some(row) => render_one(ctx, &row.to_value(), fmt),
                 None => ctx.not_found(),
             }
         }
         Effect::Create => {
-            let Some(mut item) = items.pop() else {
+            let Some(mut item) = items.pop().map(|r| r.to_value()) else {
                 return ctx.reject("empty body");
             };
             if let Some(s) = schema {
@@ -1301,7 +923,7 @@ pub(super) fn table_effect(
             if let Some(r) = dangling(ctx, collection, &item) {
                 return r;
             }
-            let key = match Key::of_row(&item, &keys) {
+            let key = match table.key_of(&item) {
                 Some(k) if ctx.fault(FaultId::ClientIdsHonoured) => k,
                 _ => {
                     let n = table.next_int();
@@ -1321,7 +943,8 @@ pub(super) fn table_effect(
                     }
                 }
             }
-            table.update(|rows| rows.insert(key.clone(), std::sync::Arc::new(item)));
+            let row = table.row(item);
+            table.update(|rows| rows.insert(key.clone(), row));
             write_ok(
                 ctx,
                 Some((keys.first().cloned().unwrap_or_else(|| "id".into()), key)),
@@ -1333,7 +956,7 @@ pub(super) fn table_effect(
             };
             let (key, from_path) = match path_key(ctx) {
                 Some(k) => (k, true),
-                None => match Key::of_row(&item, &keys) {
+                None => match table.key_of(&item) {
                     Some(k) => (k, false),
                     None => return ctx.reject("no key given"),
                 },
@@ -1347,18 +970,18 @@ pub(super) fn table_effect(
             };
             let partial = req.and_then(|r| r.completeness) == Some(Completeness::Partial);
             let mut new = if partial {
-                (*old).clone()
+                old.to_value()
             } else {
                 Value::Object(Map::new())
             };
-            if let (Some(n), Some(src)) = (new.as_object_mut(), item.as_object()) {
-                for (k, v) in src {
-                    n.insert(k.clone(), v.clone());
+            if let Some(n) = new.as_object_mut() {
+                for (k, v) in item.fields() {
+                    n.insert(k.to_string(), v.clone());
                 }
                 // Keys and server-assigned fields keep their stored values.
                 if let Some(s) = ctx.api.collection_schema(collection) {
                     for f in s.field.iter().filter(|f| f.server_assigned || f.key) {
-                        match old.get(f.name.get_ref()) {
+                        match old.field(f.name.get_ref()) {
                             Some(v) => n.insert(f.name.get_ref().clone(), v.clone()),
                             None => n.remove(f.name.get_ref()),
                         };
@@ -1373,7 +996,8 @@ pub(super) fn table_effect(
             if let Some(r) = dangling(ctx, collection, &new) {
                 return r;
             }
-            table.update(|rows| rows.insert(key, std::sync::Arc::new(new)));
+            let row = table.row(new);
+            table.update(|rows| rows.insert(key, row));
             write_ok(ctx, None)
         }
         Effect::Upsert => {
@@ -1382,24 +1006,27 @@ pub(super) fn table_effect(
             }
             let mut keyed = Vec::with_capacity(items.len());
             for (i, it) in items.into_iter().enumerate() {
-                match Key::of_row(&it, &keys) {
+                match table.key_of(&it) {
                     Some(k) => keyed.push((k, it)),
                     None => return ctx.reject(&format!("item {}: no key", i + 1)),
                 }
             }
             table.update(|rows| {
                 for (k, it) in keyed {
+                    // An update merges into the stored row; a new key is stored as sent.
                     let merged = match rows.get(&k) {
                         Some(old) => {
-                            let mut m = (**old).clone();
-                            if let (Some(mo), Value::Object(src)) = (m.as_object_mut(), it) {
-                                mo.extend(src);
+                            let mut m = old.to_value();
+                            if let Some(mo) = m.as_object_mut() {
+                                for (f, v) in it.fields() {
+                                    mo.insert(f.to_string(), v.clone());
+                                }
                             }
-                            m
+                            table.row(m)
                         }
                         None => it,
                     };
-                    rows.insert(k, std::sync::Arc::new(merged));
+                    rows.insert(k, merged);
                 }
             });
             write_ok(ctx, None)
@@ -1413,10 +1040,7 @@ pub(super) fn table_effect(
                     .filter(|(k, r)| sel_matches(&sel, k, r))
                     .map(|(k, _)| k.clone())
                     .collect(),
-                None => items
-                    .iter()
-                    .filter_map(|it| Key::of_row(it, &keys))
-                    .collect(),
+                None => items.iter().filter_map(|it| table.key_of(it)).collect(),
             };
             let from_path = path_key(ctx).is_some();
             if targets.is_empty() {
@@ -1448,9 +1072,9 @@ pub(super) fn table_effect(
         Effect::Replace => {
             let mut rows = Rows::new();
             for (i, it) in items.into_iter().enumerate() {
-                match Key::of_row(&it, &keys) {
+                match table.key_of(&it) {
                     Some(k) => {
-                        rows.insert(k, std::sync::Arc::new(it));
+                        rows.insert(k, it);
                     }
                     None => return ctx.reject(&format!("item {}: no key", i + 1)),
                 }
@@ -1509,8 +1133,8 @@ fn unique_conflict(
         let rows = table.snapshot();
         let clash = rows.iter().any(|(k, r)| {
             Some(k) != except
-                && Key::of_row(r, &keys).as_ref() != except
-                && r.get(f.name.get_ref()).and_then(scalar_text).as_deref() == Some(v.as_str())
+                && Key::of_row(r, keys).as_ref() != except
+                && r.field(f.name.get_ref()).and_then(scalar_text).as_deref() == Some(v.as_str())
         });
         if clash {
             let o = f
@@ -1573,7 +1197,7 @@ fn referenced(ctx: &Ctx, collection: &str, key: &Key) -> Option<Response<Body>> 
         let rows = from.snapshot();
         if rows
             .values()
-            .any(|row| row.get(&r.field).and_then(scalar_text).as_deref() == Some(want.as_str()))
+            .any(|row| row.field(&r.field).and_then(scalar_text).as_deref() == Some(want.as_str()))
         {
             return Some(ctx.outcome(o.get_ref(), Some("the object is still referenced")));
         }
@@ -1615,14 +1239,14 @@ fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Bod
     if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
         return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
     }
-    let mut rows: Vec<std::sync::Arc<Value>> = match scoped_rows {
+    let mut rows: Vec<Row> = match scoped_rows {
         Some(r) => r,
         None => table.snapshot().values().cloned().collect(),
     };
     if !filters.is_empty() {
         rows.retain(|r| {
             filters.iter().all(|(k, v)| {
-                r.get(k)
+                r.field(k)
                     .and_then(scalar_text)
                     .is_some_and(|x| x.trim() == v.trim())
             })
@@ -1700,7 +1324,7 @@ fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
 fn page_slice(
     ctx: &Ctx,
     p: &Pagination,
-    rows: &mut Vec<std::sync::Arc<Value>>,
+    rows: &mut Vec<Row>,
     meta: &mut Map<String, Value>,
 ) -> Result<(), Response<Body>> {
     let total = rows.len();
@@ -1887,14 +1511,11 @@ fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Bo
             let root = wrapper.unwrap_or_else(|| render::item_name(schema));
             codec::to_xml(&root, row).into_bytes()
         }
-        Fmt::Csv => {
-            let rows = [std::sync::Arc::new(row.clone())];
-            codec::to_csv(
-                &render::csv_columns(schema, &rows),
-                std::slice::from_ref(row),
-            )
-            .into_bytes()
-        }
+        Fmt::Csv => codec::to_csv(
+            &render::csv_columns(schema, Some(row)),
+            std::slice::from_ref(row),
+        )
+        .into_bytes(),
         _ => {
             let v = match wrapper {
                 Some(w) => serde_json::json!({ w: row }),
@@ -1908,7 +1529,7 @@ fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Bo
 
 fn render_many(
     ctx: &Ctx,
-    rows: &[std::sync::Arc<Value>],
+    rows: &[Row],
     schema: Option<&Schema>,
     meta: Option<Map<String, Value>>,
     fmt: Option<(Fmt, String)>,
@@ -1924,7 +1545,7 @@ fn render_many(
         .and_then(|p| ctx.spec().pagination(p.get_ref()))
         .and_then(|p| p.fields.get("items").cloned());
     let wrapper = resp.and_then(|r| r.wrapper.clone());
-    let array = || Value::Array(rows.iter().map(|r| (**r).clone()).collect());
+    let array = || Value::Array(rows.iter().map(Row::to_value).collect());
     // Envelope with a data path (result code + rows).
     if let Some(env) = resp.and_then(|r| r.envelope.as_ref()).and_then(|n| {
         ctx.spec()
@@ -1943,11 +1564,10 @@ fn render_many(
         }
     }
     let body = match f {
-        Fmt::Csv => codec::to_csv(
-            &render::csv_columns(schema, rows),
-            &rows.iter().map(|r| (**r).clone()).collect::<Vec<_>>(),
-        )
-        .into_bytes(),
+        Fmt::Csv => {
+            let values: Vec<Value> = rows.iter().map(Row::to_value).collect();
+            codec::to_csv(&render::csv_columns(schema, values.first()), &values).into_bytes()
+        }
         Fmt::Xml => {
             let mut obj = meta.unwrap_or_default();
             let list = serde_json::json!({ item.clone(): array() });

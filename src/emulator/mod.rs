@@ -10,6 +10,7 @@
 //! The control interface lives under [`CONTROL_PREFIX`] on the same port (see `control`),
 //! so a proxy between runner and emulator passes it through like any other request.
 
+mod body;
 pub mod codec;
 mod control;
 mod engine;
@@ -282,14 +283,34 @@ impl ApiEmu {
             spec,
         };
         let mut emu = emu;
-        let names: Vec<String> = emu
-            .spec
-            .collections()
-            .map(|c| c.name.get_ref().clone())
-            .collect();
-        for n in names {
-            emu.tables.insert(n, Table::default());
+        let mut tables = IndexMap::new();
+        for c in emu.spec.collections() {
+            let schema = emu.spec.schema(c.schema.get_ref());
+            let keys: Vec<String> = if c.key.is_empty() {
+                schema
+                    .map(|s| {
+                        s.field
+                            .iter()
+                            .filter(|f| f.key)
+                            .map(|f| f.name.get_ref().clone())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                c.key.clone()
+            };
+            let mut cols: Vec<String> = schema
+                .map(|s| s.field.iter().map(|f| f.name.get_ref().clone()).collect())
+                .unwrap_or_default();
+            for k in &keys {
+                if !cols.contains(k) {
+                    cols.push(k.clone());
+                }
+            }
+            let table = Table::new(Arc::from(cols), keys, Rows::new());
+            tables.insert(c.name.get_ref().clone(), table);
         }
+        emu.tables = tables;
         emu.reseed()?;
         Ok(emu)
     }
@@ -327,27 +348,11 @@ impl ApiEmu {
     }
 
     /// Key fields of a collection: its `key`, else the schema's key fields.
-    fn key_fields(&self, collection: &str) -> Vec<String> {
-        let Some(c) = self
-            .spec
-            .collections()
-            .find(|c| c.name.get_ref() == collection)
-        else {
-            return vec![];
-        };
-        if !c.key.is_empty() {
-            return c.key.clone();
-        }
-        self.spec
-            .schema(c.schema.get_ref())
-            .map(|s| {
-                s.field
-                    .iter()
-                    .filter(|f| f.key)
-                    .map(|f| f.name.get_ref().clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+    fn key_fields(&self, collection: &str) -> &[String] {
+        self.tables
+            .get(collection)
+            .map(|t| t.key_fields())
+            .unwrap_or(&[])
     }
 
     fn collection_schema(&self, collection: &str) -> Option<&Schema> {
@@ -360,7 +365,9 @@ impl ApiEmu {
     fn reseed(&self) -> Result<(), EmulatorError> {
         for c in self.spec.collections() {
             let name = c.name.get_ref();
-            let keys = self.key_fields(name);
+            let Some(table) = self.tables.get(name) else {
+                continue;
+            };
             let mut rows = Rows::new();
             for (i, s) in c.seed.iter().enumerate() {
                 let v = serde_json::to_value(s).map_err(|e| EmulatorError::Seed {
@@ -377,12 +384,10 @@ impl ApiEmu {
                         message: "expected an inline table".into(),
                     });
                 }
-                let k = Key::of_row(&v, &keys).unwrap_or(Key::Int(i as i64 + 1));
-                rows.insert(k, Arc::new(v));
+                let k = table.key_of(&v).unwrap_or(Key::Int(i as i64 + 1));
+                rows.insert(k, table.row(v));
             }
-            if let Some(t) = self.tables.get(name) {
-                t.replace(rows);
-            }
+            table.replace(rows);
         }
         Ok(())
     }
@@ -393,7 +398,7 @@ impl ApiEmu {
         let Some(table) = self.tables.get(collection) else {
             return false;
         };
-        let keys = self.key_fields(collection);
+        let keys = table.key_fields();
         let c = self
             .spec
             .collections()
@@ -411,11 +416,12 @@ impl ApiEmu {
                 .cloned()
                 .unwrap_or_else(|| Value::Object(Default::default()));
             if let Some(obj) = row.as_object_mut() {
-                for k in &keys {
+                for k in keys {
                     obj.insert(k.clone(), self.numbered_key(collection, k, n));
                 }
             }
-            rows.insert(Key::Int(n), Arc::new(row));
+            let k = table.key_of(&row).unwrap_or(Key::Int(n));
+            rows.insert(k, table.row(row));
         }
         table.replace(rows);
         true
@@ -439,14 +445,13 @@ impl ApiEmu {
         let Some(table) = self.tables.get(collection) else {
             return Err(format!("no collection `{collection}` in {}", self.name()));
         };
-        let keys = self.key_fields(collection);
         let mut rows = Rows::new();
         for (i, v) in items.into_iter().enumerate() {
             if !v.is_object() {
                 return Err(format!("row {i} is not an object"));
             }
-            let k = Key::of_row(&v, &keys).unwrap_or(Key::Int(i as i64 + 1));
-            rows.insert(k, Arc::new(v));
+            let k = table.key_of(&v).unwrap_or(Key::Int(i as i64 + 1));
+            rows.insert(k, table.row(v));
         }
         let n = rows.len();
         table.replace(rows);

@@ -188,8 +188,8 @@ pub fn item_name(schema: Option<&Schema>) -> String {
         .unwrap_or_else(|| "item".into())
 }
 
-/// Columns of a CSV representation: the schema's scalar fields.
-pub fn csv_columns(schema: Option<&Schema>, rows: &[std::sync::Arc<Value>]) -> Vec<String> {
+/// Columns of a CSV representation: the schema's scalar fields, else the first row's.
+pub fn csv_columns(schema: Option<&Schema>, first: Option<&Value>) -> Vec<String> {
     match schema {
         Some(s) if !s.field.is_empty() => s
             .field
@@ -197,9 +197,8 @@ pub fn csv_columns(schema: Option<&Schema>, rows: &[std::sync::Arc<Value>]) -> V
             .filter(|f| !matches!(f.ty, crate::spec::model::FieldType::Object))
             .map(|f| f.name.get_ref().clone())
             .collect(),
-        _ => rows
-            .first()
-            .and_then(|r| r.as_object())
+        _ => first
+            .and_then(Value::as_object)
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default(),
     }

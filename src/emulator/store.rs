@@ -1,7 +1,9 @@
 //! In-memory tables behind the emulator's collections.
 //!
-//! A table is an ordered map from [`Key`] to a row. Rows are `Arc`ed JSON objects so a
-//! page can be cut without copying the table. Every table sits behind a lock holding an
+//! A table is an ordered map from [`Key`] to a [`Row`]. A row keeps its values in the
+//! order of its table's columns, with the column names shared by every row of the table,
+//! so a million-row table costs little more than its values; rows are reference-counted so
+//! a page can be cut without copying the table. Every table sits behind a lock holding an
 //! `Arc` of its data: a replace builds the new map aside and swaps it in with one store, so
 //! a reader sees the old table or the new one, never a mix. Cursor pages are range scans,
 //! so their cost depends on the page size, not on the size of the table.
@@ -11,7 +13,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Ordering key of a row. Integers sort numerically and before strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,14 +50,14 @@ impl Key {
         }
     }
     /// Composite key of several fields, joined with `/`.
-    pub fn of_row(row: &Value, fields: &[String]) -> Option<Key> {
+    pub fn of_row<R: Fields + ?Sized>(row: &R, fields: &[String]) -> Option<Key> {
         match fields {
             [] => None,
-            [one] => row.get(one).and_then(Key::from_value),
+            [one] => row.field(one).and_then(Key::from_value),
             many => {
                 let mut parts = Vec::with_capacity(many.len());
                 for f in many {
-                    parts.push(scalar_text(row.get(f)?)?);
+                    parts.push(scalar_text(row.field(f)?)?);
                 }
                 Some(Key::Str(parts.join("/")))
             }
@@ -82,28 +84,129 @@ pub fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
-pub type Rows = BTreeMap<Key, Arc<Value>>;
+/// Named access to a record's fields: JSON objects and rows alike.
+pub trait Fields {
+    fn field(&self, name: &str) -> Option<&Value>;
+}
+
+impl Fields for Value {
+    fn field(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+/// Column names shared by the rows of one table.
+pub type Columns = Arc<[String]>;
+
+/// One record: values in column order (`None` where the record lacks the field), plus any
+/// fields outside the columns. Cloning is one reference-count increment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(Arc<RowData>);
+
+#[derive(Debug, PartialEq)]
+struct RowData {
+    cols: Columns,
+    vals: Box<[Option<Value>]>,
+    extra: Option<Box<Map<String, Value>>>,
+}
+
+impl Row {
+    /// A row from a JSON object (anything else becomes an empty row).
+    pub fn from_value(cols: &Columns, v: Value) -> Row {
+        let mut vals: Vec<Option<Value>> = vec![None; cols.len()];
+        let mut extra: Option<Box<Map<String, Value>>> = None;
+        if let Value::Object(map) = v {
+            for (k, v) in map {
+                match cols.iter().position(|c| *c == k) {
+                    Some(i) => vals[i] = Some(v),
+                    None => {
+                        extra.get_or_insert_with(Default::default).insert(k, v);
+                    }
+                }
+            }
+        }
+        Row(Arc::new(RowData {
+            cols: cols.clone(),
+            vals: vals.into_boxed_slice(),
+            extra,
+        }))
+    }
+    /// The fields present, columns first.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let cols = self
+            .0
+            .cols
+            .iter()
+            .zip(self.0.vals.iter())
+            .filter_map(|(c, v)| v.as_ref().map(|v| (c.as_str(), v)));
+        let extra = self
+            .0
+            .extra
+            .iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)));
+        cols.chain(extra)
+    }
+    /// The row as a JSON object.
+    pub fn to_value(&self) -> Value {
+        Value::Object(
+            self.fields()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+}
+
+impl Fields for Row {
+    fn field(&self, name: &str) -> Option<&Value> {
+        match self.0.cols.iter().position(|c| c == name) {
+            Some(i) => self.0.vals[i].as_ref(),
+            None => self.0.extra.as_ref().and_then(|m| m.get(name)),
+        }
+    }
+}
+
+pub type Rows = BTreeMap<Key, Row>;
 
 /// One collection's rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Table {
+    cols: Columns,
+    keys: Vec<String>,
     data: RwLock<Arc<Rows>>,
 }
 
 /// A page cut from a table, with whether items exist before and after it.
 #[derive(Debug)]
 pub struct Page {
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Row>,
     pub keys: Vec<Key>,
     pub more_before: bool,
     pub more_after: bool,
 }
 
 impl Table {
-    pub fn new(rows: Rows) -> Table {
+    pub fn new(cols: Columns, keys: Vec<String>, rows: Rows) -> Table {
         Table {
+            cols,
+            keys,
             data: RwLock::new(Arc::new(rows)),
         }
+    }
+    /// The fields that make a row's key.
+    pub fn key_fields(&self) -> &[String] {
+        &self.keys
+    }
+    /// The key of a record, by this table's key fields.
+    pub fn key_of<R: Fields + ?Sized>(&self, r: &R) -> Option<Key> {
+        Key::of_row(r, &self.keys)
+    }
+    /// The columns new rows of this table should use.
+    pub fn columns(&self) -> &Columns {
+        &self.cols
+    }
+    /// A row of this table from a JSON object.
+    pub fn row(&self, v: Value) -> Row {
+        Row::from_value(&self.cols, v)
     }
     /// The current rows; cheap (one `Arc` clone) and stable while held.
     pub fn snapshot(&self) -> Arc<Rows> {
@@ -115,12 +218,13 @@ impl Table {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    pub fn get(&self, k: &Key) -> Option<Arc<Value>> {
+    pub fn get(&self, k: &Key) -> Option<Row> {
         self.data.read().get(k).cloned()
     }
-    /// Swap in a whole new table.
+    /// Swap in a whole new table. The old rows are freed after the lock is released.
     pub fn replace(&self, rows: Rows) {
-        *self.data.write() = Arc::new(rows);
+        let old = std::mem::replace(&mut *self.data.write(), Arc::new(rows));
+        drop(old);
     }
     /// Apply `f` to the rows under the write lock. `f` sees a private copy only if a
     /// reader still holds the previous snapshot; either way the change is published at once.
@@ -173,7 +277,7 @@ impl Table {
     pub fn page_before(&self, before: &Key, limit: usize) -> Page {
         let rows = self.snapshot();
         let mut it = rows.range(..before.clone()).rev();
-        let mut pairs: Vec<(Key, Arc<Value>)> = Vec::with_capacity(limit.min(1024));
+        let mut pairs: Vec<(Key, Row)> = Vec::with_capacity(limit.min(1024));
         for (k, v) in it.by_ref().take(limit) {
             pairs.push((k.clone(), v.clone()));
         }
@@ -199,11 +303,26 @@ mod tests {
     use serde_json::json;
 
     fn table(n: i64) -> Table {
+        let cols: Columns = Arc::from(vec!["id".to_string()]);
         let mut rows = Rows::new();
         for i in 1..=n {
-            rows.insert(Key::Int(i), Arc::new(json!({ "id": i })));
+            rows.insert(Key::Int(i), Row::from_value(&cols, json!({ "id": i })));
         }
-        Table::new(rows)
+        Table::new(cols, vec!["id".to_string()], rows)
+    }
+
+    #[test]
+    fn rows_keep_columns_and_extra_fields() {
+        let cols: Columns = Arc::from(vec!["id".to_string(), "name".to_string()]);
+        let r = Row::from_value(&cols, json!({"name": "a", "id": 3, "other": true}));
+        assert_eq!(r.field("id"), Some(&json!(3)));
+        assert_eq!(r.field("other"), Some(&json!(true)));
+        assert_eq!(r.field("missing"), None);
+        assert_eq!(r.to_value(), json!({"id": 3, "name": "a", "other": true}));
+        assert_eq!(
+            Key::of_row(&r, &["id".to_string(), "name".to_string()]),
+            Some(Key::Str("3/a".into()))
+        );
     }
 
     #[test]

@@ -16,9 +16,10 @@ use axum::body::Body;
 use axum::http::Response;
 use serde_json::Value;
 
-use super::engine::{Ctx, Parsed};
+use super::body::Parsed;
+use super::engine::Ctx;
 use super::render::{self, Fmt};
-use super::store::scalar_text;
+use super::store::{scalar_text, Fields, Row};
 use super::ApiEmu;
 
 fn module<'a>(ctx: &'a Ctx) -> Option<&'a str> {
@@ -30,7 +31,7 @@ pub(super) fn has_filter(ctx: &Ctx) -> bool {
     module(ctx) == Some("rome") && ctx.query("queryString").is_some()
 }
 
-type Pred = Box<dyn Fn(&Value) -> bool>;
+type Pred = Box<dyn Fn(&Row) -> bool>;
 
 /// A row filter from the request, or the message of a rejected filter.
 pub(super) fn row_filter(ctx: &Ctx) -> Option<Result<Pred, String>> {
@@ -51,7 +52,7 @@ pub(super) fn row_filter(ctx: &Ctx) -> Option<Result<Pred, String>> {
             value: d.to_string(),
         });
     }
-    Some(Ok(Box::new(move |row: &Value| {
+    Some(Ok(Box::new(move |row: &Row| {
         conds.iter().all(|c| c.matches(row))
     })))
 }
@@ -118,7 +119,7 @@ fn mediant_before(ctx: &Ctx, parsed: &Parsed) -> Option<Response<Body>> {
     let timeout = match parsed {
         Parsed::Items(items) => items
             .first()
-            .and_then(|i| i.get("sessionTimeout"))
+            .and_then(|i| i.field("sessionTimeout"))
             .and_then(|v| v.as_u64())
             .unwrap_or(180),
         _ => 180,
@@ -179,8 +180,8 @@ struct Cond {
 }
 
 impl Cond {
-    fn matches(&self, row: &Value) -> bool {
-        let Some(v) = row.get(&self.field) else {
+    fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
+        let Some(v) = row.field(&self.field) else {
             return false;
         };
         let texts: Vec<String> = match v {

@@ -701,6 +701,18 @@ async fn mediant_debug_file_job_and_ha_sync() {
 async fn mediant_auth_token_is_short_lived() {
     let api = "mediant";
     let emu = emulator(&[api], &[]);
+    // An action's body is checked against its schema too: no username, no token.
+    let a = json_call(
+        &emu,
+        api,
+        "security-administrator",
+        "POST",
+        "/api/v1/actions/authToken",
+        json!({"privLevel": "admin", "sessionTimeout": 60}),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(!a.text().contains("authToken"), "{}", a.text());
     let a = json_call(&emu, api, "security-administrator", "POST", "/api/v1/actions/authToken",
         json!({"username": "john", "privLevel": "admin", "sessionTimeout": 0, "crossHost": "host.example.com"})).await;
     assert_eq!(a.status, 200, "{}", a.text());

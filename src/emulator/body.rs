@@ -1,0 +1,513 @@
+//! Request bodies: content-type check, parsing (JSON, XML, CSV, zip, multipart), and the
+//! check of every item against the request schema before anything is applied.
+//!
+//! Items become [`Row`]s as they are checked. A many-row XML upload is streamed: each item
+//! is checked and stored as soon as its element closes, so a million-row replace never
+//! exists as one JSON tree.
+
+#![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
+
+use std::ops::ControlFlow;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, Response};
+use serde_json::Value;
+
+use super::engine::Ctx;
+use super::faults::FaultId;
+use super::render::{self, Fmt};
+use super::store::{scalar_text, Columns, Row};
+use super::{codec, ZIP_MAX_TOTAL};
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+/// A parsed request body.
+pub(super) enum Parsed {
+    Nothing,
+    /// Items checked against the request schema, as rows.
+    Items(Vec<Row>),
+    Raw(Bytes),
+}
+
+pub(super) fn media_type(ct: &str) -> String {
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Response<Body>> {
+    let Some(req) = &ctx.op.request else {
+        return Ok(Parsed::Nothing);
+    };
+    if req.empty {
+        return Ok(Parsed::Nothing);
+    }
+    let ct_header = ctx
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mt = media_type(ct_header);
+    let allowed = req.content_types.iter().any(|c| media_type(c) == mt);
+    if !allowed {
+        let m = ctx.spec().matrix();
+        let o = m
+            .unsupported_media_type
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
+            .unwrap_or(Outcome {
+                status: 415,
+                code: None,
+            });
+        let msg = if mt.is_empty() {
+            "request has no Content-Type".to_string()
+        } else {
+            format!("Content-Type {mt} is not accepted here")
+        };
+        return Err(ctx.outcome(&o, Some(&msg)));
+    }
+    let mut sink = Sink::new(ctx, req);
+    let item = render::item_name(sink.schema);
+    let bad = |e: codec::CodecError| -> Response<Body> {
+        if ctx.fault(FaultId::MalformedXml500) && e.format == "xml" {
+            return render::raw(
+                500,
+                Some("text/html"),
+                b"<h1>Internal Server Error</h1>".to_vec(),
+            );
+        }
+        ctx.reject(&e.to_string())
+    };
+    let fmt = Fmt::of_content_type(&mt);
+    match fmt {
+        Fmt::Json => {
+            if body.is_empty() && sink.schema.is_none() {
+                return Ok(Parsed::Nothing);
+            }
+            let v = codec::from_json(body).map_err(bad)?;
+            sink.extend(unwrap_items(ctx, req, &item, None, v)?)?;
+        }
+        Fmt::Xml => xml_items(ctx, req, &item, body, &mut sink, &bad)?,
+        Fmt::Csv => {
+            let rows = codec::from_csv(body).map_err(bad)?;
+            sink.extend(rows.into_iter().map(Value::Object))?;
+        }
+        Fmt::Zip if !req.zip_members.is_empty() => {
+            let members = codec::read_zip(body, ZIP_MAX_TOTAL).map_err(bad)?;
+            let wanted = req
+                .format_param
+                .as_ref()
+                .and_then(|p| ctx.query(p))
+                .unwrap_or("xml")
+                .to_ascii_lowercase();
+            for (name, data) in members {
+                let member_fmt = match name
+                    .rsplit('.')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("json") => "json".to_string(),
+                    Some("xml") => "xml".to_string(),
+                    Some("csv") => "csv".to_string(),
+                    _ => wanted.clone(),
+                };
+                let at = |mut e: codec::CodecError| {
+                    e.location = format!("{} in member {name}", e.location);
+                    e
+                };
+                match member_fmt.as_str() {
+                    "json" => {
+                        let v = codec::from_json(&data).map_err(at).map_err(bad)?;
+                        sink.extend(unwrap_items(ctx, req, &item, None, v)?)?;
+                    }
+                    "csv" => {
+                        let rows = codec::from_csv(&data).map_err(at).map_err(bad)?;
+                        sink.extend(rows.into_iter().map(Value::Object))?;
+                    }
+                    _ => {
+                        let bad_here = |e| bad(at(e));
+                        xml_items(ctx, req, &item, &data, &mut sink, &bad_here)?;
+                    }
+                }
+            }
+        }
+        _ if mt.starts_with("multipart/") => {
+            let parts = codec::parse_multipart(ct_header, body.clone())
+                .await
+                .map_err(bad)?;
+            let field = req.file_field.as_deref();
+            match parts
+                .into_iter()
+                .find(|p| field.is_none_or(|f| p.name == f))
+            {
+                Some(p) if !p.data.is_empty() => return Ok(Parsed::Raw(p.data)),
+                _ => {
+                    return Err(ctx.reject(&format!(
+                        "multipart body has no non-empty `{}` part",
+                        field.unwrap_or("file")
+                    )))
+                }
+            }
+        }
+        _ => {
+            if body.is_empty()
+                && req.schema.is_none()
+                && !req.content_types.is_empty()
+                && ctx.op.effect == Some(Effect::Upload)
+            {
+                return Err(ctx.reject("empty upload"));
+            }
+            return Ok(Parsed::Raw(body.clone()));
+        }
+    }
+    Ok(Parsed::Items(sink.rows))
+}
+
+/// A many-body in XML, streamed: each item is checked and stored as it closes, so the
+/// whole document never exists as one tree. Other XML bodies are parsed whole.
+fn xml_items(
+    ctx: &Ctx,
+    req: &Request,
+    item: &str,
+    body: &[u8],
+    sink: &mut Sink,
+    bad: &dyn Fn(codec::CodecError) -> Response<Body>,
+) -> Result<(), Response<Body>> {
+    if !req.many {
+        let (root, v) = codec::from_xml(body).map_err(bad)?;
+        return sink.extend(unwrap_items(ctx, req, item, Some(root), v)?);
+    }
+    let mut failed: Option<Response<Body>> = None;
+    let mut on_child = |root: &str, name: String, v: Value| {
+        let outcome = if req.wrapper.as_deref().is_some_and(|w| w != root) {
+            Err(ctx.reject(&format!(
+                "root element is <{root}>, expected <{}>",
+                req.wrapper.as_deref().unwrap_or_default()
+            )))
+        } else if name != item {
+            Err(ctx.reject(&format!("<{name}> in <{root}>: expected <{item}> items")))
+        } else {
+            sink.push(v)
+        };
+        match outcome {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(r) => {
+                failed = Some(r);
+                ControlFlow::Break(())
+            }
+        }
+    };
+    let root = codec::xml_children(body, &mut on_child).map_err(bad)?;
+    if let Some(r) = failed {
+        return Err(r);
+    }
+    match &req.wrapper {
+        Some(w) if *w != root => {
+            Err(ctx.reject(&format!("root element is <{root}>, expected <{w}>")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks each item of a request and turns it into a row, in arrival order.
+pub(super) struct Sink<'c> {
+    ctx: &'c Ctx<'c>,
+    schema: Option<&'c Schema>,
+    mode: Option<Completeness>,
+    many: bool,
+    cols: Columns,
+    /// The object's key as the path names it, filled into items that omit it.
+    path_key: Option<String>,
+    rows: Vec<Row>,
+}
+
+impl<'c> Sink<'c> {
+    fn new(ctx: &'c Ctx<'c>, req: &'c Request) -> Sink<'c> {
+        let table = ctx.table();
+        let writes = matches!(
+            ctx.op.effect,
+            Some(
+                Effect::Create | Effect::Update | Effect::Upsert | Effect::Replace | Effect::Delete
+            )
+        );
+        let collection_schema = ctx
+            .ep
+            .collection
+            .as_ref()
+            .filter(|_| writes)
+            .and_then(|c| ctx.api.collection_schema(c.get_ref()));
+        let schema = req
+            .schema
+            .as_ref()
+            .and_then(|s| ctx.spec().schema(s.get_ref()))
+            .or(collection_schema);
+        let cols = match (table, schema) {
+            (Some(t), _) => t.columns().clone(),
+            (None, Some(s)) => s.field.iter().map(|f| f.name.get_ref().clone()).collect(),
+            (None, None) => Columns::from(Vec::new()),
+        };
+        Sink {
+            ctx,
+            schema,
+            mode: req.completeness,
+            many: req.many,
+            cols,
+            path_key: super::engine::path_key(ctx).and(ctx.params.last().map(|(_, v)| v.clone())),
+            rows: Vec::new(),
+        }
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = Value>) -> Result<(), Response<Body>> {
+        items.into_iter().try_for_each(|v| self.push(v))
+    }
+
+    fn push(&mut self, mut v: Value) -> Result<(), Response<Body>> {
+        let ctx = self.ctx;
+        if let (Some(k), Some(o), Some(t)) = (&self.path_key, v.as_object_mut(), ctx.table()) {
+            // The path names the object: its key fields need not be repeated.
+            for kf in t.key_fields() {
+                o.entry(kf.clone())
+                    .or_insert_with(|| Value::String(k.clone()));
+            }
+        }
+        let checked = match self.schema {
+            Some(s) => check_item(
+                ctx.spec(),
+                s,
+                self.mode,
+                &mut v,
+                ctx.fault(FaultId::SkipCompleteness),
+            ),
+            None if v.is_object() => Ok(()),
+            None => Err("item is not an object".into()),
+        };
+        if let Err(e) = checked {
+            let msg = if self.many {
+                format!("item {}: {e}", self.rows.len() + 1)
+            } else {
+                e
+            };
+            self.partial_apply();
+            return Err(ctx.reject(&msg));
+        }
+        self.rows.push(Row::from_value(&self.cols, v));
+        Ok(())
+    }
+
+    /// The `partial-apply` fault: the rows before a bad one are applied anyway.
+    fn partial_apply(&mut self) {
+        let Some(t) = self
+            .ctx
+            .table()
+            .filter(|_| self.ctx.fault(FaultId::PartialApply))
+        else {
+            return;
+        };
+        let rows = std::mem::take(&mut self.rows);
+        t.update(|stored| {
+            for row in rows {
+                if let Some(k) = t.key_of(&row) {
+                    stored.insert(k, row);
+                }
+            }
+        });
+    }
+}
+
+/// Strip the wrapper and split a many-body into items.
+fn unwrap_items(
+    ctx: &Ctx,
+    req: &crate::spec::model::Request,
+    item: &str,
+    xml_root: Option<String>,
+    v: Value,
+) -> Result<Vec<Value>, Response<Body>> {
+    let mut v = v;
+    match (&req.wrapper, &xml_root) {
+        (Some(w), Some(root)) if root != w && root != item => {
+            return Err(ctx.reject(&format!("root element is <{root}>, expected <{w}>")));
+        }
+        (Some(w), None) => {
+            let inner = v.as_object_mut().and_then(|o| o.remove(w));
+            match inner {
+                Some(i) => v = i,
+                None if req.many && v.is_array() => {}
+                None => return Err(ctx.reject(&format!("body has no `{w}` member"))),
+            }
+        }
+        _ => {}
+    }
+    if req.many {
+        let list = match v {
+            Value::Array(a) => a,
+            Value::Object(mut o) => match o.remove(item) {
+                Some(Value::Array(a)) => a,
+                Some(one @ Value::Object(_)) => vec![one],
+                Some(Value::String(s)) if s.is_empty() => vec![],
+                None if o.is_empty() => vec![],
+                _ => return Err(ctx.reject(&format!("expected a list of <{item}> items"))),
+            },
+            Value::String(s) if s.is_empty() => vec![],
+            _ => return Err(ctx.reject("expected a list of items")),
+        };
+        Ok(list)
+    } else {
+        match v {
+            Value::Object(_) => Ok(vec![v]),
+            _ => Err(ctx.reject("expected an object")),
+        }
+    }
+}
+
+/// Check one item against the schema and normalise its values. Returns the message of the
+/// first problem.
+fn check_item(
+    spec: &Spec,
+    schema: &Schema,
+    mode: Option<Completeness>,
+    item: &mut Value,
+    skip_required: bool,
+) -> Result<(), String> {
+    let Some(obj) = item.as_object_mut() else {
+        return Err("item is not an object".into());
+    };
+    if !skip_required {
+        for f in &schema.field {
+            // The same field sets as the plan's completeness probes.
+            let need = match mode {
+                Some(Completeness::AllFields) => !f.server_assigned,
+                Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
+                Some(Completeness::Partial) | Some(Completeness::KeyOnly) => f.key || f.required,
+                None => false,
+            };
+            let present = obj.get(f.name.get_ref()).is_some_and(|v| !v.is_null());
+            if need && !present {
+                return Err(format!("missing required field `{}`", f.name.get_ref()));
+            }
+        }
+    }
+    if schema.unknown_fields == UnknownFields::Reject {
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !schema.field.iter().any(|f| f.name.get_ref() == *k))
+        {
+            return Err(format!("unknown field `{k}`"));
+        }
+    }
+    for f in &schema.field {
+        let name = f.name.get_ref();
+        let Some(v) = obj.get_mut(name) else { continue };
+        if v.is_null() {
+            continue;
+        }
+        normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?;
+    }
+    Ok(())
+}
+
+fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
+    let text = scalar_text(v);
+    match f.ty {
+        FieldType::Integer => {
+            let n: i64 = parse_number(v, "an integer")?;
+            check_range(f, n as f64)?;
+            *v = Value::from(n);
+        }
+        FieldType::Number => {
+            let n: f64 = parse_number(v, "a number")?;
+            check_range(f, n)?;
+        }
+        FieldType::Digits => {
+            let s = text.ok_or("not a digit string")?;
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{s}` is not a digit string"));
+            }
+            *v = Value::String(s);
+        }
+        FieldType::Boolean => {
+            let b = match v {
+                Value::Bool(b) => *b,
+                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err("not a boolean".into()),
+            };
+            *v = Value::Bool(b);
+        }
+        FieldType::Enum => {
+            let s = text.ok_or("not an enumeration value")?;
+            let ok = f.enum_values.is_empty()
+                || f.enum_values.iter().any(|e| match e {
+                    toml::Value::String(x) => *x == s,
+                    other => other.to_string() == s,
+                });
+            if !ok {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+        }
+        FieldType::Object => {
+            if let (Some(sn), true) = (&f.schema, v.is_object()) {
+                if let Some(sub) = spec.schema(sn.get_ref()) {
+                    check_item(spec, sub, None, v, true)?;
+                }
+            } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
+                return Err("not an object".into());
+            }
+        }
+        FieldType::Array => {
+            if !v.is_array() {
+                // XML and CSV cannot tell one element from a list of one.
+                let one = v.take();
+                *v = match one {
+                    Value::String(s) if s.contains(';') => {
+                        Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
+                    }
+                    Value::String(s) if s.is_empty() => Value::Array(vec![]),
+                    other => Value::Array(vec![other]),
+                };
+            }
+        }
+        FieldType::String
+        | FieldType::Hostname
+        | FieldType::Email
+        | FieldType::Ip
+        | FieldType::Mac
+        | FieldType::Uuid
+        | FieldType::Datetime
+        | FieldType::Date => {
+            let s = text.ok_or("not a string")?;
+            let len = s.chars().count() as u64;
+            if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
+                return Err(format!("length {len} is outside the allowed range"));
+            }
+            if !f.enum_values.is_empty()
+                && !f.enum_values.iter().any(|e| e.as_str() == Some(s.as_str()))
+            {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+            *v = Value::String(s);
+        }
+        FieldType::Binary | FieldType::Any => {}
+    }
+    Ok(())
+}
+
+/// A number sent as a JSON number or as text (XML and CSV carry only text).
+fn parse_number<T: std::str::FromStr>(v: &Value, what: &str) -> Result<T, String> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err(format!("not {what}")),
+    };
+    text.parse().map_err(|_| format!("`{text}` is not {what}"))
+}
+
+fn check_range(f: &Field, n: f64) -> Result<(), String> {
+    if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
+        return Err(format!("{n} is outside the allowed range"));
+    }
+    Ok(())
+}
