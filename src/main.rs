@@ -92,7 +92,15 @@ enum ExportFormat {
     Openapi,
 }
 
+/// `mi_option_purge_delay` in mimalloc 2's option enum (`mimalloc.h`); libmimalloc-sys
+/// does not name it.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // Give freed memory back to the OS after 1 s instead of 10 ms: a large upload frees and
+    // reallocates its per-item scratch memory constantly, and re-faulting it cost more than
+    // parsing (docs/performance.md).
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
