@@ -90,50 +90,61 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
             let v = codec::from_json(body).map_err(bad)?;
             sink.extend(unwrap_items(ctx, req, &item, None, v)?)?;
         }
-        Fmt::Xml => xml_items(ctx, req, &item, body, &mut sink, &bad)?,
+        Fmt::Xml => member_items(ctx, req, &item, "xml", body, &mut sink, &bad)?,
         Fmt::Csv => {
             let rows = codec::from_csv(body).map_err(bad)?;
             sink.extend(rows.into_iter().map(Value::Object))?;
         }
         Fmt::Zip if !req.zip_members.is_empty() => {
-            let members = codec::read_zip(body, ZIP_MAX_TOTAL).map_err(bad)?;
             let wanted = req
                 .format_param
                 .as_ref()
                 .and_then(|p| ctx.query(p))
                 .unwrap_or("xml")
                 .to_ascii_lowercase();
-            for (name, data) in members {
-                let member_fmt = match name
-                    .rsplit('.')
-                    .next()
-                    .map(str::to_ascii_lowercase)
-                    .as_deref()
-                {
-                    Some("json") => "json".to_string(),
-                    Some("xml") => "xml".to_string(),
-                    Some("csv") => "csv".to_string(),
-                    _ => wanted.clone(),
+            // A member's items go to the sink as the member inflates; a refused item stops
+            // the walk and its answer is kept here.
+            let mut failed: Option<Response<Body>> = None;
+            let walked = codec::for_each_zip_member(body, ZIP_MAX_TOTAL, &mut |name, data| {
+                let ext = name.rsplit('.').next().map(str::to_ascii_lowercase);
+                let member_fmt = match ext.as_deref() {
+                    Some(f @ ("json" | "xml" | "csv")) => f,
+                    _ => wanted.as_str(),
                 };
                 let at = |mut e: codec::CodecError| {
                     e.location = format!("{} in member {name}", e.location);
                     e
                 };
-                match member_fmt.as_str() {
-                    "json" => {
-                        let v = codec::from_json(&data).map_err(at).map_err(bad)?;
-                        sink.extend(unwrap_items(ctx, req, &item, None, v)?)?;
-                    }
-                    "csv" => {
-                        let rows = codec::from_csv(&data).map_err(at).map_err(bad)?;
-                        sink.extend(rows.into_iter().map(Value::Object))?;
-                    }
+                let bad_here = |e| bad(at(e));
+                let outcome = match member_fmt {
+                    "xml" if req.many => xml_items(ctx, req, &item, &mut sink, &bad_here, |s| {
+                        codec::xml_children_from(data, s)
+                    }),
                     _ => {
-                        let bad_here = |e| bad(at(e));
-                        xml_items(ctx, req, &item, &data, &mut sink, &bad_here)?;
+                        let mut bytes = Vec::new();
+                        if let Err(e) = data.read_to_end(&mut bytes) {
+                            return Err(at(codec::CodecError {
+                                format: "zip",
+                                message: e.to_string(),
+                                location: String::new(),
+                            }));
+                        }
+                        member_items(ctx, req, &item, member_fmt, &bytes, &mut sink, &bad_here)
                     }
-                }
+                };
+                outcome.map_err(|r| {
+                    failed = Some(r);
+                    codec::CodecError {
+                        format: "zip",
+                        message: "item refused".into(),
+                        location: format!("member {name}"),
+                    }
+                })
+            });
+            if let Some(r) = failed {
+                return Err(r);
             }
+            walked.map_err(bad)?;
         }
         _ if mt.starts_with("multipart/") => {
             let parts = codec::parse_multipart(ct_header, body.clone())
@@ -167,20 +178,43 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     Ok(Parsed::Items(sink.rows))
 }
 
-/// A many-body in XML, streamed: each item is checked and stored as it closes, so the
-/// whole document never exists as one tree. Other XML bodies are parsed whole.
+/// Items of one whole document (a body, or a zip member read out) in `fmt`.
+fn member_items(
+    ctx: &Ctx,
+    req: &Request,
+    item: &str,
+    fmt: &str,
+    bytes: &[u8],
+    sink: &mut Sink,
+    bad: &dyn Fn(codec::CodecError) -> Response<Body>,
+) -> Result<(), Response<Body>> {
+    match fmt {
+        "json" => {
+            let v = codec::from_json(bytes).map_err(bad)?;
+            sink.extend(unwrap_items(ctx, req, item, None, v)?)
+        }
+        "csv" => {
+            let rows = codec::from_csv(bytes).map_err(bad)?;
+            sink.extend(rows.into_iter().map(Value::Object))
+        }
+        _ if req.many => xml_items(ctx, req, item, sink, bad, |s| codec::xml_children(bytes, s)),
+        _ => {
+            let (root, v) = codec::from_xml(bytes).map_err(bad)?;
+            sink.extend(unwrap_items(ctx, req, item, Some(root), v)?)
+        }
+    }
+}
+
+/// A many-body in XML, streamed by `parse`: each item is checked and stored as its element
+/// closes, so the whole document never exists as one tree.
 fn xml_items(
     ctx: &Ctx,
     req: &Request,
     item: &str,
-    body: &[u8],
     sink: &mut Sink,
     bad: &dyn Fn(codec::CodecError) -> Response<Body>,
+    parse: impl FnOnce(codec::ChildSink) -> Result<String, codec::CodecError>,
 ) -> Result<(), Response<Body>> {
-    if !req.many {
-        let (root, v) = codec::from_xml(body).map_err(bad)?;
-        return sink.extend(unwrap_items(ctx, req, item, Some(root), v)?);
-    }
     let mut failed: Option<Response<Body>> = None;
     let mut on_child = |root: &str, name: String, v: Value| {
         let outcome = if req.wrapper.as_deref().is_some_and(|w| w != root) {
@@ -201,7 +235,7 @@ fn xml_items(
             }
         }
     };
-    let root = codec::xml_children(body, &mut on_child).map_err(bad)?;
+    let root = parse(&mut on_child).map_err(bad)?;
     if let Some(r) = failed {
         return Err(r);
     }

@@ -42,7 +42,7 @@
 //! `multer`; every part must have a name.
 
 use std::fmt::Write as _;
-use std::io::{Cursor, Read, Write as _};
+use std::io::{BufRead, Cursor, Read, Write as _};
 use std::ops::ControlFlow;
 
 use bytes::Bytes;
@@ -301,7 +301,7 @@ fn add_child(parent: &mut Map<String, Value>, name: String, value: Value) {
 /// Parses an XML document into its root element name and a JSON value.
 /// See the module docs for the mapping and what is refused.
 pub fn from_xml(body: &[u8]) -> Result<(String, Value), CodecError> {
-    parse_xml(body, None)
+    parse_xml(body, &|offset| line_col(body, offset), None)
 }
 
 /// Receives each child of the root element as it closes: (root name, child name, child).
@@ -312,14 +312,24 @@ pub type ChildSink<'a> = &'a mut dyn FnMut(&str, String, Value) -> ControlFlow<(
 /// one document in memory. Returns the root's name; parsing stops early when `sink`
 /// breaks. Well-formedness is checked as far as parsing went.
 pub fn xml_children(body: &[u8], sink: ChildSink) -> Result<String, CodecError> {
-    parse_xml(body, Some(sink)).map(|(root, _)| root)
+    parse_xml(body, &|offset| line_col(body, offset), Some(sink)).map(|(root, _)| root)
 }
 
-fn parse_xml(body: &[u8], mut sink: Option<ChildSink>) -> Result<(String, Value), CodecError> {
-    let err =
-        |offset: usize, message: String| CodecError::new("xml", message, line_col(body, offset));
+/// [`xml_children`] over a stream (a zip member being inflated): the document is never
+/// held whole. Error locations are byte offsets, since earlier lines are gone.
+pub fn xml_children_from(input: impl BufRead, sink: ChildSink) -> Result<String, CodecError> {
+    parse_xml(input, &|offset| format!("byte {offset}"), Some(sink)).map(|(root, _)| root)
+}
 
-    let mut reader = quick_xml::Reader::from_reader(body);
+fn parse_xml(
+    input: impl BufRead,
+    locate: &dyn Fn(usize) -> String,
+    mut sink: Option<ChildSink>,
+) -> Result<(String, Value), CodecError> {
+    let err = |offset: usize, message: String| CodecError::new("xml", message, locate(offset));
+
+    let mut reader = quick_xml::Reader::from_reader(input);
+    let mut buf = Vec::new();
     // Whitespace is kept and trimmed per element, so text around CDATA or
     // comments is joined correctly.
     reader.config_mut().trim_text(false);
@@ -333,7 +343,8 @@ fn parse_xml(body: &[u8], mut sink: Option<ChildSink>) -> Result<(String, Value)
 
     loop {
         let at = reader.buffer_position() as usize;
-        let event = match reader.read_event() {
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => return Err(err(reader.error_position() as usize, e.to_string())),
         };
@@ -408,10 +419,11 @@ fn parse_xml(body: &[u8], mut sink: Option<ChildSink>) -> Result<(String, Value)
             Event::Eof => break,
         }
     }
+    let end = reader.buffer_position() as usize;
     if let Some(open) = stack.last() {
-        return Err(err(body.len(), format!("unclosed element <{}>", open.name)));
+        return Err(err(end, format!("unclosed element <{}>", open.name)));
     }
-    root.ok_or_else(|| err(body.len(), "no root element".into()))
+    root.ok_or_else(|| err(end, "no root element".into()))
 }
 
 /// Turns an entity error into a message and the byte offset of its `&`.
@@ -677,10 +689,28 @@ fn unsafe_member_name(name: &str) -> Option<&'static str> {
 /// Directory entries are skipped. At most `max_total` bytes are decompressed
 /// across all members; going over is an error.
 pub fn read_zip(body: &[u8], max_total: u64) -> Result<Vec<(String, Vec<u8>)>, CodecError> {
+    let mut members = Vec::new();
+    for_each_zip_member(body, max_total, &mut |name, data| {
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)
+            .map_err(|e| CodecError::new("zip", e.to_string(), format!("member {name}")))?;
+        members.push((name.to_string(), bytes));
+        Ok(())
+    })?;
+    Ok(members)
+}
+
+/// Hands each member of an archive to `f` as a stream, in archive order, with the same
+/// checks as [`read_zip`]. The uncompressed-size limit is enforced on the bytes `f`
+/// actually reads: reading past it fails with an I/O error naming the limit.
+pub fn for_each_zip_member(
+    body: &[u8],
+    max_total: u64,
+    f: &mut dyn FnMut(&str, &mut dyn BufRead) -> Result<(), CodecError>,
+) -> Result<(), CodecError> {
     let zerr = |message: String, location: String| CodecError::new("zip", message, location);
     let mut archive = zip::ZipArchive::new(Cursor::new(body))
         .map_err(|e| zerr(e.to_string(), "central directory".into()))?;
-    let mut members = Vec::with_capacity(archive.len());
     let mut total: u64 = 0;
     for i in 0..archive.len() {
         let (name, is_dir) = {
@@ -705,25 +735,41 @@ pub fn read_zip(body: &[u8], max_total: u64) -> Result<Vec<(String, Vec<u8>)>, C
         let mut file = archive
             .by_index(i)
             .map_err(|e| zerr(e.to_string(), format!("member {name}")))?;
-        let remaining = max_total - total;
-        // The header size is only a hint for the allocation, never trusted.
-        let hint = file.size().min(remaining).min(1 << 20) as usize;
-        let mut data = Vec::with_capacity(hint);
-        (&mut file)
-            .take(remaining.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| zerr(e.to_string(), format!("member {name}")))?;
-        total += data.len() as u64;
-        if total > max_total {
-            return Err(zerr(
-                format!("uncompressed size exceeds the limit of {max_total} bytes"),
-                format!("member {name}"),
-            ));
-        }
-        drop(file);
-        members.push((name, data));
+        // The header's size is never trusted: the limit counts bytes actually inflated.
+        let mut limited = Limit {
+            inner: &mut file,
+            left: max_total - total,
+            max_total,
+        };
+        let mut buffered = std::io::BufReader::with_capacity(64 << 10, &mut limited);
+        f(&name, &mut buffered)?;
+        drop(buffered);
+        total = max_total - limited.left;
     }
-    Ok(members)
+    Ok(())
+}
+
+/// A reader that fails once more than `left` bytes have been read through it.
+struct Limit<R> {
+    inner: R,
+    left: u64,
+    max_total: u64,
+}
+
+impl<R: Read> Read for Limit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Ask for one byte beyond the limit so that crossing it is seen.
+        let want = buf.len().min(self.left.saturating_add(1) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "uncompressed size exceeds the limit of {} bytes",
+                self.max_total
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// Writes members into a deflate-compressed zip archive. A member whose name

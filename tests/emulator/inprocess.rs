@@ -510,6 +510,68 @@ async fn rome_replace_with_one_bad_row_changes_nothing() {
         .map(|k| k.to_string())
         .collect();
     assert_eq!(keys, vec!["900/1", "901/2"], "keyed by tid and digitMatch");
+    // The zipped variant streams the member and is just as atomic.
+    let large = "/ROME/webresources/hrs/replaceLarge/route?format=xml";
+    let zip = |rows: &[(i64, &str)], bad: bool| {
+        let mut x = String::from_utf8(routes_xml(rows)).unwrap();
+        if bad {
+            x = x.replacen("<maxLen>11</maxLen>", "<maxLen>eleven</maxLen>", 1);
+        }
+        dialtone::emulator::codec::write_zip(&[("routes.xml".to_string(), x.into_bytes())])
+    };
+    let a = send(
+        &emu,
+        api,
+        As::Role("read-write"),
+        "POST",
+        large,
+        Some((
+            "application/zip",
+            zip(&[(1, "1"), (2, "2"), (3, "3")], true),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    assert!(a.text().contains("validation exception"), "{}", a.text());
+    let keys: Vec<_> = emu
+        .api(api)
+        .unwrap()
+        .table("route")
+        .unwrap()
+        .snapshot()
+        .keys()
+        .map(|k| k.to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        vec!["900/1", "901/2"],
+        "a refused zipped replace changes nothing"
+    );
+    let a = send(
+        &emu,
+        api,
+        As::Role("read-write"),
+        "POST",
+        large,
+        Some((
+            "application/zip",
+            zip(&[(1, "1"), (2, "2"), (3, "3")], false),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(emu.api(api).unwrap().table("route").unwrap().len(), 3);
+    // Back to two rows for the query below.
+    let a = send(
+        &emu,
+        api,
+        As::Role("read-write"),
+        "POST",
+        &path,
+        Some(("application/xml", routes_xml(&[(900, "1"), (901, "2")]))),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
     // Query with the queryString grammar, in JSON.
     let q = send(
         &emu,
