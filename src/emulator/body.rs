@@ -409,19 +409,26 @@ fn check_item(
     let Some(obj) = item.as_object_mut() else {
         return Err("item is not an object".into());
     };
-    if !skip_required {
-        for f in &schema.field {
-            // The same field sets as the plan's completeness probes.
-            let need = match mode {
-                Some(Completeness::AllFields) => !f.server_assigned,
-                Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
-                Some(Completeness::Partial) | Some(Completeness::KeyOnly) => f.key || f.required,
-                None => false,
-            };
-            let present = obj.get(f.name.get_ref()).is_some_and(|v| !v.is_null());
-            if need && !present {
-                return Err(format!("missing required field `{}`", f.name.get_ref()));
+    // One lookup per field: presence, then the value's type.
+    for f in &schema.field {
+        let name = f.name.get_ref();
+        match obj.get_mut(name).filter(|v| !v.is_null()) {
+            Some(v) => normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?,
+            None if !skip_required => {
+                // The same field sets as the plan's completeness probes.
+                let need = match mode {
+                    Some(Completeness::AllFields) => !f.server_assigned,
+                    Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
+                    Some(Completeness::Partial) | Some(Completeness::KeyOnly) => {
+                        f.key || f.required
+                    }
+                    None => false,
+                };
+                if need {
+                    return Err(format!("missing required field `{name}`"));
+                }
             }
+            None => {}
         }
     }
     if schema.unknown_fields == UnknownFields::Reject {
@@ -432,19 +439,19 @@ fn check_item(
             return Err(format!("unknown field `{k}`"));
         }
     }
-    for f in &schema.field {
-        let name = f.name.get_ref();
-        let Some(v) = obj.get_mut(name) else { continue };
-        if v.is_null() {
-            continue;
-        }
-        normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?;
-    }
     Ok(())
 }
 
+/// Make a scalar a JSON string in place (numbers and booleans as written); `None` for
+/// objects, arrays and null. Strings are left where they are, not copied.
+fn as_text(v: &mut Value) -> Option<&str> {
+    if !v.is_string() {
+        *v = Value::String(scalar_text(v)?);
+    }
+    v.as_str()
+}
+
 fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
-    let text = scalar_text(v);
     match f.ty {
         FieldType::Integer => {
             let n: i64 = parse_number(v, "an integer")?;
@@ -456,11 +463,10 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             check_range(f, n)?;
         }
         FieldType::Digits => {
-            let s = text.ok_or("not a digit string")?;
+            let s = as_text(v).ok_or("not a digit string")?;
             if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(format!("`{s}` is not a digit string"));
             }
-            *v = Value::String(s);
         }
         FieldType::Boolean => {
             let b = match v {
@@ -472,7 +478,7 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             *v = Value::Bool(b);
         }
         FieldType::Enum => {
-            let s = text.ok_or("not an enumeration value")?;
+            let s = scalar_text(v).ok_or("not an enumeration value")?;
             let ok = f.enum_values.is_empty()
                 || f.enum_values.iter().any(|e| match e {
                     toml::Value::String(x) => *x == s,
@@ -512,17 +518,16 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
         | FieldType::Uuid
         | FieldType::Datetime
         | FieldType::Date => {
-            let s = text.ok_or("not a string")?;
-            let len = s.chars().count() as u64;
-            if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
-                return Err(format!("length {len} is outside the allowed range"));
+            let s = as_text(v).ok_or("not a string")?;
+            if f.min_len.is_some() || f.max_len.is_some() {
+                let len = s.chars().count() as u64;
+                if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
+                    return Err(format!("length {len} is outside the allowed range"));
+                }
             }
-            if !f.enum_values.is_empty()
-                && !f.enum_values.iter().any(|e| e.as_str() == Some(s.as_str()))
-            {
+            if !f.enum_values.is_empty() && !f.enum_values.iter().any(|e| e.as_str() == Some(s)) {
                 return Err(format!("`{s}` is not one of the allowed values"));
             }
-            *v = Value::String(s);
         }
         FieldType::Binary | FieldType::Any => {}
     }

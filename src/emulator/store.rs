@@ -116,9 +116,18 @@ impl Row {
         let mut vals: Vec<Option<Value>> = vec![None; cols.len()];
         let mut extra: Option<Box<Map<String, Value>>> = None;
         if let Value::Object(map) = v {
+            // Records usually arrive in column order: look at the next column first.
+            let mut next = 0;
             for (k, v) in map {
-                match cols.iter().position(|c| *c == k) {
-                    Some(i) => vals[i] = Some(v),
+                let at = match cols.get(next) {
+                    Some(c) if *c == k => Some(next),
+                    _ => cols.iter().position(|c| *c == k),
+                };
+                match at {
+                    Some(i) => {
+                        vals[i] = Some(v);
+                        next = i + 1;
+                    }
                     None => {
                         extra.get_or_insert_with(Default::default).insert(k, v);
                     }
