@@ -1015,15 +1015,7 @@ pub(super) fn table_effect(
                 for (k, it) in keyed {
                     // An update merges into the stored row; a new key is stored as sent.
                     let merged = match rows.get(&k) {
-                        Some(old) => {
-                            let mut m = old.to_value();
-                            if let Some(mo) = m.as_object_mut() {
-                                for (f, v) in it.fields() {
-                                    mo.insert(f.to_string(), v.clone());
-                                }
-                            }
-                            table.row(m)
-                        }
+                        Some(old) => old.merged(&it),
                         None => it,
                     };
                     rows.insert(k, merged);

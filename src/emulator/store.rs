@@ -155,6 +155,38 @@ impl Row {
             .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)));
         cols.chain(extra)
     }
+    /// This row with `update`'s fields written over it.
+    pub fn merged(&self, update: &Row) -> Row {
+        if !Arc::ptr_eq(&self.0.cols, &update.0.cols) {
+            let mut m = self.to_value();
+            if let Some(o) = m.as_object_mut() {
+                for (k, v) in update.fields() {
+                    o.insert(k.to_string(), v.clone());
+                }
+            }
+            return Row::from_value(&self.0.cols, m);
+        }
+        let vals = self
+            .0
+            .vals
+            .iter()
+            .zip(update.0.vals.iter())
+            .map(|(old, new)| new.as_ref().or(old.as_ref()).cloned())
+            .collect();
+        let extra = match (&self.0.extra, &update.0.extra) {
+            (Some(a), Some(b)) => {
+                let mut m = a.clone();
+                m.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Some(m)
+            }
+            (a, b) => b.clone().or_else(|| a.clone()),
+        };
+        Row(Arc::new(RowData {
+            cols: self.0.cols.clone(),
+            vals,
+            extra,
+        }))
+    }
     /// The row as a JSON object.
     pub fn to_value(&self) -> Value {
         Value::Object(
@@ -332,6 +364,14 @@ mod tests {
             Key::of_row(&r, &["id".to_string(), "name".to_string()]),
             Some(Key::Str("3/a".into()))
         );
+        let u = Row::from_value(&cols, json!({"name": "b", "more": 1}));
+        assert_eq!(
+            r.merged(&u).to_value(),
+            json!({"id": 3, "name": "b", "other": true, "more": 1})
+        );
+        let other_cols: Columns = Arc::from(vec!["name".to_string()]);
+        let u = Row::from_value(&other_cols, json!({"name": "c"}));
+        assert_eq!(r.merged(&u).field("name"), Some(&json!("c")));
     }
 
     #[test]
