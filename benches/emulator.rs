@@ -374,35 +374,41 @@ async fn part_rps() {
     verify(base_addr, &base_call).await;
 
     println!("## Requests per second ({conns} keep-alive HTTP/1.1 connections, {secs} s each)\n");
-    println!("| scenario | path | body bytes | requests | errors | rps | × baseline | in-process µs/req |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    let b = load(base_addr, &base_call, conns, secs).await;
-    let base_rps = b.requests as f64 / b.secs;
     println!(
-        "| {} | (any) | {} | {} | {} | {:.0} | 1.00 | - |",
-        base_call.name, sizes[0], b.requests, b.errors, base_rps
+        "Each scenario runs right after its own baseline run, and its ratio is to the mean of the \
+         baseline runs just before and just after it, so drift on a shared machine cancels out.\n"
     );
+    println!("| scenario | path | body bytes | requests | errors | rps | adjacent baseline rps | × baseline | in-process µs/req |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let base_rps = |l: &Load| l.requests as f64 / l.secs;
+    let mut before = base_rps(&load(base_addr, &base_call, conns, secs).await);
+    let first_base = before;
     for (c, size) in calls.iter().zip(&sizes) {
         let l = load(srv.addr, c, conns, secs).await;
         let rps = l.requests as f64 / l.secs;
+        let after = base_rps(&load(base_addr, &base_call, conns, secs).await);
+        let adjacent = (before + after) / 2.0;
         let us = in_process(&emu, c).await;
         println!(
-            "| {} | `{}` | {} | {} | {} | {:.0} | {:.2} | {:.1} |",
+            "| {} | `{}` | {} | {} | {} | {:.0} | {:.0} | {:.2} | {:.1} |",
             c.name,
             c.path,
             size,
             l.requests,
             l.errors,
             rps,
-            rps / base_rps,
+            adjacent,
+            rps / adjacent,
             us
         );
+        before = after;
     }
+    let base_rps = first_base;
     // The baseline once more, to show drift over the run.
     let b2 = load(base_addr, &base_call, conns, secs).await;
     let base2 = b2.requests as f64 / b2.secs;
     println!(
-        "| baseline again (drift check) | (any) | {} | {} | {} | {:.0} | {:.2} | - |",
+        "| baseline at the end vs the first (drift) | (any) | {} | {} | {} | {:.0} | - | {:.2} | - |",
         sizes[0],
         b2.requests,
         b2.errors,
