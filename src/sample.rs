@@ -46,7 +46,7 @@ fn param_value(spec: &Spec, ep: &Endpoint, name: &str) -> String {
     if let Some(c) = ep
         .collection
         .as_ref()
-        .and_then(|c| spec.collections().find(|x| x.name.get_ref() == c.get_ref()))
+        .and_then(|c| spec.collection(c.get_ref()))
     {
         if let Some(row) = c.seed.first() {
             if let Some(v) = row.get(name) {

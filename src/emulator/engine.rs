@@ -671,7 +671,7 @@ fn job_start(ctx: &Ctx) -> Response<Body> {
         .map(|e| e.get_ref().as_str());
     let mut r = render::outcome(ctx.spec(), job.accepted.get_ref(), env, None, None);
     // The accepted body carries the transaction id beside the message.
-    if let Some(env) = env.and_then(|n| ctx.spec().envelopes().find(|e| e.name.get_ref() == n)) {
+    if let Some(env) = env.and_then(|n| ctx.spec().envelope(n)) {
         if env.format == BodyFormat::Json {
             let code = job
                 .accepted
@@ -783,10 +783,7 @@ fn job_poll(ctx: &Ctx) -> Response<Body> {
 
 /// Rows of the table visible under this request's scope parameter.
 fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
-    let c = ctx
-        .spec()
-        .collections()
-        .find(|c| c.name.get_ref() == collection)?;
+    let c = ctx.spec().collection(collection)?;
     let sp = c.scope_param.as_ref()?;
     let want = ctx.param(sp).or_else(|| ctx.query(sp))?;
     Some(
@@ -800,11 +797,7 @@ fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
 /// Key named by the path (the last path parameter), if any.
 pub(super) fn path_key(ctx: &Ctx) -> Option<Key> {
     let c = ctx.ep.collection.as_ref()?.get_ref();
-    let scope = ctx
-        .spec()
-        .collections()
-        .find(|x| x.name.get_ref() == c)
-        .and_then(|x| x.scope_param.clone());
+    let scope = ctx.spec().collection(c).and_then(|x| x.scope_param.clone());
     ctx.params
         .iter()
         .rev()
@@ -1539,11 +1532,10 @@ fn render_many(
     let wrapper = resp.and_then(|r| r.wrapper.clone());
     let array = || Value::Array(rows.iter().map(Row::to_value).collect());
     // Envelope with a data path (result code + rows).
-    if let Some(env) = resp.and_then(|r| r.envelope.as_ref()).and_then(|n| {
-        ctx.spec()
-            .envelopes()
-            .find(|e| e.name.get_ref() == n.get_ref())
-    }) {
+    if let Some(env) = resp
+        .and_then(|r| r.envelope.as_ref())
+        .and_then(|n| ctx.spec().envelope(n.get_ref()))
+    {
         if env.data_path.is_some() && matches!(env.format, BodyFormat::Json | BodyFormat::Xml) {
             let code = success.code.as_deref().and_then(|c| ctx.spec().code(c));
             let cv = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));

@@ -357,8 +357,7 @@ impl ApiEmu {
 
     fn collection_schema(&self, collection: &str) -> Option<&Schema> {
         self.spec
-            .collections()
-            .find(|c| c.name.get_ref() == collection)
+            .collection(collection)
             .and_then(|c| self.spec.schema(c.schema.get_ref()))
     }
 
@@ -401,8 +400,7 @@ impl ApiEmu {
         let keys = table.key_fields();
         let c = self
             .spec
-            .collections()
-            .find(|c| c.name.get_ref() == collection)
+            .collection(collection)
             .expect("table exists for every collection");
         let models: Vec<Value> = c
             .seed

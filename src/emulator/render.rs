@@ -146,7 +146,7 @@ pub fn outcome(
         .and_then(|c| c.envelope.as_ref().map(|e| e.get_ref().as_str()))
         .or(env_hint);
     let env = env_name
-        .and_then(|n| spec.envelopes().find(|e| e.name.get_ref() == n))
+        .and_then(|n| spec.envelope(n))
         .or_else(|| default_envelope(spec));
     let msg = code
         .and_then(|c| c.message.clone())
@@ -169,12 +169,10 @@ pub fn default_envelope(spec: &Spec) -> Option<&Envelope> {
     let named = [&m.not_found, &m.forbidden, &m.method_not_allowed]
         .iter()
         .find_map(|c| c.envelope.as_ref().map(|e| e.get_ref().clone()));
-    named
-        .and_then(|n| spec.envelopes().find(|e| *e.name.get_ref() == n))
-        .or_else(|| {
-            spec.envelopes()
-                .find(|e| e.message_path.is_some() || e.template.is_some())
-        })
+    named.and_then(|n| spec.envelope(&n)).or_else(|| {
+        spec.envelopes()
+            .find(|e| e.message_path.is_some() || e.template.is_some())
+    })
 }
 
 /// Name of one item's element: the schema's XML element, else its name.

@@ -7,6 +7,7 @@ pub mod load;
 pub mod model;
 mod validate;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -17,6 +18,40 @@ use model::*;
 #[derive(Debug)]
 pub struct Spec {
     pub raw: RawSpec,
+    index: Index,
+}
+
+/// Positions of named entries, so lookups by name cost one hash (the emulator makes
+/// several per request).
+#[derive(Debug, Default)]
+struct Index {
+    endpoints: HashMap<String, usize>,
+    codes: HashMap<String, usize>,
+    paginations: HashMap<String, usize>,
+    schemas: HashMap<String, usize>,
+    collections: HashMap<String, usize>,
+    envelopes: HashMap<String, usize>,
+}
+
+impl Index {
+    fn of(raw: &RawSpec) -> Index {
+        // The first entry of a name wins, as the linear lookups did; duplicates are lint errors.
+        fn names<'a>(it: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+            let mut m = HashMap::new();
+            for (i, n) in it.enumerate() {
+                m.entry(n.clone()).or_insert(i);
+            }
+            m
+        }
+        Index {
+            endpoints: names(raw.endpoints.iter().map(|e| e.value.id.get_ref())),
+            codes: names(raw.codes.iter().map(|e| e.value.id.get_ref())),
+            paginations: names(raw.paginations.iter().map(|e| e.value.name.get_ref())),
+            schemas: names(raw.schemas.iter().map(|e| e.value.name.get_ref())),
+            collections: names(raw.collections.iter().map(|e| e.value.name.get_ref())),
+            envelopes: names(raw.envelopes.iter().map(|e| e.value.name.get_ref())),
+        }
+    }
 }
 
 /// The names `dialtone` knows for the bundled specs.
@@ -64,7 +99,8 @@ fn finish(raw: RawSpec, mut diags: Diagnostics) -> Result<Spec, Vec<Diagnostic>>
     if !diags.is_empty() {
         return Err(diags.sorted());
     }
-    let spec = Spec { raw };
+    let index = Index::of(&raw);
+    let spec = Spec { raw, index };
     check_plan_ids(&spec, &mut diags);
     if diags.is_empty() {
         Ok(spec)
@@ -129,27 +165,33 @@ impl Spec {
         self.raw.endpoints.get(i).map(|r| &r.value)
     }
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
-        self.endpoints().find(|e| e.id.get_ref() == id)
+        self.index
+            .endpoints
+            .get(id)
+            .and_then(|&i| self.endpoint_at(i))
     }
     pub fn code(&self, id: &str) -> Option<&Code> {
-        self.raw
-            .codes
-            .iter()
-            .map(|c| &c.value)
-            .find(|c| c.id.get_ref() == id)
+        let i = *self.index.codes.get(id)?;
+        self.raw.codes.get(i).map(|c| &c.value)
     }
     pub fn codes(&self) -> impl Iterator<Item = &Code> {
         self.raw.codes.iter().map(|c| &c.value)
     }
     pub fn pagination(&self, name: &str) -> Option<&Pagination> {
-        self.raw
-            .paginations
-            .iter()
-            .map(|c| &c.value)
-            .find(|c| c.name.get_ref() == name)
+        let i = *self.index.paginations.get(name)?;
+        self.raw.paginations.get(i).map(|c| &c.value)
     }
     pub fn schema(&self, name: &str) -> Option<&Schema> {
-        self.schemas().find(|c| c.name.get_ref() == name)
+        let i = *self.index.schemas.get(name)?;
+        self.raw.schemas.get(i).map(|c| &c.value)
+    }
+    pub fn collection(&self, name: &str) -> Option<&Collection> {
+        let i = *self.index.collections.get(name)?;
+        self.raw.collections.get(i).map(|c| &c.value)
+    }
+    pub fn envelope(&self, name: &str) -> Option<&Envelope> {
+        let i = *self.index.envelopes.get(name)?;
+        self.raw.envelopes.get(i).map(|c| &c.value)
     }
     pub fn schemas(&self) -> impl Iterator<Item = &Schema> {
         self.raw.schemas.iter().map(|c| &c.value)
