@@ -242,6 +242,16 @@ impl Profile {
         }
     }
 
+    /// Every secret the profile resolves to, for redaction. Accounts whose variable is
+    /// unset are left out (they cannot leak).
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.accounts
+            .iter()
+            .filter_map(|(k, a)| a.resolve(k, self.path()).ok())
+            .map(|c| c.secret)
+            .collect()
+    }
+
     /// `ca_file` as a path usable from the current directory (relative to the profile file).
     pub fn ca_file(&self) -> Option<PathBuf> {
         let ca = self.tls.ca_file.as_ref()?;

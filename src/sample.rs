@@ -144,14 +144,30 @@ pub fn body(spec: &Spec, op: &Operation) -> Option<(String, Vec<u8>)> {
                 Some(BodyFormat::Json) => ("data.json".to_string(), b"{}".to_vec()),
                 _ => ("data.xml".to_string(), b"<dialtone/>".to_vec()),
             };
-            return Some((ct, crate::emulator::codec::write_zip(&[member])));
+            return Some((ct, crate::codec::write_zip(&[member])));
         }
         return Some((ct, b"dialtone sample file\n".to_vec()));
     };
-    if let Some(json_ct) = req.content_types.iter().find(|c| c.contains("json")) {
-        return Some((json_ct.clone(), json_body(spec, req, schema)));
+    encode_object(spec, op, object(spec, schema))
+}
+
+/// `op`'s body with `obj` as the (only) item, in the operation's first structured
+/// content type. `None` when the operation takes no schema-shaped body.
+pub fn encode_object(
+    spec: &Spec,
+    op: &Operation,
+    obj: Map<String, Value>,
+) -> Option<(String, Vec<u8>)> {
+    let req = op.request.as_ref()?;
+    let schema = req.schema.as_ref().and_then(|s| spec.schema(s.get_ref()))?;
+    let ct = req.content_types.first()?.clone();
+    if ct.starts_with("multipart/") {
+        return None;
     }
-    let obj = Value::Object(object(spec, schema));
+    if let Some(json_ct) = req.content_types.iter().find(|c| c.contains("json")) {
+        return Some((json_ct.clone(), json_body(req, &Value::Object(obj))));
+    }
+    let obj = Value::Object(obj);
     if let Some(csv_ct) = req.content_types.iter().find(|c| c.contains("csv")) {
         let cols: Vec<String> = obj
             .as_object()
@@ -159,7 +175,7 @@ pub fn body(spec: &Spec, op: &Operation) -> Option<(String, Vec<u8>)> {
             .unwrap_or_default();
         return Some((
             csv_ct.clone(),
-            crate::emulator::codec::to_csv(&cols, &[obj]).into_bytes(),
+            crate::codec::to_csv(&cols, &[obj]).into_bytes(),
         ));
     }
     let item = schema
@@ -169,8 +185,8 @@ pub fn body(spec: &Spec, op: &Operation) -> Option<(String, Vec<u8>)> {
     let xml = |v: &Value| -> Vec<u8> {
         let inner = serde_json::json!({ item.clone(): v });
         match &req.wrapper {
-            Some(w) if req.many => crate::emulator::codec::to_xml(w, &inner).into_bytes(),
-            _ => crate::emulator::codec::to_xml(&item, v).into_bytes(),
+            Some(w) if req.many => crate::codec::to_xml(w, &inner).into_bytes(),
+            _ => crate::codec::to_xml(&item, v).into_bytes(),
         }
     };
     if ct.contains("zip") {
@@ -182,13 +198,13 @@ pub fn body(spec: &Spec, op: &Operation) -> Option<(String, Vec<u8>)> {
                     .unwrap_or_default();
                 (
                     format!("{item}.csv"),
-                    crate::emulator::codec::to_csv(&cols, std::slice::from_ref(&obj)).into_bytes(),
+                    crate::codec::to_csv(&cols, std::slice::from_ref(&obj)).into_bytes(),
                 )
             }
-            Some(BodyFormat::Json) => (format!("{item}.json"), json_body(spec, req, schema)),
+            Some(BodyFormat::Json) => (format!("{item}.json"), json_body(req, &obj)),
             _ => (format!("{item}.xml"), xml(&obj)),
         };
-        let zip = crate::emulator::codec::write_zip(&[member]);
+        let zip = crate::codec::write_zip(&[member]);
         return Some((ct, zip));
     }
     if ct.contains("xml") {
@@ -240,8 +256,8 @@ fn field_example(spec: &Spec, f: &Field) -> Option<Value> {
     })
 }
 
-fn json_body(spec: &Spec, req: &Request, schema: &Schema) -> Vec<u8> {
-    let obj = Value::Object(object(spec, schema));
+fn json_body(req: &Request, obj: &Value) -> Vec<u8> {
+    let obj = obj.clone();
     let inner = if req.many {
         Value::Array(vec![obj])
     } else {

@@ -11,7 +11,7 @@
 //! so a proxy between runner and emulator passes it through like any other request.
 
 mod body;
-pub mod codec;
+pub use crate::codec;
 mod control;
 mod engine;
 pub mod faults;
