@@ -78,6 +78,14 @@ enum Cmd {
         #[arg(long)]
         list_faults: bool,
     },
+    /// Run the conformance suite against a target: the bundled emulator (default) or a
+    /// device (`--target URL --profile FILE`).
+    ///
+    /// Exit codes: 0 conformant, 1 non-conformance found, 2 setup, spec, argument or
+    /// target errors (including a run whose only problems are error verdicts).
+    /// libtest options work as with `cargo test`: a FILTER, `--exact`, `--skip`, `--list`,
+    /// `--ignored` (shows what was skipped), `-q`, `--format`.
+    Run(Box<RunArgs>),
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
@@ -85,6 +93,81 @@ enum Cmd {
         #[arg(long)]
         spec: String,
     },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
+    #[arg(long)]
+    spec: String,
+    /// Base URL of the device to test; overrides the profile's `url`. Without it, the
+    /// bundled emulator is started on a loopback port and tested over HTTP.
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Target profile: TLS trust and one account per role (docs/target-profile.md).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// Also enforce should-level rules and the preferred outcome of every cell.
+    #[arg(long)]
+    strict: bool,
+    /// Allow `write` or `disruptive` tests against a device (repeatable). Against the
+    /// emulator everything runs.
+    #[arg(long = "allow", value_enum, value_name = "CLASS")]
+    allow: Vec<AllowClass>,
+    /// At most N requests per second.
+    #[arg(long, value_name = "N")]
+    rate: Option<f64>,
+    /// Seconds to wait for each answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Seconds one test may take in all.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    test_budget: f64,
+    /// Largest response body read, in bytes; a bigger one is an error verdict.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    max_body: usize,
+    /// Request body size the target must refuse above (the oversize probe sends one byte
+    /// more); also the limit of the bundled emulator.
+    #[arg(long, value_name = "BYTES", default_value_t = dialtone::emulator::DEFAULT_MAX_BODY)]
+    body_limit: usize,
+    /// Send every request through this plain HTTP proxy.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Prefix of every object the runner creates.
+    #[arg(long, default_value = "dialtone-")]
+    prefix: String,
+    /// Directory of scenario cases; default the bundled `cases/`.
+    #[arg(long, value_name = "DIR")]
+    cases: Option<PathBuf>,
+    /// Leave scenario cases out.
+    #[arg(long)]
+    no_cases: bool,
+    /// Start the bundled emulator with this fault (repeatable; only without --target).
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the JSON report (docs/report-format.md).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write an HTML report.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Keep the requests and answers of passing tests in the reports too.
+    #[arg(long)]
+    keep_evidence: bool,
+    /// Show a progress bar on stderr (default when stderr is a terminal).
+    #[arg(long)]
+    progress: bool,
+    #[command(flatten)]
+    test: libtest_mimic::Arguments,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AllowClass {
+    Write,
+    Disruptive,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,6 +199,7 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Lint { paths, json } => lint(paths, json),
         Cmd::List { spec, json, counts } => list(&spec, json, counts),
         Cmd::Export { format, spec } => export(format, &spec),
+        Cmd::Run(args) => run_suite(*args),
         Cmd::Emulate {
             spec,
             listen,
@@ -382,4 +466,107 @@ fn emulate(
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(EXIT_OK)
+}
+
+fn run_suite(a: RunArgs) -> Result<u8> {
+    use dialtone::emulator::faults::Faults;
+    use dialtone::present::{self, Run};
+    use dialtone::profile::Profile;
+    use dialtone::runner::{cases, ClientOptions, Options, Suite};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    if a.target.is_some() && !a.faults.is_empty() {
+        bail!("--fault applies to the bundled emulator; it cannot be combined with --target");
+    }
+    if a.timeout <= 0.0 || a.test_budget <= 0.0 {
+        bail!("--timeout and --test-budget must be positive");
+    }
+    if a.rate.is_some_and(|r| !(r > 0.0)) {
+        bail!("--rate must be a positive number of requests per second");
+    }
+    let faults = Faults::parse(&a.faults).map_err(anyhow::Error::msg)?;
+    let specs = load_named(&a.spec)?;
+    let case_list = if a.no_cases {
+        vec![]
+    } else {
+        let dir = a.cases.clone().unwrap_or_else(cases::bundled_dir);
+        if a.cases.is_some() && !dir.is_dir() {
+            bail!("{}: no such cases directory", dir.display());
+        }
+        cases::load_dir(&dir)?
+    };
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?,
+    );
+    let mut local = None;
+    let mut profile = match &a.profile {
+        Some(p) => Profile::load(p)?,
+        None => match &a.target {
+            Some(url) => Profile::parse(
+                &format!("[target]\nurl = {}\n", toml::Value::String(url.clone())),
+                std::path::Path::new("<--target>"),
+            )?,
+            None => {
+                let l = present::start_emulator(&rt, load_named(&a.spec)?, faults, a.body_limit)?;
+                let p = l.profile.clone();
+                local = Some(l);
+                p
+            }
+        },
+    };
+    if let Some(url) = &a.target {
+        profile.target.url = url.clone();
+        if profile.target.emulator && a.profile.is_none() {
+            profile.target.emulator = false;
+        }
+    }
+    let opts = Options {
+        strict: a.strict,
+        allow_write: a.allow.contains(&AllowClass::Write)
+            || a.allow.contains(&AllowClass::Disruptive),
+        allow_disruptive: a.allow.contains(&AllowClass::Disruptive),
+        client: ClientOptions {
+            timeout: Duration::from_secs_f64(a.timeout),
+            max_body: a.max_body,
+            rate: a.rate,
+            proxy: a.proxy.clone(),
+        },
+        body_limit: a.body_limit,
+        prefix: a.prefix.clone(),
+        test_budget: Duration::from_secs_f64(a.test_budget),
+        keep_passing_evidence: a.keep_evidence,
+        ..Options::default()
+    };
+    let suite = Suite::new(specs, case_list);
+    let run = Run::new(rt.clone(), suite, profile, opts)?;
+    let on_result: Arc<dyn Fn(&dialtone::runner::TestResult) + Send + Sync> = Arc::new(|_| {});
+    let (_conclusion, report) = run.execute(&a.test, on_result);
+    if a.test.list {
+        return Ok(EXIT_OK);
+    }
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let t = report.totals();
+    eprintln!(
+        "dialtone: {} tests: {} passed ({} with notes), {} failed, {} errors, {} skipped; {} requests in {:.1} s",
+        t.total(),
+        t.pass,
+        t.noted,
+        t.fail,
+        t.error,
+        t.skip,
+        report.info.requests,
+        report.info.duration_ms / 1000.0
+    );
+    if let Some(l) = local {
+        rt.block_on(l.running.shutdown());
+    }
+    Ok(report.exit_code())
 }

@@ -49,6 +49,53 @@ pub struct PlanEntry {
     pub decision: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// How the runner exercises the entry.
+    #[serde(skip)]
+    pub check: Exercise,
+}
+
+/// How the runner exercises a plan entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exercise {
+    /// An explicit `[[rule]]`: one probe request when the rule gives one.
+    #[default]
+    Rule,
+    /// One matrix cell.
+    Cell,
+    /// The unknown-path probe.
+    NotFound,
+    /// An Accept the resource cannot produce.
+    NotAcceptable,
+    /// The same resource as XML and as JSON carries the same data.
+    Equivalent,
+    /// An error answer has the API's error envelope.
+    ErrorEnvelope,
+    /// A body above the limit is refused.
+    Oversize,
+    /// A body without `field` is rejected and changes nothing.
+    Omit,
+    /// A complete body is accepted and reads back equal.
+    Full,
+    Cursor(CursorCheck),
+    /// An outcome that needs the device in a state.
+    State,
+    /// An asynchronous job runs to its end.
+    Job,
+    /// A referenced object cannot be deleted.
+    Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorCheck {
+    WalkForward,
+    WalkBackward,
+    Sentinel,
+    WalkPages,
+    Metadata,
+    WalkRanges,
+    Limit,
+    Empty,
+    Invalid,
 }
 
 fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<String> {
@@ -81,6 +128,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     cursors(spec, &api, &mut out);
     states(spec, &api, &mut out);
     jobs_and_refs(spec, &api, &mut out);
+    robustness(spec, &api, &mut out);
     explicit(spec, &api, &mut out);
     out
 }
@@ -104,6 +152,7 @@ fn base_entry(api: &str, kind: RuleKind, id: String) -> PlanEntry {
         state: None,
         decision: None,
         field: None,
+        check: Exercise::Rule,
     }
 }
 
@@ -155,6 +204,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     .unwrap_or(Decider::Allowed);
                 let id = format!("{api}/{eid}/matrix/{method}/{col}");
                 let mut e = base_entry(api, RuleKind::Matrix, id);
+                e.check = Exercise::Cell;
                 e.endpoint = Some(eid.clone());
                 e.method = Some(method.clone());
                 e.path = Some(path.clone());
@@ -242,6 +292,7 @@ fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         .cloned()
         .unwrap_or_default();
     let mut e = base_entry(api, RuleKind::Matrix, format!("{api}/matrix/not-found"));
+    e.check = Exercise::NotFound;
     e.method = Some("GET".into());
     e.path = Some(format!("{base}/dialtone-no-such-resource"));
     e.role = spec
@@ -264,6 +315,7 @@ fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     RuleKind::Format,
                     format!("{api}/{}/format/GET/not-acceptable", ep.id.get_ref()),
                 );
+                e.check = Exercise::NotAcceptable;
                 e.endpoint = Some(ep.id.get_ref().clone());
                 e.method = Some("GET".into());
                 e.path = Some(spec.full_path(ep));
@@ -275,6 +327,107 @@ fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 out.push(e);
             }
         }
+    }
+}
+
+/// Checks every API gets whatever its spec says: the error envelope, XML/JSON
+/// equivalence where both are served, and a bounded request body.
+fn robustness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    let m = spec.matrix();
+    if let Some(env) = crate::emulator::render::default_envelope(spec) {
+        if env.message_path.is_some() || env.code_path.is_some() || env.template.is_some() {
+            let mut e = base_entry(
+                api,
+                RuleKind::Envelope,
+                format!("{api}/envelope/error-shape"),
+            );
+            e.check = Exercise::ErrorEnvelope;
+            e.method = Some("GET".into());
+            e.role = spec
+                .roles_by_rank()
+                .last()
+                .map(|r| r.name.get_ref().clone());
+            e.expect = outcomes(m.not_found.expect.get_ref(), &m.not_found.accept);
+            e.source = env.provenance.describe();
+            e.summary = format!(
+                "an error answer is the `{}` envelope ({})",
+                env.name.get_ref(),
+                env.content_type
+            );
+            out.push(e);
+        }
+    }
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            let Some(resp) = &op.response else { continue };
+            let both = resp.content_types.iter().any(|c| c.contains("json"))
+                && resp.content_types.iter().any(|c| c.contains("xml"));
+            if op.method.get_ref() != "GET" || !both || resp.schema.is_none() {
+                continue;
+            }
+            let eid = ep.id.get_ref();
+            let mut e = base_entry(
+                api,
+                RuleKind::Format,
+                format!("{api}/{eid}/format/GET/xml-json-equivalent"),
+            );
+            e.check = Exercise::Equivalent;
+            e.endpoint = Some(eid.clone());
+            e.method = Some("GET".into());
+            e.path = Some(spec.full_path(ep));
+            e.role = lowest_allowed(spec, op);
+            e.expect = outcomes(&op.success_outcome(), &[]);
+            e.source = op.provenance.describe();
+            e.summary = "the XML and the JSON form of the resource carry the same data".into();
+            out.push(e);
+        }
+    }
+    // One oversized body per API, to the first operation that takes a structured body.
+    let target = spec.endpoints().find_map(|ep| {
+        ep.op
+            .iter()
+            .find(|op| {
+                op.request.as_ref().is_some_and(|r| {
+                    !r.empty
+                        && r.schema.is_some()
+                        && r.content_types
+                            .iter()
+                            .any(|c| c.contains("json") || c.contains("xml"))
+                })
+            })
+            .map(|op| (ep, op))
+    });
+    if let Some((ep, op)) = target {
+        let o = m
+            .payload_too_large
+            .as_ref()
+            .map(|c| outcomes(c.expect.get_ref(), &c.accept))
+            .unwrap_or_else(|| vec!["413".into()]);
+        let mut e = base_entry(
+            api,
+            RuleKind::Behaviour,
+            format!("{api}/robustness/oversize"),
+        );
+        e.check = Exercise::Oversize;
+        e.endpoint = Some(ep.id.get_ref().clone());
+        e.method = Some(op.method.get_ref().clone());
+        e.path = Some(spec.full_path(ep));
+        e.role = lowest_allowed(spec, op);
+        e.expect = o;
+        e.level = Level::Should;
+        e.safety = Spec::safety(op);
+        e.source = m
+            .payload_too_large
+            .as_ref()
+            .map(|c| c.provenance.describe())
+            .unwrap_or_else(|| {
+                "inferred: a device must bound what it reads; RFC 9110 §15.5.14 gives 413".into()
+            });
+        e.summary = match op.request.as_ref().and_then(|r| r.max_bytes) {
+            Some(n) => format!("a body over the documented {n} bytes is refused unread"),
+            None => "a body over the body limit (`--body-limit`) is refused unread".into(),
+        };
+        out.push(e);
     }
 }
 
@@ -316,6 +469,7 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 let fname = f.name.get_ref();
                 let id = format!("{api}/{eid}/completeness/{method}/omit-{fname}");
                 let mut e = base_entry(api, RuleKind::Completeness, id);
+                e.check = Exercise::Omit;
                 e.endpoint = Some(eid.clone());
                 e.method = Some(method.clone());
                 e.path = Some(spec.full_path(ep));
@@ -337,6 +491,7 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             }
             let id = format!("{api}/{eid}/completeness/{method}/full");
             let mut e = base_entry(api, RuleKind::Completeness, id);
+            e.check = Exercise::Full;
             e.endpoint = Some(eid.clone());
             e.method = Some(method.clone());
             e.path = Some(spec.full_path(ep));
@@ -363,13 +518,14 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             };
             let eid = ep.id.get_ref();
             let method = op.method.get_ref();
-            let mut checks: Vec<(&str, String, Vec<String>)> = Vec::new();
+            let mut checks: Vec<(&str, CursorCheck, String, Vec<String>)> = Vec::new();
             let ok = outcomes(&op.success_outcome(), &[]);
             match p.style {
                 PaginationStyle::Cursor => {
                     if p.params.contains_key("after") {
                         checks.push((
                             "walk-forward",
+                            CursorCheck::WalkForward,
                             "walking forward visits every item exactly once, in a stable order"
                                 .into(),
                             ok.clone(),
@@ -378,6 +534,7 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     if p.params.contains_key("before") {
                         checks.push((
                             "walk-backward",
+                            CursorCheck::WalkBackward,
                             "walking backward visits every item exactly once".into(),
                             ok.clone(),
                         ));
@@ -385,6 +542,7 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     if let Some(s) = p.sentinel {
                         checks.push((
                             "sentinel",
+                            CursorCheck::Sentinel,
                             format!("the cursor fields hold {s} at both ends"),
                             ok.clone(),
                         ));
@@ -393,12 +551,14 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 PaginationStyle::Page => {
                     checks.push((
                         "walk-pages",
+                        CursorCheck::WalkPages,
                         "walking the pages visits every item exactly once".into(),
                         ok.clone(),
                     ));
                     if !p.fields.is_empty() {
                         checks.push((
                             "metadata",
+                            CursorCheck::Metadata,
                             "the paging metadata matches the items returned".into(),
                             ok.clone(),
                         ));
@@ -407,6 +567,7 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 PaginationStyle::Rows | PaginationStyle::Offset => {
                     checks.push((
                         "walk-ranges",
+                        CursorCheck::WalkRanges,
                         "walking the ranges visits every item exactly once".into(),
                         ok.clone(),
                     ));
@@ -418,10 +579,11 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 }
                 None => "a page never exceeds the limit".into(),
             };
-            checks.push(("limit", limit_desc, ok.clone()));
+            checks.push(("limit", CursorCheck::Limit, limit_desc, ok.clone()));
             if let Some(emp) = &p.empty {
                 checks.push((
                     "empty",
+                    CursorCheck::Empty,
                     "an empty result has the documented status".into(),
                     vec![emp.get_ref().to_string()],
                 ));
@@ -429,13 +591,15 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             if let Some(inv) = &p.invalid {
                 checks.push((
                     "invalid",
+                    CursorCheck::Invalid,
                     "an invalid cursor or page parameter is refused".into(),
                     vec![inv.get_ref().to_string()],
                 ));
             }
-            for (check, summary, expect) in checks {
+            for (check, cc, summary, expect) in checks {
                 let mut e =
                     base_entry(api, RuleKind::Cursor, format!("{api}/{eid}/cursor/{check}"));
+                e.check = Exercise::Cursor(cc);
                 e.endpoint = Some(eid.clone());
                 e.method = Some(method.clone());
                 e.path = Some(spec.full_path(ep));
@@ -465,6 +629,7 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 let method = op.method.get_ref();
                 let id = format!("{api}/{eid}/state/{}/{method}", st.name.get_ref());
                 let mut e = base_entry(api, RuleKind::State, id);
+                e.check = Exercise::State;
                 e.endpoint = Some(eid.clone());
                 e.method = Some(method.clone());
                 e.path = Some(spec.full_path(ep));
@@ -492,6 +657,7 @@ fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             RuleKind::Async,
             format!("{api}/job/{}/flow", j.name.get_ref()),
         );
+        e.check = Exercise::Job;
         if let Some(ep) = spec.endpoint(j.start.get_ref()) {
             e.path = Some(spec.full_path(ep));
             e.endpoint = Some(ep.id.get_ref().clone());
@@ -528,6 +694,7 @@ fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             RuleKind::Reference,
             format!("{api}/reference/{}/delete-referenced", r.name.get_ref()),
         );
+        e.check = Exercise::Reference;
         e.expect = vec![on_delete.get_ref().to_string()];
         e.safety = Safety::Write;
         e.source = r.provenance.describe();

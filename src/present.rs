@@ -1,1 +1,192 @@
-//! The libtest-mimic face of a run.
+//! The libtest-mimic face of a run, shared by `dialtone run` and the `cargo test` target
+//! `tests/conformance.rs`, so both generate and judge tests with the same code.
+//!
+//! Tests run one at a time, in plan order: they share the target's state (a write test is
+//! followed by an emulator reset; a state test enters and leaves a device state).
+
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use parking_lot::Mutex;
+
+use crate::emulator::faults::Faults;
+use crate::emulator::server::{self, Running, ServerOptions};
+use crate::emulator::Emulator;
+use crate::profile::Profile;
+use crate::runner::{Options, RunReport, Session, Suite, Test, TestResult, Verdict};
+use crate::spec::Spec;
+
+/// An emulator serving `specs` in-process on a loopback port, and a profile for it.
+pub struct LocalEmulator {
+    pub running: Running,
+    pub profile: Profile,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PresentError {
+    #[error("emulator: {0}")]
+    Emulator(String),
+    #[error(transparent)]
+    Setup(#[from] crate::runner::SetupError),
+}
+
+/// Start the bundled emulator for `specs` on `rt`.
+pub fn start_emulator(
+    rt: &tokio::runtime::Runtime,
+    specs: Vec<Spec>,
+    faults: Faults,
+    body_limit: usize,
+) -> Result<LocalEmulator, PresentError> {
+    let emu = Emulator::new(specs, faults)
+        .map_err(|e| PresentError::Emulator(e.to_string()))?
+        .with_max_body(body_limit);
+    let emu = Arc::new(emu);
+    let router = emu.clone().router();
+    let running = rt
+        .block_on(server::serve(router, ServerOptions::default()))
+        .map_err(|e| PresentError::Emulator(e.to_string()))?;
+    let profile = emu.profile(&running.url, false);
+    Ok(LocalEmulator { running, profile })
+}
+
+/// A run in progress: the suite, the session, and the results gathered so far.
+pub struct Run {
+    pub suite: Suite,
+    pub session: Arc<Session>,
+    pub results: Arc<Mutex<Vec<TestResult>>>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl Run {
+    pub fn new(
+        rt: Arc<tokio::runtime::Runtime>,
+        suite: Suite,
+        profile: Profile,
+        opts: Options,
+    ) -> Result<Run, PresentError> {
+        let session = Arc::new(Session::new(profile, &suite.specs, opts)?);
+        Ok(Run {
+            suite,
+            session,
+            results: Arc::new(Mutex::new(Vec::new())),
+            rt,
+        })
+    }
+
+    /// One trial per test. `on_result` sees every result as it is made (progress bars).
+    /// Tests that cannot run here are ignored trials, and their skip result is recorded
+    /// when the filter selects them.
+    pub fn trials(
+        &self,
+        args: &Arguments,
+        on_result: Arc<dyn Fn(&TestResult) + Send + Sync>,
+    ) -> Vec<Trial> {
+        let mut out = Vec::with_capacity(self.suite.tests.len());
+        for test in &self.suite.tests {
+            let kind = if test.case.is_some() {
+                "case".to_string()
+            } else {
+                test.entry.kind.as_str().to_string()
+            };
+            let pre = self.session.precheck(test);
+            if let Some(reason) = pre {
+                let selected = selected(args, &test.entry.id);
+                if selected && !args.ignored && !args.include_ignored && !args.list {
+                    let r = self.session.skipped(test, reason);
+                    on_result(&r);
+                    self.results.lock().push(r);
+                    out.push(
+                        Trial::test(test.entry.id.clone(), || Ok(()))
+                            .with_kind(kind)
+                            .with_ignored_flag(true),
+                    );
+                    continue;
+                }
+            }
+            let session = self.session.clone();
+            let results = self.results.clone();
+            let rt = self.rt.clone();
+            let test: Test = test.clone();
+            let on_result = on_result.clone();
+            out.push(
+                Trial::test(test.entry.id.clone(), move || {
+                    let r = rt.block_on(session.run(&test));
+                    on_result(&r);
+                    let verdict = failure_text(&r);
+                    results.lock().push(r);
+                    match verdict {
+                        None => Ok(()),
+                        Some(text) => Err(Failed::from(text)),
+                    }
+                })
+                .with_kind(kind),
+            );
+        }
+        out
+    }
+
+    /// Run the trials with libtest-mimic and gather the report. Trials run one at a time.
+    pub fn execute(
+        &self,
+        args: &Arguments,
+        on_result: Arc<dyn Fn(&TestResult) + Send + Sync>,
+    ) -> (libtest_mimic::Conclusion, RunReport) {
+        let mut args = args.clone();
+        args.test_threads = Some(1);
+        let trials = self.trials(&args, on_result);
+        let conclusion = libtest_mimic::run(&args, trials);
+        let mut results = std::mem::take(&mut *self.results.lock());
+        let order: std::collections::HashMap<&str, usize> = self
+            .suite
+            .tests
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.entry.id.as_str(), i))
+            .collect();
+        results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
+        let report = RunReport {
+            info: self.session.info(),
+            results,
+        };
+        (conclusion, report)
+    }
+}
+
+/// libtest's filter rules: a test runs when it contains (or, with `--exact`, equals) the
+/// filter and no `--skip` pattern.
+pub fn selected(args: &Arguments, name: &str) -> bool {
+    let hit = |pat: &str| {
+        if args.exact {
+            name == pat
+        } else {
+            name.contains(pat)
+        }
+    };
+    if let Some(f) = &args.filter {
+        if !hit(f) {
+            return false;
+        }
+    }
+    !args.skip.iter().any(|s| hit(s))
+}
+
+/// The text libtest prints for a test that did not pass, or `None`.
+pub fn failure_text(r: &TestResult) -> Option<String> {
+    let label = match r.verdict {
+        Verdict::Pass | Verdict::Skip => return None,
+        Verdict::Fail => "non-conformance",
+        Verdict::Error => "error (not a verdict on the target)",
+    };
+    let mut s = format!("{label}: {}\n", r.message.as_deref().unwrap_or(""));
+    s.push_str(&format!("  rule:     {} ({})\n", r.rule, r.source));
+    if let Some(e) = &r.expected {
+        s.push_str(&format!("  expected: {e}\n"));
+    }
+    if let Some(a) = &r.actual {
+        s.push_str(&format!("  actual:   {a}\n"));
+    }
+    for ex in &r.exchanges {
+        s.push_str(&format!("  reproduce: {}\n", ex.curl));
+    }
+    Some(s)
+}

@@ -132,6 +132,12 @@ impl Emulator {
         })
     }
 
+    /// Refuse request bodies above `bytes` where an operation documents no limit.
+    pub fn with_max_body(mut self, bytes: usize) -> Emulator {
+        self.max_body = bytes;
+        self
+    }
+
     /// The bundled specs (`all`) or one of them, loaded from the specs directory.
     pub fn apis(&self) -> impl Iterator<Item = &ApiEmu> {
         self.apis.iter()

@@ -1,7 +1,348 @@
 //! The runner: turns the plan into requests against a target and returns results. It never
 //! formats output; the `report` module does that from the results alone.
+//!
+//! * [`Suite`]: the tests of a run, built from the specs' plans (and `cases/`), in plan
+//!   order. The same code builds the suite for `dialtone run` and for `cargo test`.
+//! * [`Session`]: one target, its client and credentials, and the run's options.
+//! * [`Session::run`]: one test, from its requests to its [`TestResult`].
 
+pub mod cases;
+mod exec;
 pub mod http;
+pub mod outcome;
 pub mod result;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+
+use crate::plan::{self, PlanEntry};
+use crate::profile::{Profile, ProfileError};
+use crate::spec::model::Safety;
+use crate::spec::Spec;
+
+pub use http::{Auth, Client, ClientOptions, Exchange, Req, Resp};
 pub use result::{RunInfo, RunReport, TestResult, Totals, Verdict};
+
+/// Run options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Enforce should-level rules and the preferred outcome of every cell.
+    pub strict: bool,
+    /// Run write tests against a target that is not the emulator.
+    pub allow_write: bool,
+    /// Run disruptive tests (resets, firmware, full replaces) against such a target.
+    pub allow_disruptive: bool,
+    pub client: ClientOptions,
+    /// The request body size above which a target must refuse (the oversize probe sends one
+    /// byte more). The emulator's default limit.
+    pub body_limit: usize,
+    /// Prefix of every object the runner creates.
+    pub prefix: String,
+    /// Longest a single test may take, all its requests included.
+    pub test_budget: Duration,
+    /// Keep the exchanges of passing tests too.
+    pub keep_passing_evidence: bool,
+    /// Largest number of pages a cursor walk follows before it gives up.
+    pub max_pages: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strict: false,
+            allow_write: false,
+            allow_disruptive: false,
+            client: ClientOptions::default(),
+            body_limit: crate::emulator::DEFAULT_MAX_BODY,
+            prefix: "dialtone-".into(),
+            test_budget: Duration::from_secs(60),
+            keep_passing_evidence: false,
+            max_pages: 2000,
+        }
+    }
+}
+
+/// One test of a suite.
+#[derive(Debug, Clone)]
+pub struct Test {
+    pub entry: PlanEntry,
+    /// For scenario cases: the case to play.
+    pub case: Option<Arc<cases::Case>>,
+}
+
+impl Test {
+    pub fn id(&self) -> &str {
+        &self.entry.id
+    }
+}
+
+/// The tests of a run.
+pub struct Suite {
+    pub specs: IndexMap<String, Arc<Spec>>,
+    pub tests: Vec<Test>,
+}
+
+impl Suite {
+    /// Every plan entry of every spec, then the cases that name one of these specs.
+    pub fn new(specs: Vec<Spec>, case_list: Vec<cases::Case>) -> Suite {
+        let mut tests = Vec::new();
+        let mut map = IndexMap::new();
+        for spec in specs {
+            for entry in plan::plan(&spec) {
+                tests.push(Test { entry, case: None });
+            }
+            map.insert(spec.name().to_string(), Arc::new(spec));
+        }
+        for c in case_list {
+            if map.contains_key(&c.api) {
+                let entry = c.plan_entry();
+                tests.push(Test {
+                    entry,
+                    case: Some(Arc::new(c)),
+                });
+            }
+        }
+        Suite { specs: map, tests }
+    }
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Client(#[from] http::ClientError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+/// A target and everything needed to test it.
+pub struct Session {
+    pub client: Client,
+    pub profile: Profile,
+    pub opts: Options,
+    pub specs: IndexMap<String, Arc<Spec>>,
+    /// Resolved credentials per (api, role); `None` when the profile has no account.
+    creds: HashMap<(String, String), Option<Auth>>,
+    started: Instant,
+    started_unix: u64,
+}
+
+impl Session {
+    pub fn new(
+        profile: Profile,
+        specs: &IndexMap<String, Arc<Spec>>,
+        opts: Options,
+    ) -> Result<Session, SetupError> {
+        let client = Client::new(&profile, opts.client.clone())?;
+        let mut creds = HashMap::new();
+        for (name, spec) in specs {
+            let auth = spec.auth();
+            for role in spec.roles() {
+                let r = role.name.get_ref();
+                let c = profile
+                    .credentials(name, r)?
+                    .map(|c| Auth::from_credentials(&c, &auth.header, auth.prefix.as_deref()));
+                creds.insert((name.clone(), r.clone()), c);
+            }
+        }
+        Ok(Session {
+            client,
+            profile,
+            opts,
+            specs: specs.clone(),
+            creds,
+            started: Instant::now(),
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        })
+    }
+
+    /// The target is dialtone's emulator, with its control interface.
+    pub fn emulator(&self) -> bool {
+        self.profile.target.emulator
+    }
+
+    /// Whether tests of `safety` may run against this target.
+    pub fn allowed(&self, safety: Safety) -> bool {
+        self.emulator()
+            || match safety {
+                Safety::Read => true,
+                Safety::Write => self.opts.allow_write,
+                Safety::Disruptive => self.opts.allow_disruptive,
+            }
+    }
+
+    pub fn auth(&self, api: &str, role: &str) -> Option<&Auth> {
+        self.creds
+            .get(&(api.to_string(), role.to_string()))
+            .and_then(|a| a.as_ref())
+    }
+
+    /// Why `test` cannot run against this target, when that is known before it starts.
+    pub fn precheck(&self, test: &Test) -> Option<String> {
+        let e = &test.entry;
+        if !self.allowed(e.safety) {
+            return Some(match e.safety {
+                Safety::Disruptive => "disruptive test: needs `--allow disruptive`".into(),
+                _ => "write test: needs `--allow write`".into(),
+            });
+        }
+        let real = !self.emulator();
+        if let Some(c) = &test.case {
+            if real && c.emulator_only() {
+                return Some("the case drives the emulator's control interface".into());
+            }
+            if real && c.safety != Safety::Read {
+                return Some("the case changes objects it does not create on a real target".into());
+            }
+            return None;
+        }
+        if e.check == plan::Exercise::Rule {
+            if e.method.is_none() {
+                return Some("the rule is prose only: the spec gives it no request to send".into());
+            }
+            if e.expect.is_empty() {
+                return Some("the spec gives this rule no outcome to check".into());
+            }
+        }
+        if let Some(st) = &e.state {
+            if real {
+                return Some(format!(
+                    "needs the device in state `{st}`: only the emulator can be put there"
+                ));
+            }
+        }
+        if let Some(role) = &e.role {
+            if role != plan::NO_CREDENTIALS
+                && role != plan::BAD_CREDENTIALS
+                && self.auth(&e.api, role).is_none()
+                && self
+                    .specs
+                    .get(&e.api)
+                    .is_some_and(|s| s.role(role).is_some())
+            {
+                return Some(format!(
+                    "the target profile has no account for role `{role}`"
+                ));
+            }
+        }
+        if real && e.safety != Safety::Read {
+            let creates = matches!(e.check, plan::Exercise::Omit | plan::Exercise::Full);
+            if !creates {
+                return Some(
+                    "would change an object dialtone did not create on a real target".into(),
+                );
+            }
+        }
+        None
+    }
+
+    fn blank(&self, test: &Test) -> TestResult {
+        let e = &test.entry;
+        TestResult {
+            id: e.id.clone(),
+            rule: e.rule.clone(),
+            kind: if test.case.is_some() {
+                "case".into()
+            } else {
+                e.kind.as_str().to_string()
+            },
+            api: e.api.clone(),
+            level: e.level_str().to_string(),
+            safety: safety_str(e.safety).to_string(),
+            source: e.source.clone(),
+            summary: e.summary.clone(),
+            verdict: Verdict::Pass,
+            message: None,
+            expected: None,
+            actual: None,
+            note: None,
+            exchanges: Vec::new(),
+            duration_ms: 0.0,
+        }
+    }
+
+    /// The result of a test skipped for `reason`.
+    pub fn skipped(&self, test: &Test, reason: String) -> TestResult {
+        TestResult {
+            verdict: Verdict::Skip,
+            message: Some(reason),
+            ..self.blank(test)
+        }
+    }
+
+    /// Run one test. Never panics on anything the target sends, and never takes longer
+    /// than the test budget (plus the clean-up after it).
+    pub async fn run(&self, test: &Test) -> TestResult {
+        if let Some(reason) = self.precheck(test) {
+            return self.skipped(test, reason);
+        }
+        let started = Instant::now();
+        let mut res = self.blank(test);
+        let mut ctx = exec::Ctx::new(self, test);
+        let outcome = match tokio::time::timeout(self.opts.test_budget, ctx.exercise()).await {
+            Ok(o) => o,
+            Err(_) => exec::Outcome::error(format!(
+                "the test did not finish within its budget of {:?}",
+                self.opts.test_budget
+            )),
+        };
+        let _ = tokio::time::timeout(self.opts.test_budget, ctx.cleanup()).await;
+        res.verdict = outcome.verdict;
+        res.message = outcome.message;
+        res.expected = outcome.expected;
+        res.actual = outcome.actual;
+        res.note = outcome.note;
+        if res.verdict != Verdict::Pass || self.opts.keep_passing_evidence {
+            res.exchanges = std::mem::take(&mut ctx.exchanges);
+        }
+        res.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        res
+    }
+
+    /// Everything about the run but its results.
+    pub fn info(&self) -> RunInfo {
+        let mut allow = vec!["read".to_string()];
+        if self.emulator() || self.opts.allow_write {
+            allow.push("write".into());
+        }
+        if self.emulator() || self.opts.allow_disruptive {
+            allow.push("disruptive".into());
+        }
+        let mut target = self.client.base().to_string();
+        if let Ok(mut u) = reqwest::Url::parse(&target) {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            target = u.as_str().trim_end_matches('/').to_string();
+        }
+        RunInfo {
+            schema: result::SCHEMA,
+            dialtone_version: env!("CARGO_PKG_VERSION"),
+            target,
+            emulator: self.emulator(),
+            mode: if self.opts.strict {
+                "strict"
+            } else {
+                "lenient"
+            },
+            allow,
+            specs: self.specs.keys().cloned().collect(),
+            started_unix: self.started_unix,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            requests: self.client.sent(),
+        }
+    }
+}
+
+pub fn safety_str(s: Safety) -> &'static str {
+    match s {
+        Safety::Read => "read",
+        Safety::Write => "write",
+        Safety::Disruptive => "disruptive",
+    }
+}

@@ -1,0 +1,1731 @@
+//! How each kind of plan entry is exercised: the requests it sends and how the answers are
+//! judged. Every function here returns an [`Outcome`]; nothing here formats output.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::http::{Auth, Exchange, Req, Resp};
+use super::outcome::{self, find_object, leaves, text_of};
+use super::{Session, Test, Verdict};
+use crate::emulator::render::{default_envelope, get_path};
+use crate::plan::{CursorCheck, Exercise, BAD_CREDENTIALS, NO_CREDENTIALS};
+use crate::sample;
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+/// A test's verdict with its explanation.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub verdict: Verdict,
+    pub message: Option<String>,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub note: Option<String>,
+}
+
+impl Outcome {
+    pub fn pass() -> Outcome {
+        Outcome {
+            verdict: Verdict::Pass,
+            message: None,
+            expected: None,
+            actual: None,
+            note: None,
+        }
+    }
+    pub fn fail(
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Outcome {
+        Outcome {
+            verdict: Verdict::Fail,
+            message: Some(message.into()),
+            expected: Some(expected.into()),
+            actual: Some(actual.into()),
+            note: None,
+        }
+    }
+    pub fn error(message: impl Into<String>) -> Outcome {
+        Outcome {
+            verdict: Verdict::Error,
+            message: Some(message.into()),
+            ..Outcome::pass()
+        }
+    }
+    pub fn skip(message: impl Into<String>) -> Outcome {
+        Outcome {
+            verdict: Verdict::Skip,
+            message: Some(message.into()),
+            ..Outcome::pass()
+        }
+    }
+}
+
+type Step<T> = Result<T, Outcome>;
+
+/// The working state of one test.
+pub(crate) struct Ctx<'a> {
+    s: &'a Session,
+    t: &'a Test,
+    spec: &'a Spec,
+    pub exchanges: Vec<Exchange>,
+    /// The emulator must be reset when the test ends.
+    dirty: bool,
+    /// States entered on the emulator, to leave at the end.
+    states: Vec<String>,
+    /// Requests that delete what the test created on a real target.
+    undo: Vec<Req>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(s: &'a Session, t: &'a Test) -> Ctx<'a> {
+        let spec = s
+            .specs
+            .get(&t.entry.api)
+            .map(|a| a.as_ref())
+            .expect("a suite's tests name its specs");
+        Ctx {
+            s,
+            t,
+            spec,
+            exchanges: Vec::new(),
+            dirty: false,
+            states: Vec::new(),
+            undo: Vec::new(),
+        }
+    }
+
+    pub async fn exercise(&mut self) -> Outcome {
+        let r = if let Some(case) = self.t.case.clone() {
+            self.case(&case).await
+        } else {
+            match self.t.entry.check {
+                Exercise::Cell | Exercise::Rule => self.probe(None).await,
+                Exercise::NotFound => self.probe(None).await,
+                Exercise::NotAcceptable => {
+                    self.probe(Some("application/x-dialtone-unacceptable"))
+                        .await
+                }
+                Exercise::State => self.probe(None).await,
+                Exercise::ErrorEnvelope => self.error_envelope().await,
+                Exercise::Equivalent => self.equivalent().await,
+                Exercise::Oversize => self.oversize().await,
+                Exercise::Omit => self.omit().await,
+                Exercise::Full => self.full().await,
+                Exercise::Cursor(c) => self.cursor(c).await,
+                Exercise::Job => self.job().await,
+                Exercise::Reference => self.reference().await,
+            }
+        };
+        r.unwrap_or_else(|o| o)
+    }
+
+    /// Undo what the test did: leave states, reset the emulator, delete created objects.
+    pub async fn cleanup(&mut self) {
+        let api = self.t.entry.api.clone();
+        for st in std::mem::take(&mut self.states) {
+            let _ = self
+                .control("DELETE", &format!("/{api}/states/{st}"), None)
+                .await;
+        }
+        if self.dirty && self.s.emulator() {
+            let _ = self.control("POST", "/reset", None).await;
+        }
+        for req in std::mem::take(&mut self.undo) {
+            let _ = self.s.client.send(&req).await;
+        }
+    }
+
+    // ---- requests -------------------------------------------------------------------
+
+    async fn send(&mut self, req: &Req) -> Step<Resp> {
+        if req.method != "GET" && req.method != "HEAD" {
+            self.dirty = true;
+        }
+        let (ex, r) = self.s.client.send(req).await;
+        self.exchanges.push(ex);
+        r.map_err(|e| Outcome::error(format!("{} {}: {e}", req.method, req.target)))
+    }
+
+    /// A request to the emulator's control interface (not part of the evidence).
+    async fn control(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Step<Resp> {
+        let mut req = Req::new(method, format!("{}{path}", crate::emulator::CONTROL_PREFIX));
+        if let Some(b) = body {
+            req = req.body("application/json", b);
+        }
+        let (_, r) = self.s.client.send(&req).await;
+        match r {
+            Ok(resp) if resp.status < 300 => Ok(resp),
+            Ok(resp) => Err(Outcome::error(format!(
+                "emulator control {method} {path}: {} {}",
+                resp.status,
+                resp.text()
+            ))),
+            Err(e) => Err(Outcome::error(format!(
+                "emulator control {method} {path}: {e}"
+            ))),
+        }
+    }
+
+    fn need_control(&self, what: &str) -> Step<()> {
+        if self.s.emulator() {
+            Ok(())
+        } else {
+            Err(Outcome::skip(format!(
+                "{what}: only the emulator can be put there (a real target has no control interface)"
+            )))
+        }
+    }
+
+    async fn enter_state(&mut self, state: &str) -> Step<()> {
+        self.need_control(&format!("needs the device in state `{state}`"))?;
+        let api = self.t.entry.api.clone();
+        self.control("PUT", &format!("/{api}/states/{state}"), None)
+            .await?;
+        self.states.push(state.to_string());
+        Ok(())
+    }
+
+    /// A request as `role` (a role name, `none` or `bad-credentials`).
+    fn request(&self, method: &str, target: &str, role: &str) -> Step<Req> {
+        let auth = self.spec.auth();
+        let mut req = Req::new(method, target);
+        req.who = role.to_string();
+        for (h, v) in &auth.required_headers {
+            if !h.eq_ignore_ascii_case("content-type") {
+                req = req.header(h, v);
+            }
+        }
+        req.auth = match role {
+            NO_CREDENTIALS => Auth::None,
+            BAD_CREDENTIALS => {
+                let user = self
+                    .spec
+                    .roles_by_rank()
+                    .last()
+                    .and_then(|r| r.user.clone())
+                    .unwrap_or_else(|| "admin".into());
+                let value = match auth.scheme {
+                    AuthScheme::Basic => {
+                        use base64::Engine as _;
+                        format!(
+                            "Basic {}",
+                            base64::engine::general_purpose::STANDARD
+                                .encode(format!("{user}:dialtone-wrong-password"))
+                        )
+                    }
+                    AuthScheme::Bearer => match &auth.prefix {
+                        Some(p) => format!("{p} dialtone-wrong-token"),
+                        None => "dialtone-wrong-token".into(),
+                    },
+                };
+                Auth::Wrong {
+                    header: if auth.scheme == AuthScheme::Basic {
+                        "Authorization".into()
+                    } else {
+                        auth.header.clone()
+                    },
+                    value,
+                }
+            }
+            r => match self.s.auth(&self.t.entry.api, r) {
+                Some(a) => a.clone(),
+                None => {
+                    return Err(Outcome::skip(format!(
+                        "the target profile has no account for role `{r}`"
+                    )))
+                }
+            },
+        };
+        Ok(req)
+    }
+
+    fn with_body(&self, mut req: Req, body: Option<(String, Vec<u8>)>) -> Req {
+        let json_ct = self
+            .spec
+            .auth()
+            .required_headers
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone());
+        match body {
+            Some((ct, b)) => req = req.body(&ct, b),
+            None => {
+                if let Some(ct) = json_ct {
+                    req = req.header("Content-Type", &ct);
+                }
+            }
+        }
+        req
+    }
+
+    fn accept_for(op: Option<&Operation>) -> Option<String> {
+        op.and_then(|o| o.response.as_ref())
+            .and_then(|r| r.content_types.first().cloned())
+    }
+
+    /// Judge an answer against acceptable outcomes (preferred first), with the rule's level
+    /// and the run's strictness.
+    fn judge(&self, resp: &Resp, expect: &[String]) -> Outcome {
+        if expect.is_empty() {
+            return Outcome::pass();
+        }
+        let actual = describe(resp);
+        let level = self.t.entry.level;
+        let strict = self.s.opts.strict;
+        match outcome::matches(self.spec, &expect[0], resp) {
+            Ok(()) => Outcome::pass(),
+            Err(why0) => {
+                let alt = expect[1..]
+                    .iter()
+                    .find(|w| outcome::matches(self.spec, w, resp).is_ok());
+                match alt {
+                    Some(w) if !strict => Outcome {
+                        note: Some(format!(
+                            "accepted outcome {w} instead of the preferred {}",
+                            expect[0]
+                        )),
+                        ..Outcome::pass()
+                    },
+                    Some(w) => Outcome::fail(
+                        format!(
+                            "--strict: got the accepted {w}, not the preferred {}",
+                            expect[0]
+                        ),
+                        expect[0].clone(),
+                        actual,
+                    ),
+                    None if level != Level::Must && !strict => Outcome {
+                        note: Some(format!(
+                            "{}-level rule not met: {why0} (fails under --strict)",
+                            level_str(level)
+                        )),
+                        ..Outcome::pass()
+                    },
+                    None => Outcome::fail(why0, expect.join(" or "), actual),
+                }
+            }
+        }
+    }
+
+    /// Soften a failure of a should/may rule in lenient mode.
+    fn soften(&self, o: Outcome) -> Outcome {
+        if o.verdict == Verdict::Fail && self.t.entry.level != Level::Must && !self.s.opts.strict {
+            Outcome {
+                note: Some(format!(
+                    "{}-level rule not met: {} (fails under --strict)",
+                    level_str(self.t.entry.level),
+                    o.message.unwrap_or_default()
+                )),
+                ..Outcome::pass()
+            }
+        } else {
+            o
+        }
+    }
+
+    fn endpoint_op(&self) -> (Option<&'a Endpoint>, Option<&'a Operation>) {
+        let e = &self.t.entry;
+        let ep = e.endpoint.as_deref().and_then(|id| self.spec.endpoint(id));
+        let op = match (ep, &e.method) {
+            (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
+            _ => None,
+        };
+        (ep, op)
+    }
+
+    fn rule(&self) -> Option<&'a Rule> {
+        let api = &self.t.entry.api;
+        let id = &self.t.entry.id;
+        self.spec.rules().find(|r| {
+            id.len() == api.len() + 1 + r.id.get_ref().len()
+                && id.ends_with(r.id.get_ref().as_str())
+        })
+    }
+
+    // ---- single probes --------------------------------------------------------------
+
+    /// One request described by the entry (matrix cells, explicit rules, states, 404, 406).
+    async fn probe(&mut self, accept: Option<&str>) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let Some(method) = e.method.clone() else {
+            return Err(Outcome::skip(
+                "the rule is prose only: the spec gives it no request to send",
+            ));
+        };
+        if e.expect.is_empty() {
+            return Err(Outcome::skip(
+                "the spec gives this rule no outcome to check",
+            ));
+        }
+        let (ep, op) = self.endpoint_op();
+        let mut target = match (ep, op) {
+            (Some(ep), Some(op)) => sample::target(self.spec, ep, op),
+            (Some(ep), None) => sample::path(self.spec, ep),
+            (None, _) => match &e.path {
+                Some(p) if !p.contains('{') => p.clone(),
+                Some(_) => {
+                    return Err(Outcome::skip(
+                        "the rule's path has parameters the spec gives no value for",
+                    ))
+                }
+                None => return Err(Outcome::skip("the rule names no endpoint or path")),
+            },
+        };
+        if let Some(rule) = self.rule() {
+            for (k, v) in &rule.query {
+                target.push(if target.contains('?') { '&' } else { '?' });
+                target.push_str(&format!("{}={}", sample::encode(k), sample::encode(v)));
+            }
+        }
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.to_string());
+        if let Some(st) = &e.state {
+            self.enter_state(st).await?;
+        }
+        if e.safety != Safety::Read && !self.s.emulator() {
+            return Err(Outcome::skip(
+                "would change an object dialtone did not create on a real target",
+            ));
+        }
+        let mut req = self.request(&method, &target, &role)?;
+        let body = op.and_then(|o| sample::body(self.spec, o));
+        req = self.with_body(req, body);
+        match accept {
+            Some(a) => req = req.header("Accept", a),
+            None => {
+                if let Some(a) = Self::accept_for(op) {
+                    req = req.header("Accept", &a);
+                }
+            }
+        }
+        let resp = self.send(&req).await?;
+        let mut o = self.judge(&resp, &e.expect);
+        if o.verdict == Verdict::Pass && resp.status == 405 {
+            if let Some(allow) = &e.allow {
+                if let Err(why) = check_allow(&resp, allow) {
+                    o = self.soften(Outcome::fail(
+                        why,
+                        format!("Allow: {}", allow.join(", ")),
+                        describe(&resp),
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    async fn error_envelope(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let base = self
+            .spec
+            .api()
+            .bases
+            .values()
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self.request("GET", &format!("{base}/dialtone-no-such-resource"), &role)?;
+        let req = self.with_body(req, None);
+        let resp = self.send(&req).await?;
+        let o = self.judge(&resp, &e.expect);
+        if o.verdict != Verdict::Pass {
+            return Ok(o);
+        }
+        let Some(env) = default_envelope(self.spec) else {
+            return Ok(o);
+        };
+        let want = outcome::essence(&env.content_type);
+        let got = outcome::essence(resp.content_type());
+        let family = |s: &str| ["json", "xml", "text/"].into_iter().find(|f| s.contains(f));
+        if family(&want) != family(&got) {
+            return Ok(Outcome::fail(
+                format!(
+                    "the error answer is not the `{}` envelope",
+                    env.name.get_ref()
+                ),
+                format!("Content-Type: {}", env.content_type),
+                format!("Content-Type: {got}"),
+            ));
+        }
+        if outcome::structured(env.format) {
+            let v = match outcome::parse(&resp) {
+                Ok(v) => v,
+                Err(why) => {
+                    return Ok(Outcome::fail(
+                        format!("the error body does not parse: {why}"),
+                        format!("a {} envelope", env.content_type),
+                        describe(&resp),
+                    ))
+                }
+            };
+            for path in [&env.message_path, &env.code_path].into_iter().flatten() {
+                let hit = get_path(&v, path).is_some()
+                    || v.as_object()
+                        .and_then(|o| o.values().next())
+                        .is_some_and(|inner| get_path(inner, path).is_some());
+                if !hit {
+                    return Ok(Outcome::fail(
+                        format!("the error envelope lacks `{path}`"),
+                        format!("`{path}` in the body"),
+                        describe(&resp),
+                    ));
+                }
+            }
+        } else if resp.body.is_empty() {
+            return Ok(Outcome::fail(
+                "the error answer has no body",
+                "a message",
+                describe(&resp),
+            ));
+        }
+        Ok(o)
+    }
+
+    async fn equivalent(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let (Some(ep), Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        let resp_spec = op.response.as_ref().expect("planned only with a response");
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let target = sample::target(self.spec, ep, op);
+        let mut trees = Vec::new();
+        for fam in ["json", "xml"] {
+            let ct = resp_spec
+                .content_types
+                .iter()
+                .find(|c| c.contains(fam))
+                .cloned()
+                .unwrap_or_default();
+            let mut t = target.clone();
+            if let Some(p) = &resp_spec.format_param {
+                t.push(if t.contains('?') { '&' } else { '?' });
+                t.push_str(&format!("{p}={fam}"));
+            }
+            let req = self
+                .with_body(self.request("GET", &t, &role)?, None)
+                .header("Accept", &ct);
+            let resp = self.send(&req).await?;
+            let o = self.judge(&resp, &e.expect);
+            if o.verdict != Verdict::Pass {
+                return Ok(o);
+            }
+            if resp.status == 204 {
+                return Ok(Outcome::pass());
+            }
+            if !outcome::essence(resp.content_type()).contains(fam) {
+                return Ok(Outcome::fail(
+                    format!("asked for {fam}, served something else"),
+                    format!("Content-Type: {ct}"),
+                    format!("Content-Type: {}", resp.content_type()),
+                ));
+            }
+            match outcome::parse(&resp) {
+                Ok(v) => trees.push(leaves(&v)),
+                Err(why) => {
+                    return Ok(Outcome::error(format!(
+                        "the {fam} answer does not parse: {why}"
+                    )))
+                }
+            }
+        }
+        // XML adds the element names as structure only; the data is in the leaves.
+        if trees[0] != trees[1] {
+            let j: BTreeSet<_> = trees[0].iter().collect();
+            let x: BTreeSet<_> = trees[1].iter().collect();
+            let only_j: Vec<_> = j.difference(&x).take(5).collect();
+            let only_x: Vec<_> = x.difference(&j).take(5).collect();
+            return Ok(self.soften(Outcome::fail(
+                "the XML and JSON forms carry different data",
+                format!("the same values; only in JSON: {only_j:?}"),
+                format!("only in XML: {only_x:?}"),
+            )));
+        }
+        Ok(Outcome::pass())
+    }
+
+    async fn oversize(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let (Some(_), Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        let (ct, mut body) = self.object_body(op, |_| {})?;
+        let limit = op
+            .request
+            .as_ref()
+            .and_then(|r| r.max_bytes)
+            .map(|b| b as usize)
+            .unwrap_or(self.s.opts.body_limit);
+        // Trailing whitespace keeps a JSON or XML document well-formed: a device that reads
+        // it all would accept it.
+        body.resize(limit + 1, b' ');
+        let target = self.op_target(op)?;
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(&ct, body);
+        let resp = self.send(&req).await?;
+        Ok(self.judge(&resp, &e.expect))
+    }
+
+    // ---- completeness ---------------------------------------------------------------
+
+    fn op_target(&self, op: &Operation) -> Step<String> {
+        let (Some(ep), _) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no endpoint"));
+        };
+        Ok(sample::target(self.spec, ep, op))
+    }
+
+    /// The sample object for `op`'s schema, edited, encoded as the op takes it.
+    fn object_body(
+        &self,
+        op: &Operation,
+        edit: impl FnOnce(&mut Map<String, Value>),
+    ) -> Step<(String, Vec<u8>)> {
+        let schema = op
+            .request
+            .as_ref()
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| self.spec.schema(s.get_ref()))
+            .ok_or_else(|| Outcome::skip("the operation's body has no schema"))?;
+        let mut obj = sample::object(self.spec, schema);
+        edit(&mut obj);
+        sample::encode_object(self.spec, op, obj)
+            .ok_or_else(|| Outcome::skip("the operation takes no schema-shaped body"))
+    }
+
+    /// The list operation of the endpoint's collection: (path, op).
+    fn reader(&self, collection: &str) -> Option<(String, &'a Operation)> {
+        self.spec.endpoints().find_map(|ep| {
+            if ep.collection.as_ref().map(|c| c.get_ref().as_str()) != Some(collection) {
+                return None;
+            }
+            ep.op
+                .iter()
+                .find(|o| o.effect == Some(Effect::List) && o.method.get_ref() == "GET")
+                .map(|o| (sample::target(self.spec, ep, o), o))
+        })
+    }
+
+    fn collection(&self) -> Option<&'a Collection> {
+        let (ep, _) = self.endpoint_op();
+        ep.and_then(|ep| ep.collection.as_ref())
+            .and_then(|c| self.spec.collection(c.get_ref()))
+    }
+
+    /// Read the collection back (first page), as its lowest allowed role.
+    async fn read_back(&mut self) -> Step<Option<Resp>> {
+        let Some(c) = self.collection() else {
+            return Ok(None);
+        };
+        let Some((target, op)) = self.reader(c.name.get_ref()) else {
+            return Ok(None);
+        };
+        let role = lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let mut req = self.with_body(self.request("GET", &target, &role)?, None);
+        if let Some(a) = Self::accept_for(Some(op)) {
+            req = req.header("Accept", &a);
+        }
+        let was = self.dirty;
+        let r = self.send(&req).await?;
+        self.dirty = was;
+        Ok(Some(r))
+    }
+
+    async fn omit(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let (_, Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        self.real_target_write(op)?;
+        let field = e.field.clone().unwrap_or_default();
+        let (ct, body) = self.object_body(op, |o| {
+            o.remove(&field);
+        })?;
+        let before = self.read_back().await?;
+        let target = self.op_target(op)?;
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(&ct, body);
+        let resp = self.send(&req).await?;
+        let o = self.judge(&resp, &e.expect);
+        if o.verdict != Verdict::Pass {
+            return Ok(o);
+        }
+        let after = self.read_back().await?;
+        if let (Some(b), Some(a)) = (before, after) {
+            if b.status != a.status || b.body != a.body {
+                return Ok(Outcome::fail(
+                    "the rejected request changed the collection",
+                    format!("read-back unchanged ({})", describe(&b)),
+                    format!("read-back now {}", describe(&a)),
+                ));
+            }
+        }
+        Ok(o)
+    }
+
+    async fn full(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let (_, Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        self.real_target_write(op)?;
+        let mut sent = Map::new();
+        let (ct, body) = self.object_body(op, |o| sent = o.clone())?;
+        let target = self.op_target(op)?;
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(&ct, body);
+        let resp = self.send(&req).await?;
+        let o = self.judge(&resp, &e.expect);
+        if o.verdict != Verdict::Pass || resp.status >= 300 {
+            return Ok(o);
+        }
+        let Some(c) = self.collection() else {
+            return Ok(o);
+        };
+        if !matches!(
+            op.effect,
+            Some(Effect::Create | Effect::Update | Effect::Upsert)
+        ) {
+            return Ok(o);
+        }
+        let Some(back) = self.read_back().await? else {
+            return Ok(o);
+        };
+        let Ok(tree) = outcome::parse(&back) else {
+            return Ok(o);
+        };
+        let schema = self.spec.schema(c.schema.get_ref());
+        let assigned: HashSet<&str> = schema
+            .map(|s| {
+                s.field
+                    .iter()
+                    .filter(|f| f.server_assigned)
+                    .map(|f| f.name.get_ref().as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Identify the record by the scalar fields that are unique or part of the key.
+        let ident: Vec<(String, String)> = schema
+            .map(|s| {
+                s.field
+                    .iter()
+                    .filter(|f| (f.key || f.unique) && !f.server_assigned)
+                    .filter_map(|f| {
+                        sent.get(f.name.get_ref())
+                            .map(|v| (f.name.get_ref().clone(), text_of(v)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if ident.is_empty() {
+            return Ok(o);
+        }
+        let Some(found) = find_object(&tree, &ident) else {
+            // The first page may not hold it; only a missing record on a complete read is a
+            // finding, and the read is one page.
+            return Ok(Outcome {
+                note: Some("the record was not on the first page of the read-back".into()),
+                ..o
+            });
+        };
+        for (k, v) in &sent {
+            if assigned.contains(k.as_str()) || v.is_object() || v.is_array() {
+                continue;
+            }
+            if let Some(got) = found.get(k) {
+                if text_of(got) != text_of(v) {
+                    return Ok(Outcome::fail(
+                        format!("`{k}` reads back different from what was sent"),
+                        format!("{k} = {}", text_of(v)),
+                        format!("{k} = {}", text_of(got)),
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    /// Writes to a real target only touch what the runner creates.
+    fn real_target_write(&self, op: &Operation) -> Step<()> {
+        if self.s.emulator() || op.effect == Some(Effect::Create) {
+            return Ok(());
+        }
+        Err(Outcome::skip(
+            "would change an object dialtone did not create on a real target",
+        ))
+    }
+
+    // ---- cursors and pages ----------------------------------------------------------
+
+    async fn cursor(&mut self, check: CursorCheck) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let (Some(ep), Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        let p = op
+            .pagination
+            .as_ref()
+            .and_then(|n| self.spec.pagination(n.get_ref()))
+            .ok_or_else(|| Outcome::error("the operation has no pagination"))?;
+        let collection = ep.collection.as_ref().map(|c| c.get_ref().clone());
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let base = sample::target(self.spec, ep, op);
+        let pager = Pager {
+            p,
+            base,
+            role,
+            key: collection
+                .as_deref()
+                .and_then(|c| self.spec.collection(c))
+                .map(|c| c.key.clone())
+                .unwrap_or_default(),
+            items_path: p
+                .fields
+                .get("items")
+                .cloned()
+                .or_else(|| op.response.as_ref().and_then(|r| r.wrapper.clone())),
+            accept: Self::accept_for(Some(op)),
+        };
+        // A known population on the emulator; a real target is walked as it is.
+        let seeded = match (&collection, self.s.emulator()) {
+            (Some(c), true) if check != CursorCheck::Empty => {
+                let api = e.api.clone();
+                self.control(
+                    "POST",
+                    &format!("/{api}/collections/{c}/generate?count={SEED_ROWS}"),
+                    None,
+                )
+                .await?;
+                self.dirty = true;
+                Some(SEED_ROWS as usize)
+            }
+            _ => None,
+        };
+        let limit_name = match p.style {
+            PaginationStyle::Page => p.params.get("pagesize"),
+            _ => p.params.get("limit"),
+        };
+        match check {
+            CursorCheck::WalkForward | CursorCheck::WalkPages | CursorCheck::WalkRanges => {
+                let mut first: Option<Vec<String>> = None;
+                for size in [1usize, 4, 7] {
+                    let ids = match self.walk(&pager, size, Dir::Forward).await? {
+                        Ok(w) => w.ids,
+                        Err(o) => return Ok(o),
+                    };
+                    if let Err(o) = unique(&ids, size) {
+                        return Ok(o);
+                    }
+                    if let Some(n) = seeded {
+                        if ids.len() != n {
+                            return Ok(Outcome::fail(
+                                format!(
+                                    "a walk with page size {size} saw {} items of {n}",
+                                    ids.len()
+                                ),
+                                format!("{n} items"),
+                                format!("{} items", ids.len()),
+                            ));
+                        }
+                    }
+                    match &first {
+                        None => first = Some(ids),
+                        Some(f) if *f != ids => {
+                            return Ok(Outcome::fail(
+                                format!(
+                                    "walks with page sizes 1 and {size} give a different order"
+                                ),
+                                format!("{:?}…", &f[..f.len().min(6)]),
+                                format!("{:?}…", &ids[..ids.len().min(6)]),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(Outcome::pass())
+            }
+            CursorCheck::WalkBackward => {
+                let fwd = match self.walk(&pager, 4, Dir::Forward).await? {
+                    Ok(w) => w,
+                    Err(o) => return Ok(o),
+                };
+                let back = match self
+                    .walk(
+                        &pager,
+                        4,
+                        Dir::Backward(fwd.last_prev.clone(), fwd.last_page.clone()),
+                    )
+                    .await?
+                {
+                    Ok(w) => w,
+                    Err(o) => return Ok(o),
+                };
+                if let Err(o) = unique(&back.ids, 4) {
+                    return Ok(o);
+                }
+                let mut a = fwd.ids.clone();
+                let mut b = back.ids.clone();
+                a.sort();
+                b.sort();
+                if a != b {
+                    return Ok(Outcome::fail(
+                        "walking backward does not visit the items walking forward does",
+                        format!("{} items", fwd.ids.len()),
+                        format!("{} items", back.ids.len()),
+                    ));
+                }
+                Ok(Outcome::pass())
+            }
+            CursorCheck::Sentinel => {
+                let s = p.sentinel.unwrap_or(-1).to_string();
+                let w = match self.walk(&pager, 4, Dir::Forward).await? {
+                    Ok(w) => w,
+                    Err(o) => return Ok(o),
+                };
+                if w.first_prev.as_deref() != Some(s.as_str()) {
+                    return Ok(Outcome::fail(
+                        "the first page does not mark its start with the sentinel",
+                        format!("prev cursor {s}"),
+                        format!("prev cursor {:?}", w.first_prev),
+                    ));
+                }
+                if w.last_next.as_deref() != Some(s.as_str()) {
+                    return Ok(Outcome::fail(
+                        "the last page does not mark its end with the sentinel",
+                        format!("next cursor {s}"),
+                        format!("next cursor {:?}", w.last_next),
+                    ));
+                }
+                Ok(Outcome::pass())
+            }
+            CursorCheck::Metadata => {
+                let w = match self.walk(&pager, 4, Dir::Forward).await? {
+                    Ok(w) => w,
+                    Err(o) => return Ok(o),
+                };
+                match (p.fields.get("total"), w.total) {
+                    (Some(_), Some(t)) if t != w.ids.len() => Ok(Outcome::fail(
+                        "the total in the paging metadata is not the number of items",
+                        format!("total {}", w.ids.len()),
+                        format!("total {t}"),
+                    )),
+                    (Some(f), None) => Ok(Outcome::fail(
+                        format!("the paging metadata lacks `{f}`"),
+                        format!("`{f}` in every page"),
+                        "absent".to_string(),
+                    )),
+                    _ => Ok(Outcome::pass()),
+                }
+            }
+            CursorCheck::Limit => {
+                let Some(lname) = limit_name else {
+                    return Err(Outcome::skip("the pagination has no limit parameter"));
+                };
+                for size in [1usize, 3] {
+                    let t = with_query(&pager.base, &pager.first_page_query(size));
+                    let resp = self.page_get(&pager, &t).await?;
+                    if resp.status >= 300 {
+                        return Ok(self.judge(&resp, &e.expect));
+                    }
+                    let n = pager.items(&resp)?.len();
+                    if n > size {
+                        return Ok(Outcome::fail(
+                            format!("{lname}={size} gave {n} items"),
+                            format!("at most {size} items"),
+                            format!("{n} items"),
+                        ));
+                    }
+                    if n < size && !p.may_return_fewer && seeded.is_some() {
+                        return Ok(Outcome::fail(
+                            format!("{lname}={size} gave {n} items though more exist"),
+                            format!("{size} items"),
+                            format!("{n} items"),
+                        ));
+                    }
+                }
+                if let (Some(d), PaginationStyle::Cursor) = (p.default_limit, p.style) {
+                    let resp = self.page_get(&pager, &pager.base.clone()).await?;
+                    let n = pager.items(&resp)?.len();
+                    if n > d as usize {
+                        return Ok(Outcome::fail(
+                            format!("without `{lname}`, a page holds {n} items"),
+                            format!("at most the default {d}"),
+                            format!("{n} items"),
+                        ));
+                    }
+                }
+                Ok(Outcome::pass())
+            }
+            CursorCheck::Empty => {
+                let Some(c) = &collection else {
+                    return Err(Outcome::skip("the resource has no collection to empty"));
+                };
+                self.need_control("needs an empty collection")?;
+                let api = e.api.clone();
+                self.control(
+                    "PUT",
+                    &format!("/{api}/collections/{c}"),
+                    Some(b"[]".to_vec()),
+                )
+                .await?;
+                self.dirty = true;
+                let resp = self.page_get(&pager, &pager.base.clone()).await?;
+                Ok(self.judge(&resp, &e.expect))
+            }
+            CursorCheck::Invalid => {
+                let q = match p.style {
+                    PaginationStyle::Cursor => p
+                        .params
+                        .get("after")
+                        .map(|a| format!("{a}=dialtone-not-a-cursor")),
+                    PaginationStyle::Page => p
+                        .params
+                        .get("page")
+                        .map(|a| format!("{a}=dialtone-not-a-page")),
+                    _ => p
+                        .params
+                        .get("start")
+                        .map(|a| format!("{a}=dialtone-not-a-row")),
+                };
+                let Some(q) = q else {
+                    return Err(Outcome::skip("the pagination has no parameter to spoil"));
+                };
+                let resp = self.page_get(&pager, &with_query(&pager.base, &q)).await?;
+                Ok(self.judge(&resp, &e.expect))
+            }
+        }
+    }
+
+    async fn page_get(&mut self, pager: &Pager<'_>, target: &str) -> Step<Resp> {
+        let mut req = self.with_body(self.request("GET", target, &pager.role)?, None);
+        if let Some(a) = &pager.accept {
+            req = req.header("Accept", a);
+        }
+        let was = self.dirty;
+        let r = self.send(&req).await;
+        self.dirty = was;
+        r
+    }
+
+    /// Walk every page. The outer `Err` ends the test (transport); the inner `Err` is the
+    /// test's finding (a broken walk).
+    async fn walk(
+        &mut self,
+        pager: &Pager<'_>,
+        size: usize,
+        dir: Dir,
+    ) -> Step<Result<Walk, Outcome>> {
+        let p = pager.p;
+        let sentinel = p.sentinel.unwrap_or(-1).to_string();
+        let empty_status = p.empty.as_ref().map(|o| o.get_ref().status);
+        let mut w = Walk::default();
+        let mut seen_cursors = HashSet::new();
+        let mut query = match &dir {
+            Dir::Forward => pager.first_page_query(size),
+            Dir::Backward(prev, last) => {
+                w.ids.extend(last.iter().cloned());
+                match prev {
+                    Some(c) if *c != sentinel => format!(
+                        "{}={c}&{}={size}",
+                        p.params
+                            .get("before")
+                            .map(String::as_str)
+                            .unwrap_or("before"),
+                        p.params.get("limit").map(String::as_str).unwrap_or("limit")
+                    ),
+                    _ => return Ok(Ok(w)),
+                }
+            }
+        };
+        let first_index = p.first_index.unwrap_or(0) as usize;
+        let mut index = 0usize;
+        for page_no in 0.. {
+            if page_no >= self.s.opts.max_pages {
+                return Ok(Err(Outcome::fail(
+                    format!("the walk did not end after {} pages", self.s.opts.max_pages),
+                    "a last page",
+                    "pages without end",
+                )));
+            }
+            let t = with_query(&pager.base, &query);
+            let resp = self.page_get(pager, &t).await?;
+            if Some(resp.status) == empty_status && resp.status != 200 {
+                break;
+            }
+            if resp.status != 200 {
+                return Ok(Err(Outcome::fail(
+                    format!("page {} of the walk failed", page_no + 1),
+                    "200",
+                    describe(&resp),
+                )));
+            }
+            let items = pager.items(&resp)?;
+            let tree = outcome::parse(&resp)
+                .map_err(|why| Outcome::error(format!("a page does not parse: {why}")))?;
+            if let Some(f) = p.fields.get("total") {
+                w.total = get_path(&tree, f).map(text_of).and_then(|t| t.parse().ok());
+            }
+            let ids: Vec<String> = items.iter().map(|i| pager.identity(i)).collect();
+            let n = ids.len();
+            match &dir {
+                Dir::Forward => w.ids.extend(ids.iter().cloned()),
+                Dir::Backward(..) => {
+                    let mut all = ids.clone();
+                    all.extend(std::mem::take(&mut w.ids));
+                    w.ids = all;
+                }
+            }
+            match p.style {
+                PaginationStyle::Cursor => {
+                    let next = p
+                        .fields
+                        .get("next")
+                        .and_then(|f| get_path(&tree, f))
+                        .map(text_of);
+                    let prev = p
+                        .fields
+                        .get("prev")
+                        .and_then(|f| get_path(&tree, f))
+                        .map(text_of);
+                    if page_no == 0 {
+                        w.first_prev = prev.clone();
+                    }
+                    w.last_next = next.clone();
+                    w.last_prev = prev.clone();
+                    w.last_page = ids.clone();
+                    let cursor = match &dir {
+                        Dir::Forward => next,
+                        Dir::Backward(..) => prev,
+                    };
+                    let Some(c) = cursor else {
+                        return Ok(Err(Outcome::fail(
+                            "a page carries no cursor",
+                            "a cursor field on every page",
+                            describe(&resp),
+                        )));
+                    };
+                    if c == sentinel || n == 0 {
+                        break;
+                    }
+                    if !seen_cursors.insert(c.clone()) {
+                        return Ok(Err(Outcome::fail(
+                            format!("the cursor `{c}` came back twice: the walk would loop"),
+                            "every cursor once",
+                            format!("`{c}` again"),
+                        )));
+                    }
+                    let (name, lname) = match &dir {
+                        Dir::Forward => ("after", "limit"),
+                        Dir::Backward(..) => ("before", "limit"),
+                    };
+                    query = format!(
+                        "{}={}&{}={size}",
+                        p.params.get(name).map(String::as_str).unwrap_or(name),
+                        sample::encode(&c),
+                        p.params.get(lname).map(String::as_str).unwrap_or(lname)
+                    );
+                }
+                _ => {
+                    if n == 0 || (n < size && !p.may_return_fewer) {
+                        break;
+                    }
+                    if n > size {
+                        return Ok(Err(Outcome::fail(
+                            format!("a page holds {n} items for a page size of {size}"),
+                            format!("at most {size}"),
+                            format!("{n}"),
+                        )));
+                    }
+                    index += n;
+                    query = pager.query_at(first_index, page_no + 1, index, size);
+                }
+            }
+        }
+        Ok(Ok(w))
+    }
+
+    // ---- jobs and references --------------------------------------------------------
+
+    async fn job(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        let name = e.id.rsplit('/').nth(1).unwrap_or_default().to_string();
+        let job = self
+            .spec
+            .jobs()
+            .find(|j| *j.name.get_ref() == name)
+            .ok_or_else(|| Outcome::error(format!("no job `{name}` in the spec")))?;
+        let (Some(ep), Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the job's start operation is missing"));
+        };
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let target = sample::target(self.spec, ep, op);
+        let req = self.with_body(
+            self.request(&job.start_method, &target, &role)?,
+            sample::body(self.spec, op),
+        );
+        let resp = self.send(&req).await?;
+        let accepted = job.accepted.get_ref().to_string();
+        if let Err(why) = outcome::matches(self.spec, &accepted, &resp) {
+            return Ok(Outcome::fail(
+                format!("starting the job: {why}"),
+                accepted,
+                describe(&resp),
+            ));
+        }
+        let hname = job.location_header.as_deref().unwrap_or("Location");
+        let Some(loc) = resp.header(hname).map(str::to_string) else {
+            return Ok(Outcome::fail(
+                format!("the job was accepted without a `{hname}` header"),
+                format!("{hname}: <poll URL>"),
+                describe(&resp),
+            ));
+        };
+        let pending: Vec<String> = job
+            .pending
+            .iter()
+            .map(|p| p.get_ref().to_string())
+            .collect();
+        let done = job.done.get_ref().to_string();
+        let max = job.emulator_pending_polls.unwrap_or(5) as usize + 10;
+        for _ in 0..max {
+            let req = self.with_body(self.request("GET", &loc, &role)?, None);
+            let r = self.send(&req).await?;
+            if outcome::matches(self.spec, &done, &r).is_ok() {
+                return Ok(Outcome::pass());
+            }
+            if !pending
+                .iter()
+                .any(|p| outcome::matches(self.spec, p, &r).is_ok())
+            {
+                return Ok(Outcome::fail(
+                    "polling the job gave neither a pending nor the done outcome",
+                    format!("{} until {done}", pending.join("/")),
+                    describe(&r),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(if self.s.emulator() {
+                5
+            } else {
+                500
+            }))
+            .await;
+        }
+        Ok(Outcome::fail(
+            format!("the job was still pending after {max} polls"),
+            done,
+            "pending",
+        ))
+    }
+
+    async fn reference(&mut self) -> Step<Outcome> {
+        let e = self.t.entry.clone();
+        if !self.s.emulator() {
+            return Err(Outcome::skip(
+                "would try to delete an object dialtone did not create on a real target",
+            ));
+        }
+        let name = e.id.rsplit('/').nth(1).unwrap_or_default().to_string();
+        let r = self
+            .spec
+            .references()
+            .find(|r| *r.name.get_ref() == name)
+            .ok_or_else(|| Outcome::error(format!("no reference `{name}`")))?;
+        // A value of the referencing field, from the `from` collection as listed.
+        let (from_target, from_op) = self.reader(r.from.get_ref()).ok_or_else(|| {
+            Outcome::skip(format!("`{}` has no list operation", r.from.get_ref()))
+        })?;
+        let role = lowest_allowed(self.spec, from_op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let mut req = self.with_body(self.request("GET", &from_target, &role)?, None);
+        if let Some(a) = Self::accept_for(Some(from_op)) {
+            req = req.header("Accept", &a);
+        }
+        let resp = self.send(&req).await?;
+        let tree = outcome::parse(&resp)
+            .map_err(|w| Outcome::error(format!("listing `{}`: {w}", r.from.get_ref())))?;
+        let value = first_field(&tree, &r.field).ok_or_else(|| {
+            Outcome::skip(format!(
+                "no `{}` refers to a `{}` on the target",
+                r.from.get_ref(),
+                r.to.get_ref()
+            ))
+        })?;
+        // Delete the referenced object.
+        let to = self
+            .spec
+            .collection(r.to.get_ref())
+            .ok_or_else(|| Outcome::error("unknown collection"))?;
+        let (dep, dop) = self
+            .spec
+            .endpoints()
+            .filter(|ep| ep.collection.as_ref().map(|c| c.get_ref()) == Some(to.name.get_ref()))
+            .find_map(|ep| {
+                ep.op
+                    .iter()
+                    .find(|o| o.effect == Some(Effect::Delete))
+                    .map(|o| (ep, o))
+            })
+            .ok_or_else(|| {
+                Outcome::skip(format!("`{}` has no delete operation", r.to.get_ref()))
+            })?;
+        let mut path = self.spec.full_path(dep);
+        for p in crate::spec::template_params(&path).unwrap_or_default() {
+            path = path.replace(&format!("{{{p}}}"), &sample::encode(&value));
+        }
+        let key = to.key.first().cloned().unwrap_or_default();
+        let body = if dop
+            .request
+            .as_ref()
+            .is_some_and(|r| !r.empty && r.schema.is_some())
+        {
+            Some(self.object_body(dop, |o| {
+                o.insert(key.clone(), Value::String(value.clone()));
+            })?)
+        } else {
+            None
+        };
+        let drole = lowest_allowed(self.spec, dop).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self.with_body(self.request(dop.method.get_ref(), &path, &drole)?, body);
+        let resp = self.send(&req).await?;
+        Ok(self.judge(&resp, &e.expect))
+    }
+
+    // ---- scenario cases -------------------------------------------------------------
+
+    async fn case(&mut self, case: &super::cases::Case) -> Step<Outcome> {
+        if case.emulator_only() {
+            self.need_control("the case drives the emulator's control interface")?;
+        }
+        if case.safety != Safety::Read && !self.s.emulator() {
+            return Err(Outcome::skip(
+                "the case changes objects it does not create on a real target",
+            ));
+        }
+        self.dirty = case.safety != Safety::Read;
+        let mut vars: std::collections::HashMap<String, String> = Default::default();
+        vars.insert("prefix".into(), self.s.opts.prefix.clone());
+        let subst = |s: &str, vars: &std::collections::HashMap<String, String>| -> String {
+            let mut out = s.to_string();
+            for (k, v) in vars {
+                out = out.replace(&format!("{{{{{k}}}}}"), v);
+            }
+            out
+        };
+        let api = case.api.clone();
+        for (i, step) in case.steps.iter().enumerate() {
+            let at = format!("step {} `{}`", i + 1, step.name);
+            if let Some(c) = &step.control {
+                use super::cases::Control;
+                match c {
+                    Control::Reset => self.control("POST", "/reset", None).await?,
+                    Control::Enter(s) => {
+                        self.states.push(s.clone());
+                        self.control("PUT", &format!("/{api}/states/{s}"), None)
+                            .await?
+                    }
+                    Control::Leave(s) => {
+                        self.states.retain(|x| x != s);
+                        self.control("DELETE", &format!("/{api}/states/{s}"), None)
+                            .await?
+                    }
+                    Control::Generate { collection, count } => {
+                        self.control(
+                            "POST",
+                            &format!("/{api}/collections/{collection}/generate?count={count}"),
+                            None,
+                        )
+                        .await?
+                    }
+                };
+                continue;
+            }
+            let method = step.method.clone().unwrap_or_default();
+            let raw = subst(step.path.as_deref().unwrap_or("/"), &vars);
+            let mut target = if raw.starts_with("http://") || raw.starts_with("https://") {
+                raw
+            } else {
+                format!("{}{raw}", self.spec.base_path(step.base.as_deref()))
+            };
+            for (k, v) in &step.query {
+                target.push(if target.contains('?') { '&' } else { '?' });
+                target.push_str(&format!(
+                    "{}={}",
+                    sample::encode(k),
+                    sample::encode(&subst(v, &vars))
+                ));
+            }
+            let role = step.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+            let mut req = self.request(&method, &target, &role)?;
+            for (h, v) in &step.headers {
+                req = req.header(h, &subst(v, &vars));
+            }
+            let body = if let Some(j) = &step.json {
+                let text = serde_json::to_string(j).unwrap_or_default();
+                Some((
+                    step.content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/json".into()),
+                    subst(&text, &vars).into_bytes(),
+                ))
+            } else if let Some(t) = &step.text {
+                Some((
+                    step.content_type
+                        .clone()
+                        .unwrap_or_else(|| "text/plain".into()),
+                    subst(t, &vars).into_bytes(),
+                ))
+            } else if !step.zip.is_empty() {
+                let members: Vec<(String, Vec<u8>)> = step
+                    .zip
+                    .iter()
+                    .map(|m| (m.name.clone(), subst(&m.text, &vars).into_bytes()))
+                    .collect();
+                Some((
+                    step.content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/zip".into()),
+                    crate::codec::write_zip(&members),
+                ))
+            } else {
+                None
+            };
+            req = self.with_body(req, body);
+            let mut resp = self.send(&req).await?;
+            if let Some(poll) = &step.poll {
+                let mut n = 1;
+                while outcome::matches(self.spec, &poll.until, &resp).is_err() {
+                    if n >= poll.max {
+                        return Ok(Outcome::fail(
+                            format!("{at}: still not {} after {n} polls", poll.until),
+                            poll.until.clone(),
+                            describe(&resp),
+                        ));
+                    }
+                    if !step.expect.is_empty()
+                        && !step
+                            .expect
+                            .iter()
+                            .any(|w| outcome::matches(self.spec, w, &resp).is_ok())
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
+                    resp = self.send(&req).await?;
+                    n += 1;
+                }
+            }
+            let want: Vec<String> = match &step.poll {
+                Some(p) => vec![p.until.clone()],
+                None => step.expect.clone(),
+            };
+            let o = self.judge(&resp, &want);
+            if o.verdict != Verdict::Pass {
+                return Ok(Outcome {
+                    message: o.message.map(|m| format!("{at}: {m}")),
+                    ..o
+                });
+            }
+            for h in &step.response_headers {
+                if resp.header(h).is_none() {
+                    return Ok(Outcome::fail(
+                        format!("{at}: no `{h}` header"),
+                        h.clone(),
+                        describe(&resp),
+                    ));
+                }
+            }
+            let tree = outcome::parse(&resp).ok();
+            if let Some(b) = &step.body {
+                let text = resp.text();
+                for c in &b.contains {
+                    let c = subst(c, &vars);
+                    if !text.contains(&c) {
+                        return Ok(Outcome::fail(
+                            format!("{at}: the body lacks `{c}`"),
+                            c.clone(),
+                            clip(&text),
+                        ));
+                    }
+                }
+                for c in &b.absent {
+                    let c = subst(c, &vars);
+                    if text.contains(&c) {
+                        return Ok(Outcome::fail(
+                            format!("{at}: the body holds `{c}`"),
+                            format!("no `{c}`"),
+                            clip(&text),
+                        ));
+                    }
+                }
+                for (ptr, want) in &b.equals {
+                    let want = subst(want, &vars);
+                    let got = tree.as_ref().and_then(|t| t.pointer(ptr)).map(text_of);
+                    if got.as_deref() != Some(want.as_str()) {
+                        return Ok(Outcome::fail(
+                            format!("{at}: `{ptr}` differs"),
+                            want,
+                            format!("{got:?}"),
+                        ));
+                    }
+                }
+                for (ptr, n) in &b.len {
+                    let got = tree.as_ref().and_then(|t| t.pointer(ptr)).map(|v| match v {
+                        Value::Array(a) => a.len(),
+                        Value::Null => 0,
+                        _ => 1,
+                    });
+                    if got != Some(*n) {
+                        return Ok(Outcome::fail(
+                            format!("{at}: `{ptr}` has the wrong length"),
+                            n.to_string(),
+                            format!("{got:?}"),
+                        ));
+                    }
+                }
+            }
+            for (var, from) in &step.capture {
+                let v = match from.strip_prefix("header:") {
+                    Some(h) => resp.header(h).map(str::to_string),
+                    None => tree.as_ref().and_then(|t| t.pointer(from)).map(text_of),
+                };
+                match v {
+                    Some(v) => {
+                        vars.insert(var.clone(), v);
+                    }
+                    None => {
+                        return Ok(Outcome::fail(
+                            format!("{at}: nothing to capture at `{from}`"),
+                            from.clone(),
+                            describe(&resp),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(Outcome::pass())
+    }
+}
+
+/// Rows the emulator is seeded with before a walk: enough for several pages of every size
+/// tried, and not a multiple of any.
+const SEED_ROWS: u64 = 23;
+
+struct Pager<'p> {
+    p: &'p Pagination,
+    base: String,
+    role: String,
+    key: Vec<String>,
+    items_path: Option<String>,
+    accept: Option<String>,
+}
+
+impl Pager<'_> {
+    fn first_page_query(&self, size: usize) -> String {
+        let first = self.p.first_index.unwrap_or(0) as usize;
+        self.query_at(first, 0, 0, size)
+    }
+
+    fn query_at(&self, first: usize, page: usize, index: usize, size: usize) -> String {
+        let p = self.p;
+        let name = |k: &str| p.params.get(k).cloned().unwrap_or_else(|| k.to_string());
+        match p.style {
+            PaginationStyle::Cursor => format!("{}={size}", name("limit")),
+            PaginationStyle::Page => format!(
+                "{}={}&{}={size}",
+                name("page"),
+                first + page,
+                name("pagesize")
+            ),
+            PaginationStyle::Rows => format!(
+                "{}={}&{}={}",
+                name("start"),
+                first + index,
+                name("end"),
+                first + index + size
+            ),
+            PaginationStyle::Offset => format!(
+                "{}={}&{}={size}",
+                name("start"),
+                first + index,
+                name("limit")
+            ),
+        }
+    }
+
+    fn items(&self, resp: &Resp) -> Step<Vec<Value>> {
+        if resp.status == 204 || resp.body.is_empty() {
+            return Ok(vec![]);
+        }
+        let tree = outcome::parse(resp)
+            .map_err(|w| Outcome::error(format!("a page does not parse: {w}")))?;
+        let found = self
+            .items_path
+            .as_deref()
+            .and_then(|p| {
+                get_path(&tree, p).or_else(|| {
+                    tree.as_object()
+                        .and_then(|o| o.values().next())
+                        .and_then(|i| get_path(i, p))
+                })
+            })
+            .cloned()
+            .or_else(|| first_array(&tree).cloned());
+        Ok(match found {
+            Some(Value::Array(a)) => a,
+            // XML: one item is an object, several an array; a wrapper may hold one more level.
+            Some(Value::Object(o)) if o.len() == 1 => match o.into_iter().next().map(|(_, v)| v) {
+                Some(Value::Array(a)) => a,
+                Some(v) => vec![v],
+                None => vec![],
+            },
+            Some(Value::Null) | None => vec![],
+            Some(v) => vec![v],
+        })
+    }
+
+    fn identity(&self, item: &Value) -> String {
+        let parts: Vec<String> = self
+            .key
+            .iter()
+            .filter_map(|k| item.get(k).map(text_of))
+            .collect();
+        if parts.is_empty() || parts.len() != self.key.len() {
+            serde_json::to_string(item).unwrap_or_default()
+        } else {
+            parts.join("/")
+        }
+    }
+}
+
+#[derive(Default)]
+struct Walk {
+    ids: Vec<String>,
+    first_prev: Option<String>,
+    last_next: Option<String>,
+    last_prev: Option<String>,
+    last_page: Vec<String>,
+    total: Option<usize>,
+}
+
+enum Dir {
+    Forward,
+    /// Start before the last forward page: its `prev` cursor and its items.
+    Backward(Option<String>, Vec<String>),
+}
+
+fn unique(ids: &[String], size: usize) -> Result<(), Outcome> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(Outcome::fail(
+                format!("a walk with page size {size} listed `{id}` twice"),
+                "every item once",
+                format!("`{id}` twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn first_array(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Array(_) => Some(v),
+        Value::Object(o) => o.values().find_map(first_array),
+        _ => None,
+    }
+}
+
+fn first_field(v: &Value, field: &str) -> Option<String> {
+    match v {
+        Value::Object(o) => o
+            .get(field)
+            .map(text_of)
+            .filter(|s| !s.is_empty())
+            .or_else(|| o.values().find_map(|x| first_field(x, field))),
+        Value::Array(a) => a.iter().find_map(|x| first_field(x, field)),
+        _ => None,
+    }
+}
+
+fn with_query(base: &str, q: &str) -> String {
+    if q.is_empty() {
+        base.to_string()
+    } else if base.contains('?') {
+        format!("{base}&{q}")
+    } else {
+        format!("{base}?{q}")
+    }
+}
+
+fn check_allow(resp: &Resp, allow: &[String]) -> Result<(), String> {
+    let Some(got) = resp.header("allow") else {
+        return Err("a 405 without an `Allow` header".into());
+    };
+    let got: BTreeSet<String> = got
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let want: BTreeSet<String> = allow.iter().map(|m| m.to_ascii_uppercase()).collect();
+    // HEAD and OPTIONS may be listed on top of what the spec documents.
+    let extra: Vec<_> = got
+        .difference(&want)
+        .filter(|m| *m != "HEAD" && *m != "OPTIONS")
+        .collect();
+    let missing: Vec<_> = want.difference(&got).collect();
+    if extra.is_empty() && missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`Allow` is wrong: missing {missing:?}, extra {extra:?}"
+        ))
+    }
+}
+
+fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
+    if op.public {
+        return Some(NO_CREDENTIALS.into());
+    }
+    spec.roles_by_rank()
+        .into_iter()
+        .find(|r| spec.allows(op, r))
+        .map(|r| r.name.get_ref().clone())
+}
+
+fn level_str(l: Level) -> &'static str {
+    match l {
+        Level::Must => "must",
+        Level::Should => "should",
+        Level::May => "may",
+    }
+}
+
+/// A short description of an answer for `actual`.
+pub(crate) fn describe(r: &Resp) -> String {
+    let ct = r.content_type();
+    let body = clip(&r.text());
+    if body.is_empty() {
+        format!("{}", r.status)
+    } else if ct.is_empty() {
+        format!("{} {body}", r.status)
+    } else {
+        format!("{} ({ct}) {body}", r.status)
+    }
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(300).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,268 @@
+//! Does an answer match an outcome (`"403"`, `"200:1201"`)? And reading answer bodies.
+
+use serde_json::Value;
+
+use super::http::Resp;
+use crate::spec::model::{BodyFormat, MatchMode};
+use crate::spec::Spec;
+
+/// Whether `resp` is the outcome `want`. `Err` says what differs.
+pub fn matches(spec: &Spec, want: &str, resp: &Resp) -> Result<(), String> {
+    let (status, code) = match want.split_once(':') {
+        Some((s, c)) => (s, Some(c)),
+        None => (want, None),
+    };
+    let status: u16 = status
+        .parse()
+        .map_err(|_| format!("outcome `{want}` has no status"))?;
+    if resp.status != status {
+        return Err(format!("status {} (wanted {status})", resp.status));
+    }
+    let Some(code) = code else { return Ok(()) };
+    let Some(c) = spec.code(code) else {
+        // Not a declared code: look for it literally.
+        return if resp.text().contains(code) {
+            Ok(())
+        } else {
+            Err(format!(
+                "status {status}, but the body does not carry `{code}`"
+            ))
+        };
+    };
+    if c.message.is_none() && c.value.is_none() {
+        // A code known only by its status.
+        return Ok(());
+    }
+    let env = c.envelope.as_ref().and_then(|e| spec.envelope(e.get_ref()));
+    if let Some(env) = env {
+        let want_ct = essence(&env.content_type);
+        let got_ct = essence(resp.content_type());
+        if !want_ct.is_empty() && !got_ct.is_empty() && !same_family(&want_ct, &got_ct) {
+            return Err(format!(
+                "status {status}, but the body is `{got_ct}`, not the `{}` envelope ({want_ct})",
+                env.name.get_ref()
+            ));
+        }
+    }
+    let text = resp.text();
+    let value = c.value.clone().unwrap_or_else(|| c.id.get_ref().clone());
+    let mode = env.map(|e| e.match_mode).unwrap_or_default();
+    let value_ok = c.value.is_some() && text.contains(&value);
+    let id_ok = c.value.is_none() && text.contains(&value);
+    let msg_ok = c
+        .message
+        .as_ref()
+        .is_some_and(|m| message_matches(m, &text, mode));
+    if value_ok || msg_ok || (id_ok && c.message.is_none()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "status {status}, but the body carries neither code `{value}` nor {}",
+            match &c.message {
+                Some(m) => format!("the message \"{m}\""),
+                None => "a message".into(),
+            }
+        ))
+    }
+}
+
+/// A documented message against a body: exactly (as a substring), or after normalising
+/// whitespace, dashes, case and a trailing dot. `{name}` placeholders match anything.
+pub fn message_matches(message: &str, body: &str, mode: MatchMode) -> bool {
+    let parts: Vec<&str> = split_placeholders(message);
+    let norm = |s: &str| -> String {
+        match mode {
+            MatchMode::Exact => s.to_string(),
+            MatchMode::Normalized => s
+                .to_lowercase()
+                .replace(['–', '—'], "-")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_end_matches('.')
+                .to_string(),
+        }
+    };
+    let body = norm(body);
+    let mut at = 0;
+    for p in parts {
+        let p = norm(p);
+        if p.is_empty() {
+            continue;
+        }
+        match body[at..].find(&p) {
+            Some(i) => at += i + p.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
+fn split_placeholders(m: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = m;
+    while let Some(i) = rest.find('{') {
+        match rest[i..].find('}') {
+            Some(j) => {
+                out.push(&rest[..i]);
+                rest = &rest[i + j + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push(rest);
+    out
+}
+
+/// `application/json; charset=utf-8` → `application/json`.
+pub fn essence(ct: &str) -> String {
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn same_family(a: &str, b: &str) -> bool {
+    let fam = |s: &str| {
+        if s.contains("json") {
+            "json"
+        } else if s.contains("xml") {
+            "xml"
+        } else if s.contains("csv") {
+            "csv"
+        } else if s.starts_with("text/") {
+            "text"
+        } else {
+            "other"
+        }
+    };
+    a == b || fam(a) == fam(b)
+}
+
+/// The body as a tree: JSON as is, XML as `{root: ...}`, CSV as an array of objects.
+pub fn parse(resp: &Resp) -> Result<Value, String> {
+    let ct = essence(resp.content_type());
+    let body = &resp.body;
+    if ct.contains("json") {
+        crate::codec::from_json(body).map_err(|e| e.to_string())
+    } else if ct.contains("xml") {
+        crate::codec::from_xml(body)
+            .map(|(root, v)| serde_json::json!({ root: v }))
+            .map_err(|e| e.to_string())
+    } else if ct.contains("csv") {
+        crate::codec::from_csv(body)
+            .map(|rows| Value::Array(rows.into_iter().map(Value::Object).collect()))
+            .map_err(|e| e.to_string())
+    } else {
+        let t = body.trim_ascii_start();
+        if t.starts_with(b"{") || t.starts_with(b"[") {
+            crate::codec::from_json(body).map_err(|e| e.to_string())
+        } else if t.starts_with(b"<") {
+            crate::codec::from_xml(body)
+                .map(|(root, v)| serde_json::json!({ root: v }))
+                .map_err(|e| e.to_string())
+        } else {
+            Err(format!("a body of type `{ct}` is not structured"))
+        }
+    }
+}
+
+/// Every scalar leaf of a tree, as text, sorted: a representation-independent view of the
+/// data (XML has no numbers or booleans, so all leaves are compared as text).
+pub fn leaves(v: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Null => {}
+            Value::Bool(b) => out.push(b.to_string()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::String(s) => {
+                if !s.trim().is_empty() {
+                    out.push(s.trim().to_string())
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out.sort();
+    out
+}
+
+/// The first object in `v` (at any depth) whose fields `key` equal `want` (compared as
+/// text).
+pub fn find_object<'a>(
+    v: &'a Value,
+    want: &[(String, String)],
+) -> Option<&'a serde_json::Map<String, Value>> {
+    match v {
+        Value::Object(o) => {
+            let hit = !want.is_empty()
+                && want
+                    .iter()
+                    .all(|(k, w)| o.get(k).is_some_and(|x| text_of(x) == *w));
+            if hit {
+                return Some(o);
+            }
+            o.values().find_map(|x| find_object(x, want))
+        }
+        Value::Array(a) => a.iter().find_map(|x| find_object(x, want)),
+        _ => None,
+    }
+}
+
+/// A scalar as text (`"5"` and `5` compare equal).
+pub fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether an envelope's format is one the runner can parse.
+pub fn structured(f: BodyFormat) -> bool {
+    matches!(f, BodyFormat::Json | BodyFormat::Xml)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_match_with_placeholders_and_normalisation() {
+        assert!(message_matches(
+            "Table {table} does not exist",
+            "{\"m\":\"Table routes does not exist\"}",
+            MatchMode::Exact
+        ));
+        assert!(!message_matches(
+            "Table {table} does not exist",
+            "Table x missing",
+            MatchMode::Exact
+        ));
+        assert!(message_matches(
+            "Bad  Request.",
+            "bad request",
+            MatchMode::Normalized
+        ));
+        assert!(!message_matches(
+            "Bad Request",
+            "bad request",
+            MatchMode::Exact
+        ));
+    }
+
+    #[test]
+    fn leaves_ignore_representation() {
+        let j: Value = serde_json::json!({"a": {"b": [1, "x"], "c": true}});
+        let x: Value = serde_json::json!({"root": {"b": ["1", "x"], "c": "true"}});
+        assert_eq!(leaves(&j), leaves(&x));
+        assert_ne!(
+            leaves(&j),
+            leaves(&serde_json::json!({"b": [2, "x"], "c": true}))
+        );
+    }
+}
