@@ -544,27 +544,41 @@ fn run_suite(a: RunArgs) -> Result<u8> {
     };
     let suite = Suite::new(specs, case_list);
     let run = Run::new(rt.clone(), suite, profile, opts)?;
-    let on_result: Arc<dyn Fn(&dialtone::runner::TestResult) + Send + Sync> = Arc::new(|_| {});
-    let (_conclusion, report) = run.execute(&a.test, on_result);
+    use std::io::IsTerminal;
+    let mut targs = a.test.clone();
+    let progress_on = !targs.list
+        && (a.progress || (std::io::stderr().is_terminal() && !std::io::stdout().is_terminal()));
+    let progress = Arc::new(if progress_on {
+        // The bar replaces libtest's per-test lines; they go to --logfile if one is given.
+        if targs.logfile.is_none() {
+            targs.logfile = Some(if cfg!(windows) { "NUL" } else { "/dev/null" }.into());
+        }
+        dialtone::report::terminal::Progress::new(run.suite.tests.len() as u64)
+    } else {
+        dialtone::report::terminal::Progress::hidden()
+    });
+    let bar = progress.clone();
+    let on_result: Arc<dyn Fn(&dialtone::runner::TestResult) + Send + Sync> =
+        Arc::new(move |r| bar.tick(r));
+    let (_conclusion, report) = run.execute(&targs, on_result);
+    progress.finish();
     if a.test.list {
         return Ok(EXIT_OK);
     }
     if let Some(p) = &a.json {
-        std::fs::write(p, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("writing {}", p.display()))?;
+        dialtone::report::json::write(&report, p)?;
     }
-    let t = report.totals();
-    eprintln!(
-        "dialtone: {} tests: {} passed ({} with notes), {} failed, {} errors, {} skipped; {} requests in {:.1} s",
-        t.total(),
-        t.pass,
-        t.noted,
-        t.fail,
-        t.error,
-        t.skip,
-        report.info.requests,
-        report.info.duration_ms / 1000.0
-    );
+    if let Some(p) = &a.junit {
+        dialtone::report::junit::write(&report, p)?;
+    }
+    if let Some(p) = &a.html {
+        dialtone::report::html::write(&report, p)?;
+    }
+    if !a.test.quiet || report.exit_code() != 0 {
+        let mut out = std::io::stdout().lock();
+        dialtone::report::terminal::summary(&report, &mut out)?;
+        out.flush()?;
+    }
     if let Some(l) = local {
         rt.block_on(l.running.shutdown());
     }
