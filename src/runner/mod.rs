@@ -209,6 +209,11 @@ impl Session {
             if e.expect.is_empty() {
                 return Some("the spec gives this rule no outcome to check".into());
             }
+            if !self.rule_has_stimulus(e) {
+                return Some(
+                    "the spec gives this rule no request of its own (no query, path, state or missing credentials); it is not exercised directly".into(),
+                );
+            }
         }
         if let Some(st) = &e.state {
             if real {
@@ -240,6 +245,28 @@ impl Session {
             }
         }
         None
+    }
+
+    /// Whether an explicit rule says what to send beyond the endpoint's sample request:
+    /// query parameters, a literal path, a device state, or no (or wrong) credentials. Without one, its probe
+    /// would be the sample request, which says nothing about the rule.
+    fn rule_has_stimulus(&self, e: &PlanEntry) -> bool {
+        let Some(spec) = self.specs.get(&e.api) else {
+            return false;
+        };
+        spec.rules()
+            .find(|r| {
+                e.id.len() == e.api.len() + 1 + r.id.get_ref().len()
+                    && e.id.ends_with(r.id.get_ref().as_str())
+            })
+            .is_some_and(|r| {
+                !r.query.is_empty()
+                    || r.path.is_some()
+                    || r.state.is_some()
+                    || r.role.as_ref().is_some_and(|x| {
+                        x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
+                    })
+            })
     }
 
     fn blank(&self, test: &Test) -> TestResult {
