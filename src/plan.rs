@@ -455,13 +455,13 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 .as_ref()
                 .map(|r| r.get_ref().to_string())
                 .unwrap_or_else(|| "400".into());
-            // A key the path carries need not be in the body too.
+            // A key the path carries (an item URL) need not be in the body too.
             let in_path = crate::spec::template_params(&spec.full_path(ep)).unwrap_or_default();
             let fields: Vec<&Field> = schema
                 .field
                 .iter()
                 .filter(|f| !f.server_assigned)
-                .filter(|f| !(f.key && in_path.contains(f.name.get_ref())))
+                .filter(|f| !(f.key && !in_path.is_empty()))
                 .filter(|f| match mode {
                     Completeness::AllFields => true,
                     Completeness::RequiredSet => f.required,

@@ -553,7 +553,38 @@ fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Body>> {
     Ok(Some((Fmt::of_content_type(&ct), ct)))
 }
 
+/// A `[[state.also]]` case of an active state that matches this request.
+fn state_case<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::model::StateCase> {
+    if ctx.fault(FaultId::StateIgnored) {
+        return None;
+    }
+    let device = ctx.api.device.lock();
+    let eid = ctx.ep.id.get_ref();
+    let method = ctx.op.method.get_ref();
+    let ct = ctx
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    ctx.spec()
+        .states()
+        .filter(|st| device.states.contains(st.name.get_ref()))
+        .flat_map(|st| st.also.iter())
+        .find(|c| {
+            c.endpoints.iter().any(|e| e.get_ref() == eid)
+                && (c.methods.is_empty() || c.methods.iter().any(|m| m == method))
+                && (c.content_types.is_empty()
+                    || c.content_types
+                        .iter()
+                        .any(|t| ct.starts_with(&t.to_ascii_lowercase())))
+        })
+}
+
 async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
+    if let Some(c) = state_case(ctx) {
+        return ctx.outcome(c.outcome.get_ref(), None);
+    }
     let state = blocking_state(ctx);
     if let Some(st) = state {
         if st.applies_change != Some(true) {
@@ -625,14 +656,171 @@ fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
     let success = ctx.success();
     let resp = ctx.op.response.as_ref();
     if let Some(r) = resp {
-        if r.envelope.is_some() && r.body.is_none() {
+        if r.envelope.is_some() && r.body.is_none() && r.example.is_none() {
             return ctx.outcome(&success, None);
         }
-        if let (Some(body), Some((_, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt) {
-            return render::raw(success.status, Some(&ct), body.clone().into_bytes());
+        if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
+            return static_body(ctx, success.status, body, f, &ct);
+        }
+        // No fixed body: one record built from the schema's examples, in the format asked.
+        let schema = r
+            .schema
+            .as_ref()
+            .and_then(|s| ctx.spec().schema(s.get_ref()));
+        if let (Some(schema), Some((f @ (Fmt::Json | Fmt::Xml), ct))) = (schema, fmt) {
+            let obj = Value::Object(crate::sample::object(ctx.spec(), schema));
+            let item = render::item_name(Some(schema));
+            let bytes = match (f, r.many, &r.wrapper) {
+                (Fmt::Json, true, Some(w)) => serde_json::to_vec(&serde_json::json!({ w: [obj] })),
+                (Fmt::Json, true, None) => serde_json::to_vec(&serde_json::json!([obj])),
+                (Fmt::Json, false, _) => serde_json::to_vec(&obj),
+                (_, true, w) => Ok(codec::to_xml(
+                    w.as_deref().unwrap_or(&format!("{item}s")),
+                    &serde_json::json!({ item: obj }),
+                )
+                .into_bytes()),
+                (_, false, _) => Ok(codec::to_xml(&item, &obj).into_bytes()),
+            }
+            .unwrap_or_default();
+            return render::raw(success.status, Some(&ct), bytes);
         }
     }
     ctx.outcome(&success, None)
+}
+
+/// A fixed body, in the representation negotiated (a JSON body served as XML and the other
+/// way round), and paged when the operation documents a cursor over its items.
+fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response<Body> {
+    let t = body.trim_start();
+    let parsed: Option<(Option<String>, Value)> = if t.starts_with('{') || t.starts_with('[') {
+        codec::from_json(body.as_bytes()).ok().map(|v| (None, v))
+    } else if t.starts_with('<') {
+        codec::from_xml(body.as_bytes())
+            .ok()
+            .map(|(root, v)| (Some(root), v))
+    } else {
+        None
+    };
+    let Some((root, mut v)) = parsed else {
+        return render::raw(status, Some(ct), body.as_bytes().to_vec());
+    };
+    let pagination = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()))
+        .filter(|p| p.style == PaginationStyle::Cursor);
+    let mut paged = false;
+    if let Some(p) = pagination {
+        match static_page(ctx, p, &mut v) {
+            Ok(true) => paged = true,
+            Ok(false) => {}
+            Err(r) => return r,
+        }
+    }
+    let same = match f {
+        Fmt::Json => root.is_none(),
+        Fmt::Xml => root.is_some(),
+        _ => true,
+    };
+    if same && !paged {
+        return render::raw(status, Some(ct), body.as_bytes().to_vec());
+    }
+    let bytes = match f {
+        Fmt::Xml => {
+            let name = root.unwrap_or_else(|| render::item_name(None));
+            codec::to_xml(&name, &v).into_bytes()
+        }
+        _ => serde_json::to_vec(&v).unwrap_or_default(),
+    };
+    render::raw(status, Some(ct), bytes)
+}
+
+/// Cut the items of a fixed list body down to one cursor page. Cursors are 1-based item
+/// positions. `Ok(false)` when the body has no item list at the documented place.
+fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Response<Body>> {
+    let Some(items_path) = p.fields.get("items") else {
+        return Ok(false);
+    };
+    let Some(Value::Array(items)) = render::get_path(v, items_path).cloned() else {
+        return Ok(false);
+    };
+    let sentinel = p.sentinel.unwrap_or(-1);
+    let cursor = |name: &str| -> Result<Option<i64>, Response<Body>> {
+        match p.params.get(name).and_then(|q| ctx.query(q)) {
+            None => Ok(None),
+            Some(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| invalid_paging(ctx, p, &format!("invalid cursor {name} `{s}`"))),
+        }
+    };
+    let after = cursor("after")?;
+    let before = cursor("before")?;
+    let limit = parse_limit(ctx, p, "limit")?
+        .or(p.default_limit.map(|d| d as usize))
+        .unwrap_or(usize::MAX);
+    let limit = if ctx.fault(FaultId::LimitIgnored) {
+        1000
+    } else {
+        limit
+    };
+    let n = items.len();
+    // Positions (1-based) of the window.
+    let (from, to) = if after == Some(sentinel) || before == Some(sentinel) {
+        (n + 1, n)
+    } else if let Some(b) = before {
+        let end = (b.max(1) as usize - 1).min(n);
+        (end.saturating_sub(limit) + 1, end)
+    } else {
+        let start = after.map_or(1, |a| a.max(0) as usize + 1);
+        (start, (start + limit.min(n)).saturating_sub(1).min(n))
+    };
+    let window: Vec<Value> = if from > to || from > n {
+        vec![]
+    } else {
+        items[from - 1..to].to_vec()
+    };
+    if window.is_empty() {
+        if let Some(r) = empty_answer(ctx, Some(p)) {
+            return Err(r);
+        }
+    }
+    let end_mark = if ctx.fault(FaultId::MissingSentinel) {
+        0
+    } else {
+        sentinel
+    };
+    let prev = if !window.is_empty() && from > 1 {
+        Value::from(from as i64)
+    } else {
+        Value::from(end_mark)
+    };
+    let next = if !window.is_empty() && to < n {
+        Value::from(to as i64)
+    } else {
+        Value::from(end_mark)
+    };
+    if let Value::Object(obj) = v {
+        render::set_path(obj, items_path, Value::Array(window));
+        for (k, path) in &p.fields {
+            match k.as_str() {
+                "prev" => render::set_path(obj, path, prev.clone()),
+                "next" => render::set_path(obj, path, next.clone()),
+                "start" => {
+                    render::set_path(obj, path, Value::from(if n > 0 { 1 } else { end_mark }))
+                }
+                "end" => render::set_path(
+                    obj,
+                    path,
+                    Value::from(if n > 0 { n as i64 } else { end_mark }),
+                ),
+                _ => {}
+            }
+        }
+    }
+    Ok(true)
 }
 
 fn job_for<'a>(ctx: &'a Ctx) -> Option<&'a Job> {
@@ -1568,6 +1756,10 @@ fn render_many(
                     codec::to_xml(&item, &Value::Object(obj))
                 }
                 (None, Some(w)) => codec::to_xml(w, &list),
+                (None, None) if !obj.is_empty() => {
+                    obj.insert(item.clone(), array());
+                    codec::to_xml(&format!("{item}s"), &Value::Object(obj))
+                }
                 (None, None) => codec::to_xml(&format!("{item}s"), &list),
             }
             .into_bytes()

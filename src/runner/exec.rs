@@ -869,7 +869,10 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| Outcome::error("the operation has no pagination"))?;
         let collection = ep.collection.as_ref().map(|c| c.get_ref().clone());
         let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
-        let base = sample::target(self.spec, ep, op);
+        let base = strip_query(
+            &sample::target(self.spec, ep, op),
+            &p.params.values().collect::<Vec<_>>(),
+        );
         let pager = Pager {
             p,
             base,
@@ -879,11 +882,19 @@ impl<'a> Ctx<'a> {
                 .and_then(|c| self.spec.collection(c))
                 .map(|c| c.key.clone())
                 .unwrap_or_default(),
-            items_path: p
-                .fields
-                .get("items")
-                .cloned()
-                .or_else(|| op.response.as_ref().and_then(|r| r.wrapper.clone())),
+            items_paths: {
+                let schema = op
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.schema.as_ref())
+                    .and_then(|s| self.spec.schema(s.get_ref()));
+                let mut v: Vec<String> = Vec::new();
+                v.extend(p.fields.get("items").cloned());
+                v.extend(op.response.as_ref().and_then(|r| r.wrapper.clone()));
+                v.push("items".into());
+                v.push(crate::emulator::render::item_name(schema));
+                v
+            },
             accept: Self::accept_for(Some(op)),
         };
         // A known population on the emulator; a real target is walked as it is.
@@ -1614,7 +1625,8 @@ struct Pager<'p> {
     base: String,
     role: String,
     key: Vec<String>,
-    items_path: Option<String>,
+    /// Where the items may be, most specific first.
+    items_paths: Vec<String>,
     accept: Option<String>,
 }
 
@@ -1658,15 +1670,9 @@ impl Pager<'_> {
         let tree = outcome::parse(resp)
             .map_err(|w| Outcome::error(format!("a page does not parse: {w}")))?;
         let found = self
-            .items_path
-            .as_deref()
-            .and_then(|p| {
-                get_path(&tree, p).or_else(|| {
-                    tree.as_object()
-                        .and_then(|o| o.values().next())
-                        .and_then(|i| get_path(i, p))
-                })
-            })
+            .items_paths
+            .iter()
+            .find_map(|p| lookup(&tree, p))
             .cloned()
             .or_else(|| first_array(&tree).cloned());
         Ok(match found {
@@ -1678,6 +1684,8 @@ impl Pager<'_> {
                 None => vec![],
             },
             Some(Value::Null) | None => vec![],
+            // An empty XML element.
+            Some(Value::String(t)) if t.trim().is_empty() => vec![],
             Some(v) => vec![v],
         })
     }
@@ -1751,6 +1759,25 @@ fn first_field(v: &Value, field: &str) -> Option<String> {
             .or_else(|| o.values().find_map(|x| first_field(x, field))),
         Value::Array(a) => a.iter().find_map(|x| first_field(x, field)),
         _ => None,
+    }
+}
+
+/// `target` without the query parameters named in `names`.
+fn strip_query(target: &str, names: &[&String]) -> String {
+    let Some((path, q)) = target.split_once('?') else {
+        return target.to_string();
+    };
+    let kept: Vec<&str> = q
+        .split('&')
+        .filter(|kv| {
+            let k = kv.split('=').next().unwrap_or("");
+            !names.iter().any(|n| n.as_str() == k)
+        })
+        .collect();
+    if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
     }
 }
 

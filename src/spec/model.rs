@@ -598,10 +598,29 @@ pub struct State {
     /// With `indeterminate`: whether the change is applied despite the outcome.
     #[serde(default)]
     pub applies_change: Option<bool>,
+    /// Narrower outcomes of the same state: particular endpoints (and methods and request
+    /// content types) that answer differently from `outcome`.
+    #[serde(default)]
+    pub also: Vec<StateCase>,
     #[serde(default = "default_must")]
     pub level: Level,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+/// `[[state.also]]`: in this state, these requests get `outcome`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateCase {
+    pub endpoints: Vec<Spanned<String>>,
+    /// Methods affected; empty means all.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Request content types affected (matched by prefix); empty means all.
+    #[serde(default)]
+    pub content_types: Vec<String>,
+    pub outcome: Spanned<Outcome>,
+    pub source: String,
 }
 
 /// `[[job]]`: an asynchronous job started by one request and polled by another.

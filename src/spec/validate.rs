@@ -803,6 +803,12 @@ fn check_states_jobs_refs(cx: &mut Ctx) {
         for e in s.endpoints.iter().chain(&s.except) {
             cx.refer(s.file, e, "endpoint", "R010");
         }
+        for c in &s.also {
+            cx.outcome(s.file, &c.outcome);
+            for e in &c.endpoints {
+                cx.refer(s.file, e, "endpoint", "R010");
+            }
+        }
         if s.applies_to.is_empty() && s.endpoints.is_empty() {
             cx.err(
                 s.file,
