@@ -482,7 +482,7 @@ fn run_suite(a: RunArgs) -> Result<u8> {
     if a.timeout <= 0.0 || a.test_budget <= 0.0 {
         bail!("--timeout and --test-budget must be positive");
     }
-    if a.rate.is_some_and(|r| !(r > 0.0)) {
+    if a.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be a positive number of requests per second");
     }
     let faults = Faults::parse(&a.faults).map_err(anyhow::Error::msg)?;
@@ -503,26 +503,38 @@ fn run_suite(a: RunArgs) -> Result<u8> {
             .build()
             .context("starting the async runtime")?,
     );
-    let mut local = None;
-    let mut profile = match &a.profile {
-        Some(p) => Profile::load(p)?,
-        None => match &a.target {
-            Some(url) => Profile::parse(
+    let mut local = Vec::new();
+    let mut profiles: Vec<(String, Profile)> = Vec::new();
+    match (&a.profile, &a.target) {
+        (Some(p), _) => {
+            let mut profile = Profile::load(p)?;
+            if let Some(url) = &a.target {
+                profile.target.url = url.clone();
+            }
+            profiles = specs
+                .iter()
+                .map(|s| (s.name().to_string(), profile.clone()))
+                .collect();
+        }
+        (None, Some(url)) => {
+            let profile = Profile::parse(
                 &format!("[target]\nurl = {}\n", toml::Value::String(url.clone())),
                 std::path::Path::new("<--target>"),
-            )?,
-            None => {
-                let l = present::start_emulator(&rt, load_named(&a.spec)?, faults, a.body_limit)?;
-                let p = l.profile.clone();
-                local = Some(l);
-                p
+            )?;
+            profiles = specs
+                .iter()
+                .map(|s| (s.name().to_string(), profile.clone()))
+                .collect();
+        }
+        (None, None) => {
+            // One emulator per API: their paths may overlap (ROME and roaming both under
+            // /api), as real devices never share a port.
+            for one in load_named(&a.spec)? {
+                let name = one.name().to_string();
+                let l = present::start_emulator(&rt, vec![one], faults.clone(), a.body_limit)?;
+                profiles.push((name, l.profile.clone()));
+                local.push(l);
             }
-        },
-    };
-    if let Some(url) = &a.target {
-        profile.target.url = url.clone();
-        if profile.target.emulator && a.profile.is_none() {
-            profile.target.emulator = false;
         }
     }
     let opts = Options {
@@ -543,7 +555,7 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         ..Options::default()
     };
     let suite = Suite::new(specs, case_list);
-    let run = Run::new(rt.clone(), suite, profile, opts)?;
+    let run = Run::per_api(rt.clone(), suite, profiles, opts)?;
     use std::io::IsTerminal;
     let mut targs = a.test.clone();
     let progress_on = !targs.list
@@ -579,7 +591,7 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         dialtone::report::terminal::summary(&report, &mut out)?;
         out.flush()?;
     }
-    if let Some(l) = local {
+    for l in local {
         rt.block_on(l.running.shutdown());
     }
     Ok(report.exit_code())

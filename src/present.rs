@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use indexmap::IndexMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use parking_lot::Mutex;
 
@@ -49,28 +50,82 @@ pub fn start_emulator(
     Ok(LocalEmulator { running, profile })
 }
 
-/// A run in progress: the suite, the session, and the results gathered so far.
+/// A run in progress: the suite, one session per API, and the results gathered so far.
 pub struct Run {
     pub suite: Suite,
-    pub session: Arc<Session>,
+    /// Session by API name. APIs may share a target or each have their own.
+    pub sessions: IndexMap<String, Arc<Session>>,
     pub results: Arc<Mutex<Vec<TestResult>>>,
     rt: Arc<tokio::runtime::Runtime>,
 }
 
 impl Run {
+    /// One target for every API of the suite.
     pub fn new(
         rt: Arc<tokio::runtime::Runtime>,
         suite: Suite,
         profile: Profile,
         opts: Options,
     ) -> Result<Run, PresentError> {
-        let session = Arc::new(Session::new(profile, &suite.specs, opts)?);
+        let profiles = suite
+            .specs
+            .keys()
+            .map(|k| (k.clone(), profile.clone()))
+            .collect();
+        Run::per_api(rt, suite, profiles, opts)
+    }
+
+    /// A target per API (the bundled emulators, one per spec, so that APIs whose paths
+    /// overlap never meet).
+    pub fn per_api(
+        rt: Arc<tokio::runtime::Runtime>,
+        suite: Suite,
+        profiles: Vec<(String, Profile)>,
+        opts: Options,
+    ) -> Result<Run, PresentError> {
+        let mut sessions = IndexMap::new();
+        for (api, profile) in profiles {
+            let mut specs = IndexMap::new();
+            if let Some(spec) = suite.specs.get(&api) {
+                specs.insert(api.clone(), spec.clone());
+            }
+            sessions.insert(api, Arc::new(Session::new(profile, &specs, opts.clone())?));
+        }
         Ok(Run {
             suite,
-            session,
+            sessions,
             results: Arc::new(Mutex::new(Vec::new())),
             rt,
         })
+    }
+
+    fn session(&self, api: &str) -> Arc<Session> {
+        self.sessions
+            .get(api)
+            .cloned()
+            .unwrap_or_else(|| self.sessions[0].clone())
+    }
+
+    /// Everything about the run but its results, over all sessions.
+    pub fn info(&self) -> crate::runner::RunInfo {
+        let mut info = self.sessions[0].info();
+        let mut targets: Vec<String> = Vec::new();
+        let mut requests = 0;
+        let mut duration: f64 = 0.0;
+        for s in self.sessions.values() {
+            let i = s.info();
+            if !targets.contains(&i.target) {
+                targets.push(i.target.clone());
+            }
+            requests += i.requests;
+            duration = duration.max(i.duration_ms);
+            info.emulator &= i.emulator;
+        }
+        info.target = targets.join(", ");
+        info.requests = requests;
+        info.duration_ms = duration;
+        info.specs = self.suite.specs.keys().cloned().collect();
+        info
     }
 
     /// One trial per test. `on_result` sees every result as it is made (progress bars).
@@ -88,11 +143,12 @@ impl Run {
             } else {
                 test.entry.kind.as_str().to_string()
             };
-            let pre = self.session.precheck(test);
+            let session = self.session(&test.entry.api);
+            let pre = session.precheck(test);
             if let Some(reason) = pre {
                 let selected = selected(args, &test.entry.id);
                 if selected && !args.ignored && !args.include_ignored && !args.list {
-                    let r = self.session.skipped(test, reason);
+                    let r = session.skipped(test, reason);
                     on_result(&r);
                     self.results.lock().push(r);
                     out.push(
@@ -103,7 +159,6 @@ impl Run {
                     continue;
                 }
             }
-            let session = self.session.clone();
             let results = self.results.clone();
             let rt = self.rt.clone();
             let test: Test = test.clone();
@@ -145,7 +200,7 @@ impl Run {
             .collect();
         results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
         let report = RunReport {
-            info: self.session.info(),
+            info: self.info(),
             results,
         };
         (conclusion, report)

@@ -145,6 +145,14 @@ impl Session {
                 let c = profile
                     .credentials(name, r)?
                     .map(|c| Auth::from_credentials(&c, &auth.header, auth.prefix.as_deref()));
+                if let Some(Auth::Basic { user, secret }) = &c {
+                    // The header form of the password must not leak either.
+                    use base64::Engine as _;
+                    client.add_secret(
+                        &base64::engine::general_purpose::STANDARD
+                            .encode(format!("{user}:{}", secret.expose())),
+                    );
+                }
                 creds.insert((name.clone(), r.clone()), c);
             }
         }
@@ -320,11 +328,13 @@ impl Session {
             )),
         };
         let _ = tokio::time::timeout(self.opts.test_budget, ctx.cleanup()).await;
+        // Whatever the target echoed goes through redaction like the exchanges do.
+        let redact = |t: Option<String>| t.map(|t| self.client.redact(&t));
         res.verdict = outcome.verdict;
-        res.message = outcome.message;
-        res.expected = outcome.expected;
-        res.actual = outcome.actual;
-        res.note = outcome.note;
+        res.message = redact(outcome.message);
+        res.expected = redact(outcome.expected);
+        res.actual = redact(outcome.actual);
+        res.note = redact(outcome.note);
         if res.verdict != Verdict::Pass || self.opts.keep_passing_evidence {
             res.exchanges = std::mem::take(&mut ctx.exchanges);
         }
