@@ -72,6 +72,8 @@ pub enum Exercise {
     ErrorEnvelope,
     /// A body above the limit is refused.
     Oversize,
+    /// A body that is not well-formed gets the API's 4xx, never a 5xx.
+    Malformed,
     /// A body without `field` is rejected and changes nothing.
     Omit,
     /// A complete body is accepted and reads back equal.
@@ -382,6 +384,41 @@ fn robustness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             out.push(e);
         }
     }
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            let Some(req) = &op.request else { continue };
+            let structured = req
+                .content_types
+                .iter()
+                .any(|c| c.contains("xml") || c.contains("json"));
+            if req.empty || req.schema.is_none() || !structured {
+                continue;
+            }
+            let method = op.method.get_ref();
+            let eid = ep.id.get_ref();
+            let mut e = base_entry(
+                api,
+                RuleKind::Behaviour,
+                format!("{api}/{eid}/robustness/{method}/malformed-body"),
+            );
+            e.check = Exercise::Malformed;
+            e.endpoint = Some(eid.clone());
+            e.method = Some(method.clone());
+            e.path = Some(spec.full_path(ep));
+            e.role = lowest_allowed(spec, op);
+            e.expect = vec![req
+                .reject
+                .as_ref()
+                .map(|r| r.get_ref().status.to_string())
+                .unwrap_or_else(|| "400".into())];
+            e.safety = Spec::safety(op);
+            e.source = "inferred: a body that is not well-formed cannot be processed; the \
+                        operation's rejection status applies, and a 5xx is a crash"
+                .into();
+            e.summary = "a body that is not well-formed is refused with the API's 4xx".into();
+            out.push(e);
+        }
+    }
     // One oversized body per API, to the first operation that takes a structured body.
     let target = spec.endpoints().find_map(|ep| {
         ep.op
@@ -414,14 +451,13 @@ fn robustness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         e.path = Some(spec.full_path(ep));
         e.role = lowest_allowed(spec, op);
         e.expect = o;
-        e.level = Level::Should;
         e.safety = Spec::safety(op);
         e.source = m
             .payload_too_large
             .as_ref()
             .map(|c| c.provenance.describe())
             .unwrap_or_else(|| {
-                "inferred: a device must bound what it reads; RFC 9110 §15.5.14 gives 413".into()
+                "inferred: a device must bound what it reads (dialtone's emulator refuses above 64 MiB); RFC 9110 §15.5.14 gives 413".into()
             });
         e.summary = match op.request.as_ref().and_then(|r| r.max_bytes) {
             Some(n) => format!("a body over the documented {n} bytes is refused unread"),

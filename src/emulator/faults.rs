@@ -58,7 +58,7 @@ faults! {
     LimitIgnored = "limit-ignored":
         "The limit (page size) parameter is ignored: a page holds up to 1000 items.";
         "cursor: a page never exceeds the limit";
-        [("*", "*/cursor/limit")]
+        [("mediant", "mediant/*/cursor/limit"), ("sipxconfig", "sipxconfig/*/cursor/limit")]
     EmptyAs200 = "empty-as-200":
         "An empty result is answered 200 with an empty list instead of the documented empty status.";
         "cursor: an empty result has the documented status";
@@ -70,23 +70,23 @@ faults! {
     PartialApply = "partial-apply":
         "A many-row upload is applied row by row and stops at the first bad row, leaving the rows before it applied.";
         "completeness: an invalid upload is rejected as a whole and changes nothing";
-        [("rome", "rome/*")]
+        [("rome", "rome/case/replace-bad-row")]
     WrongErrorEnvelope = "wrong-error-envelope":
         "Error answers are sent as bare text/plain instead of the API's error envelope.";
         "envelope: errors use the documented envelope";
-        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("roaming-profile", "roaming-profile/*")]
+        [("mediant", "mediant/envelope/error-shape"), ("roaming-profile", "roaming-profile/envelope/error-shape")]
     SwappedResultCode = "swapped-result-code":
         "Update answers carry the create operation's success code (e.g. 1201 for a modify).";
         "codes: each operation answers its own documented result code";
-        [("roaming-profile", "roaming-profile/modify/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+        [("roaming-profile", "roaming-profile/modify/*"), ("sipxconfig", "sipxconfig/*/PUT/*")]
     MalformedXml500 = "malformed-xml-500":
         "A request body that is not well-formed XML crashes the handler: 500 Internal Server Error.";
         "robustness: a malformed body gets the API's 4xx, never a 5xx";
-        [("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+        [("sipxconfig", "sipxconfig/*/robustness/*/malformed-body"), ("rome", "rome/*/robustness/*/malformed-body")]
     XmlForJson = "xml-for-json":
         "Resources that can produce both XML and JSON always answer XML, even when JSON was asked for.";
         "format: the representation asked for is the one served";
-        [("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+        [("sipxconfig", "sipxconfig/*/format/GET/xml-json-equivalent"), ("rome", "rome/*/format/GET/xml-json-equivalent")]
     IgnoreAccept = "ignore-accept":
         "The Accept header is ignored: a representation the client cannot take is served with 200 instead of 406.";
         "format: an Accept the resource cannot produce gets 406";
@@ -102,15 +102,15 @@ faults! {
     DeleteReferenced = "delete-referenced":
         "An object still referenced by another is deleted anyway, leaving the reference dangling.";
         "reference: a referenced object cannot be deleted";
-        [("roaming-profile", "roaming-profile/reference/*"), ("sipxconfig", "sipxconfig/reference/*")]
+        [("roaming-profile", "roaming-profile/reference/*")]
     ClientIdsHonoured = "client-ids-honoured":
         "On create, an id sent by the client is used instead of being ignored, overwriting any row with that id.";
         "completeness: server-assigned fields are ignored on create";
-        [("sipxconfig", "sipxconfig/*"), ("roaming-profile", "roaming-profile/*")]
+        [("sipxconfig", "sipxconfig/case/branch-crud"), ("roaming-profile", "roaming-profile/*/completeness/*/full")]
     OversizeAccepted = "oversize-accepted":
         "The documented body-size limit is not enforced; an oversized body is read in full and processed.";
         "robustness: a body above the documented limit gets 413";
-        [("*", "*")]
+        [("*", "*/robustness/oversize")]
 }
 
 impl FaultId {

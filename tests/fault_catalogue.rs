@@ -1,0 +1,131 @@
+//! Every fault of the emulator's catalogue makes the runner fail, and the failing tests
+//! include the rule the fault breaks (the catalogue's `violates` patterns). The runner
+//! here is the same one `dialtone run` uses; only the presentation is left out.
+
+use std::sync::Arc;
+
+use dialtone::emulator::faults::{Faults, CATALOGUE};
+use dialtone::present;
+use dialtone::runner::{cases, Options, Session, Suite, Verdict};
+use dialtone::spec;
+
+const BODY_LIMIT: usize = 1 << 20;
+
+/// `*` matches any run of characters.
+fn glob(pat: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pat.split('*').collect();
+    let mut rest = s;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(j) => rest = &rest[j + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty() || parts.len() > 1 && parts.last() == Some(&"")
+}
+
+#[test]
+fn glob_matches_like_the_catalogue_says() {
+    assert!(glob(
+        "*/matrix/*/bad-credentials",
+        "rome/x/matrix/GET/bad-credentials"
+    ));
+    assert!(!glob(
+        "*/matrix/*/bad-credentials",
+        "rome/x/matrix/GET/read"
+    ));
+    assert!(glob("rome/*", "rome/a"));
+    assert!(!glob("rome/*", "mediant/a"));
+    assert!(glob("mediant/job/*/flow", "mediant/job/debug-file/flow"));
+    assert!(!glob("mediant/job/*/flow", "mediant/job/debug-file/flowx"));
+}
+
+#[test]
+fn every_fault_fails_the_run_on_the_rule_it_breaks() {
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    );
+    let case_list = || cases::load_dir(&cases::bundled_dir()).unwrap();
+    let mut problems = Vec::new();
+    let mut table = Vec::new();
+    for (_, fault) in CATALOGUE {
+        for api in spec::BUNDLED {
+            let patterns: Vec<&str> = fault
+                .violates
+                .iter()
+                .filter(|(a, _)| *a == "*" || a == api)
+                .map(|(_, p)| *p)
+                .collect();
+            if patterns.is_empty() {
+                continue;
+            }
+            let load = || spec::load(&spec::resolve(api)).unwrap();
+            let local = present::start_emulator(
+                &rt,
+                vec![load()],
+                Faults::parse(&[fault.name]).unwrap(),
+                BODY_LIMIT,
+            )
+            .unwrap();
+            let suite = Suite::new(vec![load()], case_list());
+            let opts = Options {
+                body_limit: BODY_LIMIT,
+                ..Options::default()
+            };
+            let session = Session::new(local.profile.clone(), &suite.specs, opts).unwrap();
+            let mut failing = Vec::new();
+            let mut errors = Vec::new();
+            for t in &suite.tests {
+                let r = rt.block_on(session.run(t));
+                match r.verdict {
+                    Verdict::Fail => failing.push(r.id),
+                    Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
+                    _ => {}
+                }
+            }
+            rt.block_on(local.running.shutdown());
+            let hits: Vec<&String> = failing
+                .iter()
+                .filter(|id| patterns.iter().any(|p| glob(p, id)))
+                .collect();
+            table.push(format!(
+                "{:<26} {:<16} {:>4} failing, {:>4} on its rule, e.g. {}",
+                fault.name,
+                api,
+                failing.len(),
+                hits.len(),
+                hits.first().map(|s| s.as_str()).unwrap_or("-")
+            ));
+            if hits.is_empty() {
+                problems.push(format!(
+                    "{} on {api}: {} tests fail but none matches {patterns:?} (first failures: {:?})",
+                    fault.name,
+                    failing.len(),
+                    &failing[..failing.len().min(5)]
+                ));
+            }
+            if !errors.is_empty() {
+                problems.push(format!(
+                    "{} on {api}: error verdicts {:?}",
+                    fault.name,
+                    &errors[..errors.len().min(3)]
+                ));
+            }
+        }
+    }
+    println!("{}", table.join("\n"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
