@@ -157,6 +157,11 @@ struct RunArgs {
     /// Keep the requests and answers of passing tests in the reports too.
     #[arg(long)]
     keep_evidence: bool,
+    /// Independent read tests in flight at once (default 8 against the bundled emulator,
+    /// 1 against a device). Tests that write or need a device state always run one at a
+    /// time.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
     /// Show a progress bar on stderr (default when stderr is a terminal).
     #[arg(long)]
     progress: bool,
@@ -496,9 +501,17 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         }
         cases::load_dir(&dir)?
     };
+    // The bundled emulators run on their own workers; the runner drives its requests on
+    // the calling thread (one test at a time), so its connections never hop threads.
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?,
+    );
+    let client_rt = Arc::new(
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("starting the async runtime")?,
@@ -555,7 +568,9 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         ..Options::default()
     };
     let suite = Suite::new(specs, case_list);
-    let run = Run::per_api(rt.clone(), suite, profiles, opts)?;
+    let emulated = a.target.is_none() && a.profile.is_none();
+    let mut run = Run::per_api(client_rt, suite, profiles, opts)?;
+    run.jobs = a.jobs.unwrap_or(if emulated { 8 } else { 1 }).max(1);
     use std::io::IsTerminal;
     let mut targs = a.test.clone();
     let progress_on = !targs.list

@@ -56,6 +56,10 @@ pub struct Run {
     /// Session by API name. APIs may share a target or each have their own.
     pub sessions: IndexMap<String, Arc<Session>>,
     pub results: Arc<Mutex<Vec<TestResult>>>,
+    /// Results of independent read tests run ahead, concurrently (see [`Run::execute`]).
+    ahead: Arc<Mutex<std::collections::HashMap<String, TestResult>>>,
+    /// Independent read tests in flight at once; 1 runs everything in order.
+    pub jobs: usize,
     rt: Arc<tokio::runtime::Runtime>,
 }
 
@@ -95,6 +99,8 @@ impl Run {
             suite,
             sessions,
             results: Arc::new(Mutex::new(Vec::new())),
+            ahead: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            jobs: 1,
             rt,
         })
     }
@@ -160,12 +166,17 @@ impl Run {
                 }
             }
             let results = self.results.clone();
+            let ahead = self.ahead.clone();
             let rt = self.rt.clone();
             let test: Test = test.clone();
             let on_result = on_result.clone();
             out.push(
                 Trial::test(test.entry.id.clone(), move || {
-                    let r = rt.block_on(session.run(&test));
+                    let done = ahead.lock().remove(&test.entry.id);
+                    let r = match done {
+                        Some(r) => r,
+                        None => rt.block_on(session.run(&test)),
+                    };
                     on_result(&r);
                     let verdict = failure_text(&r);
                     results.lock().push(r);
@@ -188,6 +199,9 @@ impl Run {
     ) -> (libtest_mimic::Conclusion, RunReport) {
         let mut args = args.clone();
         args.test_threads = Some(1);
+        if self.jobs > 1 && !args.list {
+            self.run_ahead(&args);
+        }
         let trials = self.trials(&args, on_result);
         let conclusion = libtest_mimic::run(&args, trials);
         let mut results = std::mem::take(&mut *self.results.lock());
@@ -204,6 +218,48 @@ impl Run {
             results,
         };
         (conclusion, report)
+    }
+}
+
+impl Run {
+    /// Run the selected independent read tests (see [`Session::independent`]) before the
+    /// rest, `jobs` at a time. They see the target in its initial state, as they would in
+    /// order: every test that changes the target runs later, one at a time, and restores
+    /// it. Their results are reported in plan order like all others.
+    fn run_ahead(&self, args: &Arguments) {
+        let picked: Vec<(Arc<Session>, Test)> = self
+            .suite
+            .tests
+            .iter()
+            .filter(|t| selected(args, &t.entry.id))
+            .filter_map(|t| {
+                let s = self.session(&t.entry.api);
+                (s.precheck(t).is_none() && s.independent(t)).then(|| (s, t.clone()))
+            })
+            .collect();
+        let jobs = self.jobs;
+        let done = self.rt.block_on(async move {
+            let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
+            let mut set = tokio::task::JoinSet::new();
+            for (s, t) in picked {
+                let gate = gate.clone();
+                set.spawn(async move {
+                    let _permit = gate.acquire_owned().await;
+                    s.run(&t).await
+                });
+            }
+            let mut out = Vec::new();
+            while let Some(r) = set.join_next().await {
+                if let Ok(r) = r {
+                    out.push(r);
+                }
+            }
+            out
+        });
+        let mut ahead = self.ahead.lock();
+        for r in done {
+            ahead.insert(r.id.clone(), r);
+        }
     }
 }
 

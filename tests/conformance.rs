@@ -23,6 +23,12 @@ fn main() -> ExitCode {
             .build()
             .expect("runtime"),
     );
+    let client_rt = Arc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
     let load = |n: &str| spec::load(&spec::resolve(n)).unwrap_or_else(|d| panic!("{n}: {d:?}"));
     let mut emulators = Vec::new();
     let mut profiles = Vec::new();
@@ -40,7 +46,7 @@ fn main() -> ExitCode {
         body_limit: BODY_LIMIT,
         ..Options::default()
     };
-    let run = Run::per_api(rt.clone(), suite, profiles, opts).expect("sessions");
+    let run = Run::per_api(client_rt, suite, profiles, opts).expect("sessions");
     let (conclusion, report) = run.execute(&args, Arc::new(|_| {}));
     for l in emulators {
         rt.block_on(l.running.shutdown());

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::http::{Auth, Exchange, Req, Resp};
+use super::http::{Auth, Req, Resp, Sent};
 use super::outcome::{self, find_object, leaves, text_of};
 use super::{Session, Test, Verdict};
 use crate::emulator::render::{default_envelope, get_path};
@@ -71,7 +71,7 @@ pub(crate) struct Ctx<'a> {
     s: &'a Session,
     t: &'a Test,
     spec: &'a Spec,
-    pub exchanges: Vec<Exchange>,
+    pub exchanges: Vec<Sent>,
     /// The emulator must be reset when the test ends.
     dirty: bool,
     /// States entered on the emulator, to leave at the end.
@@ -125,14 +125,28 @@ impl<'a> Ctx<'a> {
     }
 
     /// Undo what the test did: leave states, reset the emulator, delete created objects.
-    pub async fn cleanup(&mut self) {
+    ///
+    /// The emulator is reset after a test that changed it through the control interface,
+    /// or whose writes were accepted (or crashed, or failed the test): a write the target
+    /// refused with a 4xx changed nothing (the emulator never half-applies), so the reset,
+    /// the costliest request of a run, is skipped then.
+    pub async fn cleanup(&mut self, passed: bool) {
         let api = self.t.entry.api.clone();
         for st in std::mem::take(&mut self.states) {
             let _ = self
                 .control("DELETE", &format!("/{api}/states/{st}"), None)
                 .await;
         }
-        if self.dirty && self.s.emulator() {
+        let changed = self.exchanges.iter().any(|x| {
+            let write = x.req.method != "GET" && x.req.method != "HEAD";
+            write
+                && (!passed
+                    || match &x.result {
+                        Ok(r) => r.status < 400 || r.status >= 500,
+                        Err(_) => true,
+                    })
+        });
+        if (self.dirty || changed) && self.s.emulator() {
             let _ = self.control("POST", "/reset", None).await;
         }
         for req in std::mem::take(&mut self.undo) {
@@ -143,9 +157,6 @@ impl<'a> Ctx<'a> {
     // ---- requests -------------------------------------------------------------------
 
     async fn send(&mut self, req: &Req) -> Step<Resp> {
-        if req.method != "GET" && req.method != "HEAD" {
-            self.dirty = true;
-        }
         let (ex, r) = self.s.client.send(req).await;
         self.exchanges.push(ex);
         r.map_err(|e| Outcome::error(format!("{} {}: {e}", req.method, req.target)))

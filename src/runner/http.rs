@@ -99,7 +99,7 @@ impl Req {
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 impl Resp {
@@ -128,6 +128,16 @@ pub enum TransportError {
     TooLarge(usize),
     #[error("transport: {0}")]
     Other(String),
+}
+
+/// What was sent and what came back, as sent: cheap to keep, and turned into a redacted
+/// [`Exchange`] only for the tests whose evidence is reported.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub req: Req,
+    pub url: String,
+    pub result: Result<Resp, TransportError>,
+    pub duration_ms: f64,
 }
 
 /// The record of one request and its answer, credentials removed. This is what reports
@@ -324,8 +334,9 @@ impl Client {
         *next = Instant::now().max(*next) + gap;
     }
 
-    /// Send one request. The exchange is always returned, with the error when there was one.
-    pub async fn send(&self, req: &Req) -> (Exchange, Result<Resp, TransportError>) {
+    /// Send one request. The raw record is always returned (turn it into an [`Exchange`]
+    /// with [`Client::exchange`] when it is kept), with the error when there was one.
+    pub async fn send(&self, req: &Req) -> (Sent, Result<Resp, TransportError>) {
         self.wait_for_slot().await;
         self.sent.fetch_add(1, Ordering::Relaxed);
         let url = self.url(&req.target);
@@ -368,8 +379,18 @@ impl Client {
         }
         let result = self.exec(b).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let ex = self.record(req, &url, &result, duration_ms);
-        (ex, result)
+        let sent = Sent {
+            req: req.clone(),
+            url,
+            result: result.clone(),
+            duration_ms,
+        };
+        (sent, result)
+    }
+
+    /// The redacted record of a request, for reports.
+    pub fn exchange(&self, s: &Sent) -> Exchange {
+        self.record(&s.req, &s.url, &s.result, s.duration_ms)
     }
 
     async fn exec(&self, b: reqwest::RequestBuilder) -> Result<Resp, TransportError> {
@@ -406,7 +427,7 @@ impl Client {
             Ok(Resp {
                 status,
                 headers,
-                body,
+                body: body.into(),
             })
         };
         // The client's own timeout covers each phase; this one bounds the whole exchange,

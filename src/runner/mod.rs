@@ -23,7 +23,7 @@ use crate::profile::{Profile, ProfileError};
 use crate::spec::model::Safety;
 use crate::spec::Spec;
 
-pub use http::{Auth, Client, ClientOptions, Exchange, Req, Resp};
+pub use http::{Auth, Client, ClientOptions, Exchange, Req, Resp, Sent};
 pub use result::{RunInfo, RunReport, TestResult, Totals, Verdict};
 
 /// Run options.
@@ -255,6 +255,24 @@ impl Session {
         None
     }
 
+    /// A test that only reads, needs no device state and no control interface, and so
+    /// can run alongside other such tests without either seeing the other.
+    pub fn independent(&self, test: &Test) -> bool {
+        let e = &test.entry;
+        test.case.is_none()
+            && e.safety == Safety::Read
+            && e.state.is_none()
+            && matches!(
+                e.check,
+                plan::Exercise::Cell
+                    | plan::Exercise::Rule
+                    | plan::Exercise::NotFound
+                    | plan::Exercise::NotAcceptable
+                    | plan::Exercise::ErrorEnvelope
+                    | plan::Exercise::Equivalent
+            )
+    }
+
     /// Whether an explicit rule says what to send beyond the endpoint's sample request:
     /// query parameters, a literal path, a device state, or no (or wrong) credentials. Without one, its probe
     /// would be the sample request, which says nothing about the rule.
@@ -327,7 +345,8 @@ impl Session {
                 self.opts.test_budget
             )),
         };
-        let _ = tokio::time::timeout(self.opts.test_budget, ctx.cleanup()).await;
+        let passed = outcome.verdict == Verdict::Pass;
+        let _ = tokio::time::timeout(self.opts.test_budget, ctx.cleanup(passed)).await;
         // Whatever the target echoed goes through redaction like the exchanges do.
         let redact = |t: Option<String>| t.map(|t| self.client.redact(&t));
         res.verdict = outcome.verdict;
@@ -336,7 +355,11 @@ impl Session {
         res.actual = redact(outcome.actual);
         res.note = redact(outcome.note);
         if res.verdict != Verdict::Pass || self.opts.keep_passing_evidence {
-            res.exchanges = std::mem::take(&mut ctx.exchanges);
+            res.exchanges = ctx
+                .exchanges
+                .iter()
+                .map(|s| self.client.exchange(s))
+                .collect();
         }
         res.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         res

@@ -1,0 +1,208 @@
+//! Runner benchmark: `dialtone run --spec all` against the bundled emulators (the same
+//! suite, sessions and emulators the CLI builds), timed end to end, with `wrk` on one
+//! emulator endpoint in the same process lifetime as the reference rate. Prints a
+//! Markdown table; see docs/performance.md.
+//!
+//! Environment: `DIALTONE_BENCH_RUNS` (suite runs, default 3), `DIALTONE_BENCH_SECS`
+//! (seconds per wrk run, default 3). wrk must be on PATH (`apt-get install wrk`); without
+//! it the reference column says so.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use dialtone::emulator::faults::Faults;
+use dialtone::present;
+use dialtone::present::Run;
+use dialtone::runner::{cases, Options, Suite};
+use dialtone::spec;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// wrk's `Requests/sec:` figure.
+fn wrk(url: &str, auth: &str, threads: u32, conns: u32, secs: u64) -> Option<f64> {
+    let out = Command::new("wrk")
+        .args([
+            &format!("-t{threads}"),
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "-H",
+            &format!("Authorization: {auth}"),
+            url,
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let non2xx = text.contains("Non-2xx");
+    if non2xx {
+        eprintln!("wrk saw non-2xx answers:\n{text}");
+        return None;
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn main() {
+    let runs = env_num("DIALTONE_BENCH_RUNS", 3) as usize;
+    let secs = env_num("DIALTONE_BENCH_SECS", 3);
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
+    // The runner's side runs on the calling thread, as in `dialtone run`: its connection
+    // tasks never hop threads; the emulators keep their own workers.
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let load = |n: &str| spec::load(&spec::resolve(n)).unwrap_or_else(|d| panic!("{n}: {d:?}"));
+    let mut emulators = Vec::new();
+    let mut profiles = Vec::new();
+    for name in spec::BUNDLED {
+        let l = present::start_emulator(
+            &rt,
+            vec![load(name)],
+            Faults::none(),
+            dialtone::emulator::DEFAULT_MAX_BODY,
+        )
+        .expect("emulator");
+        profiles.push((name.to_string(), l.profile.clone()));
+        emulators.push(l);
+    }
+    let make_suite = || {
+        Suite::new(
+            spec::BUNDLED.iter().map(|n| load(n)).collect(),
+            cases::load_dir(&cases::bundled_dir()).expect("cases"),
+        )
+    };
+    let tests = make_suite().tests.len();
+    // libtest's own lines are not part of what is measured here.
+    let args = libtest_mimic::Arguments::from_iter(["bench", "-q", "--logfile", "/dev/null"]);
+    let client_rt = Arc::new(client_rt);
+    // One whole run as `dialtone run --spec all` does it: (wall seconds, requests).
+    let run_once = |jobs: usize| -> (f64, u64) {
+        let mut run = Run::per_api(
+            client_rt.clone(),
+            make_suite(),
+            profiles.clone(),
+            Options::default(),
+        )
+        .expect("sessions");
+        run.jobs = jobs;
+        let t0 = Instant::now();
+        let (_, report) = run.execute(&args, Arc::new(|_| {}));
+        let wall = t0.elapsed().as_secs_f64();
+        let t = report.totals();
+        assert_eq!(
+            t.fail + t.error,
+            0,
+            "the suite must pass against the emulator"
+        );
+        (wall, report.info.requests)
+    };
+
+    // The reference: wrk on one read endpoint of the Mediant emulator, one connection
+    // (the runner sends one request at a time) and, for context, 2 threads x 8.
+    let mediant = &emulators[0];
+    let url = format!("{}/api/v1/status", mediant.running.url);
+    let auth = {
+        let c = mediant
+            .profile
+            .credentials("mediant", "monitor")
+            .unwrap()
+            .unwrap();
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                c.user.unwrap(),
+                c.secret.expose()
+            ))
+        )
+    };
+
+    let mut results: Vec<(usize, Vec<f64>, Vec<f64>, u64)> =
+        vec![(1, vec![], vec![], 0), (8, vec![], vec![], 0)];
+    let mut wrk1 = Vec::new();
+    let mut wrk8 = Vec::new();
+    for _ in 0..runs {
+        // Alternate references and runs so that all see the same machine load.
+        if let Some(r) = wrk(&url, &auth, 1, 1, secs) {
+            wrk1.push(r);
+        }
+        for (jobs, walls, rates, reqs) in results.iter_mut() {
+            let (wall, n) = run_once(*jobs);
+            walls.push(wall);
+            rates.push(n as f64 / wall);
+            *reqs = n;
+        }
+        if let Some(r) = wrk(&url, &auth, 2, 8, secs) {
+            wrk8.push(r);
+        }
+    }
+    let list = |v: &[f64], p: usize| {
+        v.iter()
+            .map(|x| format!("{x:.p$}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("## Runner: `run --spec all` against the bundled emulators\n");
+    println!("{tests} tests; the 64 MiB oversize probe is included (one per API).\n");
+    println!("| measure | value |");
+    println!("|---|---|");
+    let w1 = (!wrk1.is_empty()).then(|| median(wrk1.clone()));
+    let w8 = (!wrk8.is_empty()).then(|| median(wrk8.clone()));
+    match w1 {
+        Some(w) => println!(
+            "| wrk -t1 -c1 GET /api/v1/status (median) | {w:.0} req/s (runs: {}) |",
+            list(&wrk1, 0)
+        ),
+        None => println!("| wrk reference | wrk not found on PATH (`apt-get install wrk`) |"),
+    }
+    if let Some(w) = w8 {
+        println!(
+            "| wrk -t2 -c8 GET /api/v1/status (median) | {w:.0} req/s (runs: {}) |",
+            list(&wrk8, 0)
+        );
+    }
+    for (jobs, walls, rates, reqs) in &results {
+        let rate = median(rates.clone());
+        println!(
+            "| `--jobs {jobs}`: wall time (median of {runs}) | {:.2} s (runs: {}) |",
+            median(walls.clone()),
+            list(walls, 2)
+        );
+        println!("| `--jobs {jobs}`: requests per run | {reqs} |");
+        println!(
+            "| `--jobs {jobs}`: runner requests/s (median) | {rate:.0} (runs: {}) |",
+            list(rates, 0)
+        );
+        if let Some(w) = w1 {
+            println!("| `--jobs {jobs}`: runner / wrk -c1 | {:.2} |", rate / w);
+        }
+        if let Some(w) = w8 {
+            println!("| `--jobs {jobs}`: runner / wrk -c8 | {:.2} |", rate / w);
+        }
+    }
+    for l in emulators {
+        rt.block_on(l.running.shutdown());
+    }
+}
