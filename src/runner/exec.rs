@@ -648,20 +648,41 @@ impl<'a> Ctx<'a> {
 
     /// Give the unique and key text fields of an object the runner creates its prefix, so
     /// it never collides with (or is mistaken for) an object it did not create.
+    /// On a real target, an object whose schema has no such field (server-assigned ids
+    /// only) gets the prefix in its first free text field (required ones first) instead.
     fn mark_own(&self, schema: &Schema, obj: &mut Map<String, Value>) {
         let prefix = &self.s.opts.prefix;
+        let mark = |f: &Field, obj: &mut Map<String, Value>| -> bool {
+            let Some(Value::String(v)) = obj.get_mut(f.name.get_ref()) else {
+                return false;
+            };
+            if !v.starts_with(prefix.as_str()) {
+                let mut marked = format!("{prefix}{v}");
+                if let Some(max) = f.max_len {
+                    marked = marked.chars().take(max as usize).collect();
+                }
+                *v = marked;
+            }
+            true
+        };
+        let mut marked = false;
         for f in &schema.field {
             if !(f.key || f.unique) || f.server_assigned || f.ty != FieldType::String {
                 continue;
             }
-            if let Some(Value::String(v)) = obj.get_mut(f.name.get_ref()) {
-                if !v.starts_with(prefix.as_str()) {
-                    let mut marked = format!("{prefix}{v}");
-                    if let Some(max) = f.max_len {
-                        marked = marked.chars().take(max as usize).collect();
-                    }
-                    *v = marked;
-                }
+            marked |= mark(f, obj);
+        }
+        if marked || self.s.emulator() {
+            return;
+        }
+        let free = |f: &&Field| {
+            f.ty == FieldType::String && !f.server_assigned && f.enum_values.is_empty()
+        };
+        let mut text: Vec<&Field> = schema.field.iter().filter(free).collect();
+        text.sort_by_key(|f| !f.required);
+        for f in text {
+            if mark(f, obj) {
+                break;
             }
         }
     }
@@ -687,12 +708,12 @@ impl<'a> Ctx<'a> {
         else {
             return;
         };
-        let keys: Vec<(String, String)> = collection
-            .key
+        let key = self.collection_keys(collection);
+        let keys: Vec<(String, String)> = key
             .iter()
             .filter_map(|k| found.get(k).map(|v| (k.clone(), text_of(v))))
             .collect();
-        if keys.len() != collection.key.len() {
+        if keys.is_empty() || keys.len() != key.len() {
             return;
         }
         let mut path = self.spec.full_path(dep);
@@ -731,6 +752,39 @@ impl<'a> Ctx<'a> {
             let req = self.with_body(req, body);
             self.undo.push(req);
         }
+    }
+
+    /// The collection's key fields: its own `key`, else the schema's fields marked `key`.
+    fn collection_keys(&self, collection: &Collection) -> Vec<String> {
+        if !collection.key.is_empty() {
+            return collection.key.clone();
+        }
+        self.spec
+            .schema(collection.schema.get_ref())
+            .map(|s| {
+                s.field
+                    .iter()
+                    .filter(|f| f.key)
+                    .map(|f| f.name.get_ref().clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The key values of every record a read-back of `collection` shows.
+    fn key_tuples(&self, collection: &Collection, resp: &Resp) -> Option<HashSet<Vec<String>>> {
+        let keys = self.collection_keys(collection);
+        if keys.is_empty() {
+            return None;
+        }
+        let tree = outcome::parse(resp).ok()?;
+        let mut out = Vec::new();
+        records(&tree, &keys, &mut out);
+        Some(
+            out.iter()
+                .map(|o| keys.iter().map(|k| text_of(&o[k])).collect())
+                .collect(),
+        )
     }
 
     /// The list operation of the endpoint's collection: (path, op).
@@ -851,6 +905,18 @@ impl<'a> Ctx<'a> {
         } else {
             None
         };
+        // On a real target, the keys the collection holds before the create: the record the
+        // create adds is the one with a new key, which is how it is found for deletion when
+        // the client chooses none of its identifying fields (server-assigned ids).
+        let keys_before = match self.collection() {
+            Some(c) if !self.s.emulator() && op.effect == Some(Effect::Create) => {
+                match self.read_back().await? {
+                    Some(r) => self.key_tuples(c, &r),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
         let target = self.op_target(op)?;
         let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
         let req = self
@@ -858,6 +924,47 @@ impl<'a> Ctx<'a> {
             .body(&ct, body);
         let resp = self.send(&req).await?;
         let o = self.judge(&resp, &e.expect);
+        let mut undone = false;
+        if let (Some(before), Some(c), true) = (&keys_before, self.collection(), resp.status < 300)
+        {
+            if let Some(tree) = self
+                .read_back()
+                .await?
+                .and_then(|r| outcome::parse(&r).ok())
+            {
+                let keys = self.collection_keys(c);
+                let mut found = Vec::new();
+                records(&tree, &keys, &mut found);
+                for rec in found {
+                    let k: Vec<String> = keys.iter().map(|k| text_of(&rec[k])).collect();
+                    if !before.contains(&k) {
+                        let rec = rec.clone();
+                        self.undo_create(c, &rec);
+                        undone = true;
+                    }
+                }
+            }
+        }
+        // No read-back to find it by, but the client chose its whole key: delete it by that.
+        if let (None, Some(c), true) = (&keys_before, self.collection(), resp.status < 300) {
+            let keys = self.collection_keys(c);
+            let assigned = |k: &String| {
+                self.spec.schema(c.schema.get_ref()).is_some_and(|s| {
+                    s.field
+                        .iter()
+                        .any(|f| f.name.get_ref() == k && f.server_assigned)
+                })
+            };
+            if !self.s.emulator()
+                && op.effect == Some(Effect::Create)
+                && !keys.is_empty()
+                && keys.iter().all(|k| sent.contains_key(k) && !assigned(k))
+            {
+                let sent = sent.clone();
+                self.undo_create(c, &sent);
+                undone = true;
+            }
+        }
         if o.verdict != Verdict::Pass || resp.status >= 300 {
             return Ok(o);
         }
@@ -934,7 +1041,9 @@ impl<'a> Ctx<'a> {
             });
         };
         let found = found.clone();
-        self.undo_create(c, &found);
+        if !undone {
+            self.undo_create(c, &found);
+        }
         for (k, v) in &sent {
             if assigned.contains(k.as_str()) || v.is_object() || v.is_array() {
                 continue;
@@ -1833,6 +1942,25 @@ enum Dir {
     Forward,
     /// Start before the last forward page: its `prev` cursor and its items.
     Backward(Option<String>, Vec<String>),
+}
+
+/// The objects in `v` (at any depth) that carry every field of `keys` as a scalar; the
+/// objects inside one are not searched.
+fn records<'v>(v: &'v Value, keys: &[String], out: &mut Vec<&'v Map<String, Value>>) {
+    match v {
+        Value::Object(o) => {
+            if keys
+                .iter()
+                .all(|k| o.get(k).is_some_and(|x| !x.is_object() && !x.is_array()))
+            {
+                out.push(o);
+            } else {
+                o.values().for_each(|x| records(x, keys, out));
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| records(x, keys, out)),
+        _ => {}
+    }
 }
 
 fn unique(ids: &[String], size: usize) -> Result<(), Outcome> {
