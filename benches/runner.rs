@@ -139,6 +139,33 @@ fn main() {
         )
     };
 
+    // The runner's HTTP client alone, on the same endpoint, one request at a time: what
+    // the suite could reach if judging cost nothing.
+    let client_alone = {
+        let mut specs = indexmap::IndexMap::new();
+        specs.insert("mediant".to_string(), make_suite().specs["mediant"].clone());
+        let session =
+            dialtone::runner::Session::new(mediant.profile.clone(), &specs, Options::default())
+                .expect("session");
+        let auth = session
+            .auth("mediant", "monitor")
+            .cloned()
+            .expect("monitor account");
+        let mut req = dialtone::runner::Req::new("GET", "/api/v1/status");
+        req.auth = auth;
+        let n = 5000;
+        client_rt.block_on(async {
+            for _ in 0..200 {
+                let _ = session.client.send(&req).await;
+            }
+            let t0 = Instant::now();
+            for _ in 0..n {
+                let (_, r) = session.client.send(&req).await;
+                assert_eq!(r.expect("answer").status, 200);
+            }
+            n as f64 / t0.elapsed().as_secs_f64()
+        })
+    };
     let mut results: Vec<(usize, Vec<f64>, Vec<f64>, u64)> =
         vec![(1, vec![], vec![], 0), (8, vec![], vec![], 0)];
     let mut wrk1 = Vec::new();
@@ -183,6 +210,7 @@ fn main() {
             list(&wrk8, 0)
         );
     }
+    println!("| runner's HTTP client alone, same endpoint, sequential | {client_alone:.0} req/s |");
     for (jobs, walls, rates, reqs) in &results {
         let rate = median(rates.clone());
         println!(

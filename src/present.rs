@@ -58,7 +58,7 @@ pub struct Run {
     pub results: Arc<Mutex<Vec<TestResult>>>,
     /// Results of independent read tests run ahead, concurrently (see [`Run::execute`]).
     ahead: Arc<Mutex<std::collections::HashMap<String, TestResult>>>,
-    /// Independent read tests in flight at once; 1 runs everything in order.
+    /// Independent read tests in flight at once on one target; 1 sends them one by one.
     pub jobs: usize,
     rt: Arc<tokio::runtime::Runtime>,
 }
@@ -175,9 +175,12 @@ impl Run {
                     let done = ahead.lock().remove(&test.entry.id);
                     let r = match done {
                         Some(r) => r,
-                        None => rt.block_on(session.run(&test)),
+                        None => {
+                            let r = rt.block_on(session.run(&test));
+                            on_result(&r);
+                            r
+                        }
                     };
-                    on_result(&r);
                     let verdict = failure_text(&r);
                     results.lock().push(r);
                     match verdict {
@@ -199,8 +202,8 @@ impl Run {
     ) -> (libtest_mimic::Conclusion, RunReport) {
         let mut args = args.clone();
         args.test_threads = Some(1);
-        if self.jobs > 1 && !args.list {
-            self.run_ahead(&args);
+        if !args.list {
+            self.run_ahead(&args, &on_result);
         }
         let trials = self.trials(&args, on_result);
         let conclusion = libtest_mimic::run(&args, trials);
@@ -222,44 +225,65 @@ impl Run {
 }
 
 impl Run {
-    /// Run the selected independent read tests (see [`Session::independent`]) before the
-    /// rest, `jobs` at a time. They see the target in its initial state, as they would in
-    /// order: every test that changes the target runs later, one at a time, and restores
-    /// it. Their results are reported in plan order like all others.
-    fn run_ahead(&self, args: &Arguments) {
-        let picked: Vec<(Arc<Session>, Test)> = self
-            .suite
-            .tests
-            .iter()
-            .filter(|t| selected(args, &t.entry.id))
-            .filter_map(|t| {
-                let s = self.session(&t.entry.api);
-                (s.precheck(t).is_none() && s.independent(t)).then(|| (s, t.clone()))
-            })
-            .collect();
+    /// Run the selected tests ahead of their trials, as fast as the targets allow, and
+    /// keep the results for the trials to report in plan order:
+    ///
+    /// * APIs on different targets run side by side (they share nothing);
+    /// * on one target, the independent read tests (see [`Session::independent`]) go
+    ///   first, `jobs` at a time: they see the target in its initial state, as they would
+    ///   in order, since every test that changes the target restores it;
+    /// * then every other test, one at a time, in plan order.
+    fn run_ahead(&self, args: &Arguments, on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>) {
+        // Group by target URL, keeping plan order inside each group.
+        let mut groups: IndexMap<String, Vec<(Arc<Session>, Test)>> = IndexMap::new();
+        for t in &self.suite.tests {
+            if !selected(args, &t.entry.id) {
+                continue;
+            }
+            let s = self.session(&t.entry.api);
+            if s.precheck(t).is_some() {
+                continue;
+            }
+            groups
+                .entry(s.client.base().to_string())
+                .or_default()
+                .push((s, t.clone()));
+        }
         let jobs = self.jobs;
-        let done = self.rt.block_on(async move {
-            let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
-            let mut set = tokio::task::JoinSet::new();
-            for (s, t) in picked {
-                let gate = gate.clone();
-                set.spawn(async move {
-                    let _permit = gate.acquire_owned().await;
-                    s.run(&t).await
+        let ahead = self.ahead.clone();
+        let on_result = on_result.clone();
+        self.rt.block_on(async move {
+            let mut streams = tokio::task::JoinSet::new();
+            for (_, tests) in groups {
+                let ahead = ahead.clone();
+                let on_result = on_result.clone();
+                streams.spawn(async move {
+                    let (reads, rest): (Vec<_>, Vec<_>) =
+                        tests.into_iter().partition(|(s, t)| s.independent(t));
+                    let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
+                    let mut set = tokio::task::JoinSet::new();
+                    for (s, t) in reads {
+                        let gate = gate.clone();
+                        set.spawn(async move {
+                            let _permit = gate.acquire_owned().await;
+                            s.run(&t).await
+                        });
+                    }
+                    while let Some(r) = set.join_next().await {
+                        if let Ok(r) = r {
+                            on_result(&r);
+                            ahead.lock().insert(r.id.clone(), r);
+                        }
+                    }
+                    for (s, t) in rest {
+                        let r = s.run(&t).await;
+                        on_result(&r);
+                        ahead.lock().insert(r.id.clone(), r);
+                    }
                 });
             }
-            let mut out = Vec::new();
-            while let Some(r) = set.join_next().await {
-                if let Ok(r) = r {
-                    out.push(r);
-                }
-            }
-            out
+            while streams.join_next().await.is_some() {}
         });
-        let mut ahead = self.ahead.lock();
-        for r in done {
-            ahead.insert(r.id.clone(), r);
-        }
     }
 }
 
