@@ -10,6 +10,11 @@ use crate::spec::Spec;
 /// A path template with every `{param}` replaced by a usable value: the parameter's
 /// example, else the key of the collection's first seed row, else `1`.
 pub fn path(spec: &Spec, ep: &Endpoint) -> String {
+    path_with(spec, ep, &|_, v| v)
+}
+
+/// `path`, with each parameter's value passed through `edit(name, value)`.
+pub fn path_with(spec: &Spec, ep: &Endpoint, edit: &dyn Fn(&str, String) -> String) -> String {
     let template = spec.full_path(ep);
     let mut out = String::with_capacity(template.len());
     let mut rest = template.as_str();
@@ -19,7 +24,7 @@ pub fn path(spec: &Spec, ep: &Endpoint) -> String {
             break;
         };
         let name = &rest[open + 1..open + close];
-        out.push_str(&param_value(spec, ep, name));
+        out.push_str(&edit(name, param_value(spec, ep, name)));
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
@@ -62,7 +67,17 @@ fn param_value(spec: &Spec, ep: &Endpoint, name: &str) -> String {
 
 /// `path` plus the operation's required query parameters, from their examples.
 pub fn target(spec: &Spec, ep: &Endpoint, op: &Operation) -> String {
-    let mut out = path(spec, ep);
+    target_with(spec, ep, op, &|_, v| v)
+}
+
+/// `target`, with each path parameter's value passed through `edit(name, value)`.
+pub fn target_with(
+    spec: &Spec,
+    ep: &Endpoint,
+    op: &Operation,
+    edit: &dyn Fn(&str, String) -> String,
+) -> String {
+    let mut out = path_with(spec, ep, edit);
     let mut sep = '?';
     for (name, p) in &op.query {
         let p = p.spec();

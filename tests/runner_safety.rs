@@ -178,7 +178,12 @@ fn refused(spec: &Spec, ex: &Exchange) -> bool {
     let resp = Resp {
         status,
         headers: ex.response_headers.clone(),
-        body: ex.response_body.clone().unwrap_or_default().into_bytes(),
+        body: ex
+            .response_body
+            .clone()
+            .unwrap_or_default()
+            .into_bytes()
+            .into(),
     };
     spec.codes()
         .filter(|c| c.class == CodeClass::Failure)

@@ -1104,8 +1104,24 @@ pub(super) fn table_effect(
             if let Some(r) = dangling(ctx, collection, &item) {
                 return r;
             }
+            // A create whose URL names the new record (`POST .../entry/{entryId}`) keys it
+            // by that name, when the key is the client's to choose.
+            let from_path = keys
+                .first()
+                .filter(|kf| {
+                    keys.len() == 1
+                        && schema.is_some_and(|s| {
+                            s.field
+                                .iter()
+                                .any(|f| f.name.get_ref() == *kf && !f.server_assigned)
+                        })
+                })
+                .and_then(|kf| ctx.params.last().map(|(_, v)| (kf.clone(), v.clone())));
+            if let (Some((kf, v)), Some(o)) = (&from_path, item.as_object_mut()) {
+                o.insert(kf.clone(), Value::String(v.clone()));
+            }
             let key = match table.key_of(&item) {
-                Some(k) if ctx.fault(FaultId::ClientIdsHonoured) => k,
+                Some(k) if ctx.fault(FaultId::ClientIdsHonoured) || from_path.is_some() => k,
                 _ => {
                     let n = table.next_int();
                     if let (Some(o), Some(kf)) = (item.as_object_mut(), keys.first()) {

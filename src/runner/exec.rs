@@ -622,7 +622,23 @@ impl<'a> Ctx<'a> {
         let (Some(ep), _) = self.endpoint_op() else {
             return Err(Outcome::error("the entry names no endpoint"));
         };
-        Ok(sample::target(self.spec, ep, op))
+        if op.effect != Some(Effect::Create) {
+            return Ok(sample::target(self.spec, ep, op));
+        }
+        // A create that names its new record in the URL names one of the runner's own.
+        let prefix = self.s.opts.prefix.clone();
+        let text_param = |name: &str| {
+            ep.params
+                .get(name)
+                .is_none_or(|p| p.spec().ty == FieldType::String)
+        };
+        Ok(sample::target_with(self.spec, ep, op, &|name, v| {
+            if text_param(name) && !v.starts_with(&prefix) {
+                format!("{prefix}{v}")
+            } else {
+                v
+            }
+        }))
     }
 
     /// The sample object for `op`'s schema, edited, encoded as the op takes it.
