@@ -78,6 +78,8 @@ pub enum Exercise {
     Omit,
     /// A complete body is accepted and reads back equal.
     Full,
+    /// A field the schema does not list is ignored or rejected, as the schema says.
+    UnknownField,
     Cursor(CursorCheck),
     /// An outcome that needs the device in a state.
     State,
@@ -497,7 +499,7 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 .field
                 .iter()
                 .filter(|f| !f.server_assigned)
-                .filter(|f| !(f.key && !in_path.is_empty()))
+                .filter(|f| !f.key || in_path.is_empty())
                 .filter(|f| match mode {
                     Completeness::AllFields => true,
                     Completeness::RequiredSet => f.required,
@@ -541,6 +543,28 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.source = op.provenance.describe();
             e.summary = "a complete body is accepted and reads back equal".into();
             out.push(e);
+            if schema.unknown_fields != UnknownFields::Unspecified {
+                let id = format!("{api}/{eid}/completeness/{method}/unknown-field");
+                let mut e = base_entry(api, RuleKind::Completeness, id);
+                e.check = Exercise::UnknownField;
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.safety = Spec::safety(op);
+                e.level = op.level;
+                e.source = schema.provenance.describe();
+                if schema.unknown_fields == UnknownFields::Reject {
+                    e.expect = vec![reject.clone()];
+                    e.summary = "a body with a field the schema does not list is rejected".into();
+                } else {
+                    e.expect = outcomes(&op.success_outcome(), &op.accept);
+                    e.summary =
+                        "a field the schema does not list is ignored: accepted, never stored"
+                            .into();
+                }
+                out.push(e);
+            }
         }
     }
 }

@@ -410,8 +410,12 @@ fn check_item(
         return Err("item is not an object".into());
     };
     // One lookup per field: presence, then the value's type.
+    let mut known = 0;
     for f in &schema.field {
         let name = f.name.get_ref();
+        if obj.contains_key(name) {
+            known += 1;
+        }
         match obj.get_mut(name).filter(|v| !v.is_null()) {
             Some(v) => normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?,
             None if !skip_required => {
@@ -438,6 +442,10 @@ fn check_item(
         {
             return Err(format!("unknown field `{k}`"));
         }
+    }
+    // Fields the schema does not list are dropped where it says to ignore them.
+    if schema.unknown_fields == UnknownFields::Ignore && known < obj.len() {
+        obj.retain(|k, _| schema.field.iter().any(|f| f.name.get_ref() == k));
     }
     Ok(())
 }

@@ -116,6 +116,7 @@ impl<'a> Ctx<'a> {
                 Exercise::Malformed => self.malformed().await,
                 Exercise::Omit => self.omit().await,
                 Exercise::Full => self.full().await,
+                Exercise::UnknownField => self.unknown_field().await,
                 Exercise::Cursor(c) => self.cursor(c).await,
                 Exercise::Job => self.job().await,
                 Exercise::Reference => self.reference().await,
@@ -1072,6 +1073,45 @@ impl<'a> Ctx<'a> {
                         format!("{k} = {}", text_of(got)),
                     ));
                 }
+            }
+        }
+        Ok(o)
+    }
+
+    async fn unknown_field(&mut self) -> Step<Outcome> {
+        const FIELD: &str = "dialtoneUnknownField";
+        let e = self.t.entry.clone();
+        let (_, Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        self.real_target_write(op)?;
+        if !self.s.emulator() && op.effect == Some(Effect::Create) {
+            // Deleting what this creates is the full test's business; here, stay read-only
+            // on a device unless the body is refused.
+            return Err(Outcome::skip(
+                "on a real target the unknown-field probe would create an object it cannot find again",
+            ));
+        }
+        let (ct, body) = self.object_body(op, |o| {
+            o.insert(FIELD.into(), Value::String("dialtone".into()));
+        })?;
+        let target = self.op_target(op)?;
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(&ct, body);
+        let resp = self.send(&req).await?;
+        let o = self.judge(&resp, &e.expect);
+        if o.verdict != Verdict::Pass || resp.status >= 300 {
+            return Ok(o);
+        }
+        if let Some(back) = self.read_back().await? {
+            if back.text().contains(FIELD) {
+                return Ok(Outcome::fail(
+                    "a field the schema does not list was stored",
+                    format!("no `{FIELD}` on read-back"),
+                    describe(&back),
+                ));
             }
         }
         Ok(o)
