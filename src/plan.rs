@@ -781,14 +781,31 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 .method
                 .as_ref()
                 .and_then(|m| ep.op.iter().find(|o| o.method.get_ref() == m));
-            e.safety = r.safety.or(op.map(Spec::safety)).unwrap_or(Safety::Read);
+            e.safety = r
+                .safety
+                .or(op.map(Spec::safety))
+                .unwrap_or(match r.method.as_deref() {
+                    // A probe with a method the endpoint lacks is as risky as its verb.
+                    None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
+                    Some(_) => Safety::Write,
+                });
+            // A rule about a method the endpoint lacks is probed as the most privileged
+            // role, so that only the method can decide the answer.
             e.role = r
                 .role
                 .as_ref()
                 .map(|x| x.get_ref().clone())
-                .or_else(|| op.and_then(|o| lowest_allowed(spec, o)));
+                .or_else(|| op.and_then(|o| lowest_allowed(spec, o)))
+                .or_else(|| {
+                    spec.roles_by_rank()
+                        .last()
+                        .map(|r| r.name.get_ref().clone())
+                });
         } else {
-            e.safety = r.safety.unwrap_or(Safety::Read);
+            e.safety = r.safety.unwrap_or(match r.method.as_deref() {
+                None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
+                Some(_) => Safety::Write,
+            });
             e.role = r.role.as_ref().map(|x| x.get_ref().clone());
             if let Some(p) = &r.path {
                 let base = spec.base_path(r.base.as_ref().map(|b| b.get_ref().as_str()));

@@ -219,8 +219,35 @@ impl Session {
             }
             if !self.rule_has_stimulus(e) {
                 return Some(
-                    "the spec gives this rule no request of its own (no query, path, state or missing credentials); it is not exercised directly".into(),
+                    "the spec gives this rule no request of its own (no query, path, state, credentials, foreign method or refused role); it is not exercised directly".into(),
                 );
+            }
+        }
+        if let plan::Exercise::Cursor(c) = e.check {
+            let spec = self.specs.get(&e.api);
+            let ep = spec.and_then(|s| e.endpoint.as_deref().and_then(|id| s.endpoint(id)));
+            let pagination = ep
+                .and_then(|ep| {
+                    ep.op
+                        .iter()
+                        .find(|o| Some(o.method.get_ref()) == e.method.as_ref())
+                })
+                .and_then(|o| o.pagination.as_ref())
+                .and_then(|p| spec.and_then(|s| s.pagination(p.get_ref())));
+            if c == plan::CursorCheck::Empty && ep.is_some_and(|ep| ep.collection.is_none()) {
+                return Some("the resource has no collection to empty".into());
+            }
+            if c == plan::CursorCheck::Empty && real {
+                return Some("needs an empty collection: only the emulator can be emptied".into());
+            }
+            let limit = match pagination.map(|p| p.style) {
+                Some(crate::spec::model::PaginationStyle::Page) => "pagesize",
+                _ => "limit",
+            };
+            if c == plan::CursorCheck::Limit
+                && pagination.is_some_and(|p| !p.params.contains_key(limit))
+            {
+                return Some("the pagination has no limit parameter".into());
             }
         }
         if let Some(st) = &e.state {
@@ -274,7 +301,8 @@ impl Session {
     }
 
     /// Whether an explicit rule says what to send beyond the endpoint's sample request:
-    /// query parameters, a literal path, a device state, or no (or wrong) credentials. Without one, its probe
+    /// query parameters, a literal path, a device state, no (or wrong) credentials, a
+    /// method the endpoint lacks, or a role its operation refuses. Without one, its probe
     /// would be the sample request, which says nothing about the rule.
     fn rule_has_stimulus(&self, e: &PlanEntry) -> bool {
         let Some(spec) = self.specs.get(&e.api) else {
@@ -286,9 +314,25 @@ impl Session {
                     && e.id.ends_with(r.id.get_ref().as_str())
             })
             .is_some_and(|r| {
+                let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
+                let op = match (ep, &r.method) {
+                    (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
+                    _ => None,
+                };
+                // A method the endpoint does not have is itself the stimulus (a 405 probe).
+                let foreign_method = ep.is_some() && r.method.is_some() && op.is_none();
+                // So is a role the operation refuses (a 403 probe).
+                let refused_role = match (op, &r.role) {
+                    (Some(op), Some(role)) => spec
+                        .role(role.get_ref())
+                        .is_some_and(|role| !op.public && !spec.allows(op, role)),
+                    _ => false,
+                };
                 !r.query.is_empty()
                     || r.path.is_some()
                     || r.state.is_some()
+                    || foreign_method
+                    || refused_role
                     || r.role.as_ref().is_some_and(|x| {
                         x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
                     })
