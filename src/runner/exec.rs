@@ -375,9 +375,17 @@ impl<'a> Ctx<'a> {
             ));
         }
         let (ep, op) = self.endpoint_op();
+        let rule = if e.check == Exercise::Rule {
+            self.rule()
+        } else {
+            None
+        };
+        let send = rule.and_then(|r| r.send.clone()).unwrap_or_default();
+        let params = send.params.clone();
+        let with_params = move |name: &str, v: String| params.get(name).cloned().unwrap_or(v);
         let mut target = match (ep, op) {
-            (Some(ep), Some(op)) => sample::target(self.spec, ep, op),
-            (Some(ep), None) => sample::path(self.spec, ep),
+            (Some(ep), Some(op)) => sample::target_with(self.spec, ep, op, &with_params),
+            (Some(ep), None) => sample::path_with(self.spec, ep, &with_params),
             (None, _) => match &e.path {
                 Some(p) if !p.contains('{') => p.clone(),
                 Some(_) => {
@@ -388,7 +396,7 @@ impl<'a> Ctx<'a> {
                 None => return Err(Outcome::skip("the rule names no endpoint or path")),
             },
         };
-        if let Some(rule) = self.rule() {
+        if let Some(rule) = rule {
             for (k, v) in &rule.query {
                 target.push(if target.contains('?') { '&' } else { '?' });
                 target.push_str(&format!("{}={}", sample::encode(k), sample::encode(v)));
@@ -404,8 +412,34 @@ impl<'a> Ctx<'a> {
             ));
         }
         let mut req = self.request(&method, &target, &role)?;
-        let body = op.and_then(|o| sample::body(self.spec, o));
+        let body = match (&send.body, op) {
+            (Some(b), _) => Some((
+                send.content_type
+                    .clone()
+                    .or_else(|| {
+                        op.and_then(|o| o.request.as_ref())
+                            .and_then(|r| r.content_types.first().cloned())
+                    })
+                    .unwrap_or_else(|| "application/json".into()),
+                b.clone().into_bytes(),
+            )),
+            (None, Some(o)) if !send.set.is_empty() || !send.omit.is_empty() => {
+                let (set, omit) = (send.set.clone(), send.omit.clone());
+                Some(self.object_body(o, move |obj| {
+                    for f in &omit {
+                        obj.remove(f);
+                    }
+                    for (k, v) in set {
+                        obj.insert(k, serde_json::to_value(v).unwrap_or(Value::Null));
+                    }
+                })?)
+            }
+            (None, o) => o.and_then(|o| sample::body(self.spec, o)),
+        };
         req = self.with_body(req, body);
+        for (h, v) in &send.headers {
+            req = req.header(h, v);
+        }
         match accept {
             Some(a) => req = req.header("Accept", a),
             None => {

@@ -219,7 +219,7 @@ impl Session {
             }
             if !self.rule_has_stimulus(e) {
                 return Some(
-                    "the spec gives this rule no request of its own (no query, path, state, credentials, foreign method or refused role); it is not exercised directly".into(),
+                    "the spec gives this rule no request of its own (no `send`, query, path, state, credentials, foreign method or refused role); it is not exercised directly".into(),
                 );
             }
         }
@@ -328,7 +328,8 @@ impl Session {
                         .is_some_and(|role| !op.public && !spec.allows(op, role)),
                     _ => false,
                 };
-                !r.query.is_empty()
+                r.send.is_some()
+                    || !r.query.is_empty()
                     || r.path.is_some()
                     || r.state.is_some()
                     || foreign_method

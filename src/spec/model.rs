@@ -1014,8 +1014,36 @@ pub struct Rule {
     /// Digest rule numbers this rule covers (e.g. `AC-12`), for traceability.
     #[serde(default)]
     pub covers: Vec<String>,
+    /// What the rule's probe sends instead of the endpoint's sample request.
+    #[serde(default)]
+    pub send: Option<RuleSend>,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+/// `[rule.send]`: the request that exercises a rule, as edits of the endpoint's sample
+/// request: other path parameter values, another body, or the sample body with fields set or
+/// left out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSend {
+    /// Path parameter values (by template name).
+    #[serde(default)]
+    pub params: IndexMap<String, String>,
+    /// Fields of the sample object to set (any TOML value).
+    #[serde(default)]
+    pub set: IndexMap<String, toml::Value>,
+    /// Fields of the sample object to leave out.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// A whole body instead (text), sent with `content_type`.
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1262,6 +1262,45 @@ fn check_rules(cx: &mut Ctx) {
                 None,
             );
         }
+        if let Some(send) = &r.send {
+            if send.body.is_some() && (!send.set.is_empty() || !send.omit.is_empty()) {
+                cx.err(
+                    f,
+                    off,
+                    "E015",
+                    format!("rule `{id}`: `send.body` replaces the sample body; it cannot be combined with `set` or `omit`"),
+                    None,
+                );
+            }
+            if r.endpoint.is_none() && !send.params.is_empty() {
+                cx.err(
+                    f,
+                    off,
+                    "E015",
+                    format!("rule `{id}`: `send.params` needs an `endpoint` whose path has them"),
+                    None,
+                );
+            }
+            if let (Some(e), false) = (&r.endpoint, send.params.is_empty()) {
+                if let Some(ep) = raw.endpoints.iter().find(|x| x.id.get_ref() == e.get_ref()) {
+                    let names = crate::spec::template_params(ep.path.get_ref()).unwrap_or_default();
+                    for p in send.params.keys() {
+                        if !names.contains(p) {
+                            cx.err(
+                                f,
+                                off,
+                                "E015",
+                                format!(
+                                    "rule `{id}`: `send.params.{p}` is not a parameter of `{}`",
+                                    ep.path.get_ref()
+                                ),
+                                Some(format!("parameters: {}", names.join(", "))),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         if let Some(e) = &r.endpoint {
             cx.refer(f, e, "endpoint", "R010");
             if let (Some(m), Some(ep)) = (
