@@ -161,6 +161,7 @@ fn every_model_key_is_known_to_the_typo_hints() {
         "alarms",
         "start",
         "end",
+        "X-Probe",
     ];
     for k in keys {
         if data_keys.contains(&k.as_str()) {

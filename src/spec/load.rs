@@ -374,6 +374,10 @@ pub const ALL_KEYS: &[&str] = &[
     "role",
     "state",
     "covers",
+    "also",
+    "send",
+    "set",
+    "omit",
 ];
 
 fn one<T: DeserializeOwned>(
