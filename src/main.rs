@@ -572,21 +572,22 @@ fn run_suite(a: RunArgs) -> Result<u8> {
     let mut run = Run::per_api(client_rt, suite, profiles, opts)?;
     run.jobs = a.jobs.unwrap_or(if emulated { 8 } else { 1 }).max(1);
     use std::io::IsTerminal;
-    let mut targs = a.test.clone();
-    let progress_on = !targs.list
-        && (a.progress || (std::io::stderr().is_terminal() && !std::io::stdout().is_terminal()));
-    let progress = Arc::new(if progress_on {
-        // The bar replaces libtest's per-test lines; they go to --logfile if one is given.
-        if targs.logfile.is_none() {
-            targs.logfile = Some(if cfg!(windows) { "NUL" } else { "/dev/null" }.into());
-        }
-        dialtone::report::terminal::Progress::new(run.suite.tests.len() as u64)
+    let targs = a.test.clone();
+    // The bar counts the tests as they run; libtest's lines follow when all have run.
+    let progress_on = !targs.list && (a.progress || std::io::stderr().is_terminal());
+    let total = run.pending(&targs) as u64;
+    let progress = Arc::new(if progress_on && total > 0 {
+        dialtone::report::terminal::Progress::new(total)
     } else {
         dialtone::report::terminal::Progress::hidden()
     });
     let bar = progress.clone();
-    let on_result: Arc<dyn Fn(&dialtone::runner::TestResult) + Send + Sync> =
-        Arc::new(move |r| bar.tick(r));
+    let on_result: Arc<dyn Fn(&dialtone::runner::TestResult) + Send + Sync> = Arc::new(move |r| {
+        bar.tick(r);
+        if bar.position() >= total {
+            bar.finish();
+        }
+    });
     let (_conclusion, report) = run.execute(&targs, on_result);
     progress.finish();
     if a.test.list {

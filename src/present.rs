@@ -155,7 +155,6 @@ impl Run {
                 let selected = selected(args, &test.entry.id);
                 if selected && !args.ignored && !args.include_ignored && !args.list {
                     let r = session.skipped(test, reason);
-                    on_result(&r);
                     self.results.lock().push(r);
                     out.push(
                         Trial::test(test.entry.id.clone(), || Ok(()))
@@ -194,7 +193,29 @@ impl Run {
         out
     }
 
-    /// Run the trials with libtest-mimic and gather the report. Trials run one at a time.
+    /// How many tests `execute` will run (selected and not skipped beforehand): the total
+    /// of a progress bar fed by `on_result`.
+    pub fn pending(&self, args: &Arguments) -> usize {
+        if args.list {
+            return 0;
+        }
+        self.suite
+            .tests
+            .iter()
+            .filter(|t| selected(args, &t.entry.id))
+            .filter(|t| {
+                let pre = self.session(&t.entry.api).precheck(t).is_some();
+                if args.ignored {
+                    pre
+                } else {
+                    !pre || args.include_ignored
+                }
+            })
+            .count()
+    }
+
+    /// Run the tests, then present them with libtest-mimic (in plan order), and gather the
+    /// report. `on_result` sees each result as it is made, once per test that runs.
     pub fn execute(
         &self,
         args: &Arguments,
