@@ -667,7 +667,7 @@ fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
             .schema
             .as_ref()
             .and_then(|s| ctx.spec().schema(s.get_ref()));
-        if let (Some(schema), Some((f @ (Fmt::Json | Fmt::Xml), ct))) = (schema, fmt) {
+        if let (Some(schema), Some((f @ (Fmt::Json | Fmt::Xml), ct))) = (schema, fmt.clone()) {
             let obj = Value::Object(crate::sample::object(ctx.spec(), schema));
             let item = render::item_name(Some(schema));
             let bytes = match (f, r.many, &r.wrapper) {
@@ -683,6 +683,21 @@ fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
             }
             .unwrap_or_default();
             return render::raw(success.status, Some(&ct), bytes);
+        }
+        // Nothing documented to serve: a placeholder in the representation negotiated, so a
+        // download is never answered in a type the resource does not produce.
+        if let (None, None, Some((f, ct))) = (&r.body, &r.example, fmt) {
+            if r.envelope.is_none() && success.status != 204 {
+                let bytes: Vec<u8> = match f {
+                    Fmt::Json => b"{}".to_vec(),
+                    Fmt::Xml => b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><dialtone/>".to_vec(),
+                    Fmt::Zip => {
+                        codec::write_zip(&[("dialtone.txt".into(), b"dialtone\n".to_vec())])
+                    }
+                    _ => b"dialtone sample content\n".to_vec(),
+                };
+                return render::raw(success.status, Some(&ct), bytes);
+            }
         }
     }
     ctx.outcome(&success, None)

@@ -413,16 +413,26 @@ impl<'a> Ctx<'a> {
         }
         let mut req = self.request(&method, &target, &role)?;
         let body = match (&send.body, op) {
-            (Some(b), _) => Some((
-                send.content_type
+            (Some(b), _) => {
+                let ct = send
+                    .content_type
                     .clone()
                     .or_else(|| {
                         op.and_then(|o| o.request.as_ref())
                             .and_then(|r| r.content_types.first().cloned())
                     })
-                    .unwrap_or_else(|| "application/json".into()),
-                b.clone().into_bytes(),
-            )),
+                    .unwrap_or_else(|| "application/json".into());
+                if ct.starts_with("multipart/") && !ct.contains("boundary=") {
+                    // For an upload, `body` is the file: sent as the operation's file part.
+                    let field = op
+                        .and_then(|o| o.request.as_ref())
+                        .and_then(|r| r.file_field.clone())
+                        .unwrap_or_else(|| "file".into());
+                    Some(sample::multipart(&field, "dialtone.txt", b.as_bytes()))
+                } else {
+                    Some((ct, b.clone().into_bytes()))
+                }
+            }
             (None, Some(o)) if !send.set.is_empty() || !send.omit.is_empty() => {
                 let (set, omit) = (send.set.clone(), send.omit.clone());
                 Some(self.object_body(o, move |obj| {
@@ -437,9 +447,6 @@ impl<'a> Ctx<'a> {
             (None, o) => o.and_then(|o| sample::body(self.spec, o)),
         };
         req = self.with_body(req, body);
-        for (h, v) in &send.headers {
-            req = req.header(h, v);
-        }
         match accept {
             Some(a) => req = req.header("Accept", a),
             None => {
@@ -447,6 +454,15 @@ impl<'a> Ctx<'a> {
                     req = req.header("Accept", &a);
                 }
             }
+        }
+        // The rule's own headers come last and win; a credential header among them replaces
+        // the role's credentials instead of joining them.
+        let auth_header = self.spec.auth().header.clone();
+        for (h, v) in &send.headers {
+            if h.eq_ignore_ascii_case(&auth_header) || h.eq_ignore_ascii_case("authorization") {
+                req.auth = Auth::None;
+            }
+            req = req.header(h, v);
         }
         let resp = self.send(&req).await?;
         let mut o = self.judge(&resp, &e.expect);
@@ -459,6 +475,37 @@ impl<'a> Ctx<'a> {
                         describe(&resp),
                     ));
                 }
+            }
+        }
+        // A successful answer with a body comes in one of the documented representations.
+        if o.verdict == Verdict::Pass && resp.status < 300 && !resp.body.is_empty() {
+            let documented: Vec<String> = op
+                .and_then(|o| o.response.as_ref())
+                .map(|r| {
+                    r.content_types
+                        .iter()
+                        .map(|c| outcome::essence(c))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let got = outcome::essence(resp.content_type());
+            let family = |c: &str| {
+                ["json", "xml", "csv", "zip", "text/", "octet-stream"]
+                    .into_iter()
+                    .find(|f| c.contains(f))
+                    .unwrap_or(c)
+                    .to_string()
+            };
+            if !documented.is_empty()
+                && !documented
+                    .iter()
+                    .any(|d| *d == got || family(d) == family(&got))
+            {
+                o = Outcome::fail(
+                    "the answer is not in a documented representation",
+                    format!("Content-Type: one of {}", documented.join(", ")),
+                    format!("Content-Type: {got}"),
+                );
             }
         }
         Ok(o)
