@@ -179,7 +179,14 @@ pub fn encode_object(
     if ct.starts_with("multipart/") {
         return None;
     }
-    if let Some(json_ct) = req.content_types.iter().find(|c| c.contains("json")) {
+    // Where a query parameter chooses the body's format (ROME's `format`), the body is in
+    // the default one, the first listed; elsewhere JSON is preferred when offered.
+    let json_ct = req
+        .content_types
+        .iter()
+        .find(|c| c.contains("json"))
+        .filter(|_| req.format_param.is_none() || ct.contains("json"));
+    if let Some(json_ct) = json_ct {
         return Some((json_ct.clone(), json_body(req, &Value::Object(obj))));
     }
     let obj = Value::Object(obj);

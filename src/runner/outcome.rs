@@ -47,13 +47,14 @@ pub fn matches(spec: &Spec, want: &str, resp: &Resp) -> Result<(), String> {
     let text = resp.text();
     let value = c.value.clone().unwrap_or_else(|| c.id.get_ref().clone());
     let mode = env.map(|e| e.match_mode).unwrap_or_default();
-    let value_ok = c.value.is_some() && text.contains(&value);
-    let id_ok = c.value.is_none() && text.contains(&value);
-    let msg_ok = c
-        .message
-        .as_ref()
-        .is_some_and(|m| message_matches(m, &text, mode));
-    if value_ok || msg_ok || (id_ok && c.message.is_none()) {
+    // A documented message is what tells codes of the same status apart (ROME's values are
+    // the status numbers themselves), so it must match when there is one; otherwise the
+    // code's value (or id) must appear.
+    let ok = match &c.message {
+        Some(m) => message_matches(m, &text, mode),
+        None => text.contains(&value),
+    };
+    if ok {
         Ok(())
     } else {
         Err(format!(
