@@ -20,6 +20,7 @@ pub mod export;
 pub mod plan;
 pub mod present;
 pub mod profile;
+pub mod props;
 pub mod report;
 pub mod runner;
 pub mod sample;

@@ -450,6 +450,13 @@ fn check_item(
     Ok(())
 }
 
+/// Check one field's value as the emulator checks a request body, and return it
+/// normalised: `Err` names the broken constraint. For property tests of the strategies.
+pub fn check_value(spec: &Spec, f: &Field, mut v: Value) -> Result<Value, String> {
+    normalise(spec, f, &mut v)?;
+    Ok(v)
+}
+
 /// Make a scalar a JSON string in place (numbers and booleans as written); `None` for
 /// objects, arrays and null. Strings are left where they are, not copied.
 fn as_text(v: &mut Value) -> Option<&str> {

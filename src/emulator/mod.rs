@@ -11,6 +11,7 @@
 //! so a proxy between runner and emulator passes it through like any other request.
 
 mod body;
+pub use body::check_value;
 pub use crate::codec;
 mod control;
 mod engine;

@@ -1,0 +1,324 @@
+//! proptest strategies built from a spec's field schemas: values a conformant device must
+//! accept, and values that break exactly one documented constraint (with the constraint
+//! named), for every field type the spec language has.
+//!
+//! Only what the spec states is turned into an invalid value: a wrong type, a value outside
+//! `min`/`max`, a length outside `min_len`/`max_len`, a value outside the enumeration, a
+//! digit string with a letter in it, a boolean that is neither. Formats the documents do not
+//! say a device checks (an IP address, a MAC, an e-mail) get valid values only.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::spec::model::{Field, FieldType, Schema};
+use crate::spec::Spec;
+
+/// Nesting depth for objects inside objects.
+const MAX_DEPTH: u32 = 3;
+
+fn toml_json(v: &toml::Value) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Text within the field's length bounds: letters, digits, spaces, and some non-ASCII
+/// letters, so that devices see more than ASCII.
+fn text(min: usize, max: usize) -> BoxedStrategy<String> {
+    let chars = prop_oneof![
+        8 => proptest::char::range('a', 'z'),
+        2 => proptest::char::range('A', 'Z'),
+        2 => proptest::char::range('0', '9'),
+        1 => Just(' '),
+        1 => Just('é'),
+        1 => Just('ß'),
+        1 => Just('日'),
+    ];
+    proptest::collection::vec(chars, min..=max)
+        .prop_map(|v| v.into_iter().collect::<String>())
+        // Surrounding spaces are trimmed by many parsers (XML text, CSV): keep them inside.
+        .prop_map(|s| {
+            if s.starts_with(' ') || s.ends_with(' ') {
+                s.replace(' ', "x")
+            } else {
+                s
+            }
+        })
+        .boxed()
+}
+
+fn length_bounds(f: &Field, default_max: usize) -> (usize, usize) {
+    let min = f.min_len.unwrap_or(1) as usize;
+    let max = f
+        .max_len
+        .map(|m| m as usize)
+        .unwrap_or(default_max)
+        .max(min);
+    (min, max.min(min + 64))
+}
+
+/// A value the field accepts.
+pub fn valid(spec: &Spec, f: &Field) -> BoxedStrategy<Value> {
+    valid_at(spec, f, 0)
+}
+
+fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
+    if !f.enum_values.is_empty() {
+        let values: Vec<Value> = f.enum_values.iter().map(toml_json).collect();
+        return proptest::sample::select(values).boxed();
+    }
+    match f.ty {
+        FieldType::Integer => {
+            let lo = f.min.map(|m| m.ceil() as i64).unwrap_or(-1_000_000);
+            let hi = f.max.map(|m| m.floor() as i64).unwrap_or(1_000_000).max(lo);
+            (lo..=hi).prop_map(Value::from).boxed()
+        }
+        FieldType::Number => {
+            let lo = f.min.unwrap_or(-1e6);
+            let hi = f.max.unwrap_or(1e6).max(lo);
+            (lo..=hi)
+                .prop_map(|n| {
+                    serde_json::Number::from_f64((n * 1000.0).round() / 1000.0)
+                        .map(Value::Number)
+                        .unwrap_or(Value::from(0))
+                })
+                .boxed()
+        }
+        FieldType::Boolean => any::<bool>().prop_map(Value::Bool).boxed(),
+        FieldType::Digits => {
+            let (min, max) = length_bounds(f, 12);
+            proptest::collection::vec(proptest::char::range('0', '9'), min.max(1)..=max.max(1))
+                .prop_map(|v| Value::String(v.into_iter().collect()))
+                .boxed()
+        }
+        FieldType::Ip => (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254)
+            .prop_map(|(a, b, c, d)| Value::String(format!("{a}.{b}.{c}.{d}")))
+            .boxed(),
+        FieldType::Mac => proptest::array::uniform6(any::<u8>())
+            .prop_map(|b| {
+                Value::String(
+                    b.iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":"),
+                )
+            })
+            .boxed(),
+        FieldType::Uuid => any::<u128>()
+            .prop_map(|n| {
+                let h = format!("{n:032x}");
+                Value::String(format!(
+                    "{}-{}-4{}-8{}-{}",
+                    &h[0..8],
+                    &h[8..12],
+                    &h[13..16],
+                    &h[17..20],
+                    &h[20..32]
+                ))
+            })
+            .boxed(),
+        FieldType::Hostname => ("[a-z][a-z0-9]{0,9}", "[a-z]{2,6}")
+            .prop_map(|(a, b)| Value::String(format!("{a}.example.{b}")))
+            .boxed(),
+        FieldType::Email => "[a-z][a-z0-9]{0,9}"
+            .prop_map(|u| Value::String(format!("{u}@example.com")))
+            .boxed(),
+        FieldType::Datetime => (2000u32..2099, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60)
+            .prop_map(|(y, mo, d, h, mi)| {
+                Value::String(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00Z"))
+            })
+            .boxed(),
+        FieldType::Date => (2000u32..2099, 1u32..=12, 1u32..=28)
+            .prop_map(|(y, mo, d)| Value::String(format!("{y:04}-{mo:02}-{d:02}")))
+            .boxed(),
+        FieldType::String => {
+            let (min, max) = length_bounds(f, 24);
+            text(min, max).prop_map(Value::String).boxed()
+        }
+        FieldType::Object => match f.schema.as_ref().and_then(|s| spec.schema(s.get_ref())) {
+            Some(sub) if depth < MAX_DEPTH => object_at(spec, sub, depth + 1)
+                .prop_map(Value::Object)
+                .boxed(),
+            _ => Just(Value::Object(Map::new())).boxed(),
+        },
+        FieldType::Array => {
+            let item = Field {
+                ty: f.items.unwrap_or(FieldType::String),
+                enum_values: vec![],
+                min: None,
+                max: None,
+                min_len: None,
+                max_len: None,
+                ..f.clone()
+            };
+            proptest::collection::vec(valid_at(spec, &item, depth + 1), 0..3)
+                .prop_map(Value::Array)
+                .boxed()
+        }
+        FieldType::Enum => Just(Value::String(String::new())).boxed(),
+        FieldType::Binary | FieldType::Any => text(1, 16).prop_map(Value::String).boxed(),
+    }
+}
+
+/// A value that breaks one documented constraint of the field, with the constraint's name.
+/// `None` when the spec states no constraint a value can break (free text, `any`).
+pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
+    let mut options: Vec<BoxedStrategy<(Value, String)>> = Vec::new();
+    let name = f.name.get_ref().clone();
+    match f.ty {
+        FieldType::Integer | FieldType::Number => {
+            let n = name.clone();
+            options.push(
+                "[a-z]{1,6}"
+                    .prop_map(move |s| (Value::String(s), format!("`{n}` is not a number")))
+                    .boxed(),
+            );
+            if let Some(min) = f.min {
+                let n = name.clone();
+                options.push(
+                    (1i64..1000)
+                        .prop_map(move |d| {
+                            (
+                                Value::from(min.floor() as i64 - d),
+                                format!("`{n}` below its minimum {min}"),
+                            )
+                        })
+                        .boxed(),
+                );
+            }
+            if let Some(max) = f.max {
+                let n = name.clone();
+                options.push(
+                    (1i64..1000)
+                        .prop_map(move |d| {
+                            (
+                                Value::from(max.ceil() as i64 + d),
+                                format!("`{n}` above its maximum {max}"),
+                            )
+                        })
+                        .boxed(),
+                );
+            }
+        }
+        FieldType::Boolean => {
+            let n = name.clone();
+            options.push(
+                prop_oneof![Just("maybe"), Just("2"), Just("yes!")]
+                    .prop_map(move |s| {
+                        (
+                            Value::String(s.into()),
+                            format!("`{n}` is not a boolean"),
+                        )
+                    })
+                    .boxed(),
+            );
+        }
+        FieldType::Digits => {
+            let n = name.clone();
+            options.push(
+                ("[0-9]{0,4}", "[a-zA-Z+#*]", "[0-9]{0,4}")
+                    .prop_map(move |(a, x, b)| {
+                        (
+                            Value::String(format!("{a}{x}{b}")),
+                            format!("`{n}` has a character that is not a digit"),
+                        )
+                    })
+                    .boxed(),
+            );
+        }
+        FieldType::Object => {
+            let n = name.clone();
+            options.push(
+                (1i64..100)
+                    .prop_map(move |x| (Value::from(x), format!("`{n}` is not an object")))
+                    .boxed(),
+            );
+        }
+        _ => {}
+    }
+    if !f.enum_values.is_empty() {
+        let n = name.clone();
+        let allowed: Vec<String> = f
+            .enum_values
+            .iter()
+            .map(|e| match e {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        options.push(
+            "[a-z]{3,10}"
+                .prop_filter("must not be an allowed value", move |s| !allowed.contains(s))
+                .prop_map(move |s| {
+                    (
+                        Value::String(format!("dialtone-{s}")),
+                        format!("`{n}` outside its enumeration"),
+                    )
+                })
+                .boxed(),
+        );
+    }
+    let texty = matches!(
+        f.ty,
+        FieldType::String
+            | FieldType::Hostname
+            | FieldType::Email
+            | FieldType::Ip
+            | FieldType::Mac
+            | FieldType::Uuid
+            | FieldType::Datetime
+            | FieldType::Date
+    );
+    if texty {
+        if let Some(max) = f.max_len {
+            let n = name.clone();
+            let max = max as usize;
+            options.push(
+                (1usize..16)
+                    .prop_map(move |extra| {
+                        (
+                            Value::String("x".repeat(max + extra)),
+                            format!("`{n}` longer than {max}"),
+                        )
+                    })
+                    .boxed(),
+            );
+        }
+        if let Some(min) = f.min_len.filter(|m| *m > 0) {
+            let n = name.clone();
+            let min = min as usize;
+            options.push(
+                (0usize..min)
+                    .prop_map(move |len| {
+                        (
+                            Value::String("x".repeat(len)),
+                            format!("`{n}` shorter than {min}"),
+                        )
+                    })
+                    .boxed(),
+            );
+        }
+    }
+    if options.is_empty() {
+        None
+    } else {
+        Some(proptest::strategy::Union::new(options).boxed())
+    }
+}
+
+/// A complete object for a schema: every field the client sends (server-assigned ones
+/// left out), each from its valid strategy.
+pub fn object(spec: &Spec, schema: &Schema) -> BoxedStrategy<Map<String, Value>> {
+    object_at(spec, schema, 0)
+}
+
+fn object_at(spec: &Spec, schema: &Schema, depth: u32) -> BoxedStrategy<Map<String, Value>> {
+    let fields: Vec<(String, BoxedStrategy<Value>)> = schema
+        .field
+        .iter()
+        .filter(|f| !f.server_assigned)
+        .map(|f| (f.name.get_ref().clone(), valid_at(spec, f, depth)))
+        .collect();
+    let (names, strategies): (Vec<String>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
+    strategies
+        .prop_map(move |values| names.iter().cloned().zip(values).collect::<Map<_, _>>())
+        .boxed()
+}
