@@ -138,7 +138,7 @@ struct RunArgs {
     prefix: String,
     /// Directory of scenario cases; default the bundled `cases/`.
     #[arg(long, value_name = "DIR")]
-    cases: Option<PathBuf>,
+    cases_dir: Option<PathBuf>,
     /// Leave scenario cases out.
     #[arg(long)]
     no_cases: bool,
@@ -162,6 +162,13 @@ struct RunArgs {
     /// time.
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// Seed of the property tests' generated values; the report gives the seed used, and
+    /// passing it again sends the same values.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Generated cases per property test.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    cases: u32,
     /// Show a progress bar on stderr (default when stderr is a terminal).
     #[arg(long)]
     progress: bool,
@@ -495,8 +502,8 @@ fn run_suite(a: RunArgs) -> Result<u8> {
     let case_list = if a.no_cases {
         vec![]
     } else {
-        let dir = a.cases.clone().unwrap_or_else(cases::bundled_dir);
-        if a.cases.is_some() && !dir.is_dir() {
+        let dir = a.cases_dir.clone().unwrap_or_else(cases::bundled_dir);
+        if a.cases_dir.is_some() && !dir.is_dir() {
             bail!("{}: no such cases directory", dir.display());
         }
         cases::load_dir(&dir)?
@@ -565,6 +572,8 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         prefix: a.prefix.clone(),
         test_budget: Duration::from_secs_f64(a.test_budget),
         keep_passing_evidence: a.keep_evidence,
+        seed: a.seed.unwrap_or(Options::default().seed),
+        cases: a.cases.max(1),
         ..Options::default()
     };
     let suite = Suite::new(specs, case_list);

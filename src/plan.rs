@@ -80,6 +80,9 @@ pub enum Exercise {
     Full,
     /// A field the schema does not list is ignored or rejected, as the schema says.
     UnknownField,
+    /// Property: generated values that break a documented field constraint are rejected,
+    /// and change nothing.
+    PropertyInvalid,
     Cursor(CursorCheck),
     /// An outcome that needs the device in a state.
     State,
@@ -543,6 +546,25 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.source = op.provenance.describe();
             e.summary = "a complete body is accepted and reads back equal".into();
             out.push(e);
+            if schema
+                .field
+                .iter()
+                .any(|f| !f.server_assigned && crate::props::strategy::invalid(f).is_some())
+            {
+                let id = format!("{api}/{eid}/property/{method}/invalid-rejected");
+                let mut e = base_entry(api, RuleKind::Completeness, id);
+                e.check = Exercise::PropertyInvalid;
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = vec![reject.clone()];
+                e.safety = Spec::safety(op);
+                e.level = op.level;
+                e.source = schema.provenance.describe();
+                e.summary = "generated values that break a documented field constraint are rejected and change nothing".into();
+                out.push(e);
+            }
             if schema.unknown_fields != UnknownFields::Unspecified {
                 let id = format!("{api}/{eid}/completeness/{method}/unknown-field");
                 let mut e = base_entry(api, RuleKind::Completeness, id);

@@ -273,19 +273,22 @@ impl Run {
         let jobs = self.jobs;
         let ahead = self.ahead.clone();
         let on_result = on_result.clone();
-        self.rt.block_on(async move {
+        // Tests run as local tasks on the runner's own thread: they never move between
+        // threads, so a test may hold what cannot (a property's shrinking state).
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&self.rt, async move {
             let mut streams = tokio::task::JoinSet::new();
             for (_, tests) in groups {
                 let ahead = ahead.clone();
                 let on_result = on_result.clone();
-                streams.spawn(async move {
+                streams.spawn_local(async move {
                     let (reads, rest): (Vec<_>, Vec<_>) =
                         tests.into_iter().partition(|(s, t)| s.independent(t));
                     let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
                     let mut set = tokio::task::JoinSet::new();
                     for (s, t) in reads {
                         let gate = gate.clone();
-                        set.spawn(async move {
+                        set.spawn_local(async move {
                             let _permit = gate.acquire_owned().await;
                             s.run(&t).await
                         });

@@ -228,3 +228,41 @@ fn the_rate_cap_spaces_requests() {
         "{n} requests in {ms} ms at 20/s"
     );
 }
+
+#[test]
+fn a_property_failure_is_shrunk_and_its_seed_reproduces_it() {
+    let run = || {
+        dialtone(&[
+            "run",
+            "--spec",
+            "sipxconfig",
+            "--fault",
+            "skip-value-checks",
+            "--seed",
+            "42",
+            "--cases",
+            "8",
+            "erl/elin/property",
+        ])
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let lines = |o: &Output| -> Vec<String> {
+        text(o)
+            .lines()
+            .filter(|l| l.starts_with("non-conformance:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let a = lines(&first);
+    assert!(!a.is_empty(), "{}", text(&first));
+    assert!(a.iter().all(|l| l.contains("seed 42")), "{a:?}");
+    // The shrunk value is the simplest breaking one: a one-character digit-string breaker.
+    assert!(a.iter().any(|l| l.contains("elin = \"")), "{a:?}");
+    assert_eq!(
+        a,
+        lines(&second),
+        "the same seed must give the same failure"
+    );
+}

@@ -38,9 +38,9 @@ fn valid_values_are_accepted_by_every_field() {
             for f in &schema.field {
                 fields += 1;
                 let result = runner(1).run(&strategy::valid(&s, f), |v| {
-                    check_value(&s, f, v.clone())
-                        .map(|_| ())
-                        .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{v}: {e}")))
+                    check_value(&s, f, v.clone()).map(|_| ()).map_err(|e| {
+                        proptest::test_runner::TestCaseError::fail(format!("{v}: {e}"))
+                    })
                 });
                 if let Err(e) = result {
                     problems.push(format!(
@@ -105,7 +105,12 @@ fn whole_objects_pass_the_emulator_field_by_field() {
                 }
                 Ok(())
             });
-            assert!(result.is_ok(), "{}/{}: {result:?}", s.name(), schema.name.get_ref());
+            assert!(
+                result.is_ok(),
+                "{}/{}: {result:?}",
+                s.name(),
+                schema.name.get_ref()
+            );
         }
     }
 }

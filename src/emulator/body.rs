@@ -315,6 +315,7 @@ impl<'c> Sink<'c> {
                 self.mode,
                 &mut v,
                 ctx.fault(FaultId::SkipCompleteness),
+                ctx.fault(FaultId::SkipValueChecks),
             ),
             None if v.is_object() => Ok(()),
             None => Err("item is not an object".into()),
@@ -405,6 +406,7 @@ fn check_item(
     mode: Option<Completeness>,
     item: &mut Value,
     skip_required: bool,
+    skip_values: bool,
 ) -> Result<(), String> {
     let Some(obj) = item.as_object_mut() else {
         return Err("item is not an object".into());
@@ -417,7 +419,10 @@ fn check_item(
             known += 1;
         }
         match obj.get_mut(name).filter(|v| !v.is_null()) {
-            Some(v) => normalise(spec, f, v).map_err(|e| format!("field `{name}`: {e}"))?,
+            Some(v) => match normalise(spec, f, v) {
+                Err(_) if skip_values => {}
+                r => r.map_err(|e| format!("field `{name}`: {e}"))?,
+            },
             None if !skip_required => {
                 // The same field sets as the plan's completeness probes.
                 let need = match mode {
@@ -506,7 +511,7 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
         FieldType::Object => {
             if let (Some(sn), true) = (&f.schema, v.is_object()) {
                 if let Some(sub) = spec.schema(sn.get_ref()) {
-                    check_item(spec, sub, None, v, true)?;
+                    check_item(spec, sub, None, v, true, false)?;
                 }
             } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
                 return Err("not an object".into());

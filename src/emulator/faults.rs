@@ -67,6 +67,10 @@ faults! {
         "Required fields are not checked: a body missing one is accepted and stored with the field absent.";
         "completeness: a body without a required field is rejected and changes nothing";
         [("*", "*/completeness/*/omit-*")]
+    SkipValueChecks = "skip-value-checks":
+        "Field values are not checked: wrong types, numbers out of range, text out of its length bounds and values outside the enumeration are stored as sent.";
+        "completeness: a value that breaks a documented field constraint is rejected and changes nothing";
+        [("*", "*/property/*/invalid-rejected")]
     PartialApply = "partial-apply":
         "A many-row upload is applied row by row and stops at the first bad row, leaving the rows before it applied.";
         "completeness: an invalid upload is rejected as a whole and changes nothing";

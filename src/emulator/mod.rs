@@ -11,8 +11,8 @@
 //! so a proxy between runner and emulator passes it through like any other request.
 
 mod body;
-pub use body::check_value;
 pub use crate::codec;
+pub use body::check_value;
 mod control;
 mod engine;
 pub mod faults;

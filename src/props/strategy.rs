@@ -22,7 +22,7 @@ fn toml_json(v: &toml::Value) -> Value {
 
 /// Text within the field's length bounds: letters, digits, spaces, and some non-ASCII
 /// letters, so that devices see more than ASCII.
-fn text(min: usize, max: usize) -> BoxedStrategy<String> {
+fn text(min: usize, max: usize) -> SBoxedStrategy<String> {
     let chars = prop_oneof![
         8 => proptest::char::range('a', 'z'),
         2 => proptest::char::range('A', 'Z'),
@@ -42,7 +42,7 @@ fn text(min: usize, max: usize) -> BoxedStrategy<String> {
                 s
             }
         })
-        .boxed()
+        .sboxed()
 }
 
 fn length_bounds(f: &Field, default_max: usize) -> (usize, usize) {
@@ -56,20 +56,20 @@ fn length_bounds(f: &Field, default_max: usize) -> (usize, usize) {
 }
 
 /// A value the field accepts.
-pub fn valid(spec: &Spec, f: &Field) -> BoxedStrategy<Value> {
+pub fn valid(spec: &Spec, f: &Field) -> SBoxedStrategy<Value> {
     valid_at(spec, f, 0)
 }
 
-fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
+fn valid_at(spec: &Spec, f: &Field, depth: u32) -> SBoxedStrategy<Value> {
     if !f.enum_values.is_empty() {
         let values: Vec<Value> = f.enum_values.iter().map(toml_json).collect();
-        return proptest::sample::select(values).boxed();
+        return proptest::sample::select(values).sboxed();
     }
     match f.ty {
         FieldType::Integer => {
             let lo = f.min.map(|m| m.ceil() as i64).unwrap_or(-1_000_000);
             let hi = f.max.map(|m| m.floor() as i64).unwrap_or(1_000_000).max(lo);
-            (lo..=hi).prop_map(Value::from).boxed()
+            (lo..=hi).prop_map(Value::from).sboxed()
         }
         FieldType::Number => {
             let lo = f.min.unwrap_or(-1e6);
@@ -80,18 +80,18 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
                         .map(Value::Number)
                         .unwrap_or(Value::from(0))
                 })
-                .boxed()
+                .sboxed()
         }
-        FieldType::Boolean => any::<bool>().prop_map(Value::Bool).boxed(),
+        FieldType::Boolean => any::<bool>().prop_map(Value::Bool).sboxed(),
         FieldType::Digits => {
             let (min, max) = length_bounds(f, 12);
             proptest::collection::vec(proptest::char::range('0', '9'), min.max(1)..=max.max(1))
                 .prop_map(|v| Value::String(v.into_iter().collect()))
-                .boxed()
+                .sboxed()
         }
         FieldType::Ip => (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254)
             .prop_map(|(a, b, c, d)| Value::String(format!("{a}.{b}.{c}.{d}")))
-            .boxed(),
+            .sboxed(),
         FieldType::Mac => proptest::array::uniform6(any::<u8>())
             .prop_map(|b| {
                 Value::String(
@@ -101,7 +101,7 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
                         .join(":"),
                 )
             })
-            .boxed(),
+            .sboxed(),
         FieldType::Uuid => any::<u128>()
             .prop_map(|n| {
                 let h = format!("{n:032x}");
@@ -114,30 +114,30 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
                     &h[20..32]
                 ))
             })
-            .boxed(),
+            .sboxed(),
         FieldType::Hostname => ("[a-z][a-z0-9]{0,9}", "[a-z]{2,6}")
             .prop_map(|(a, b)| Value::String(format!("{a}.example.{b}")))
-            .boxed(),
+            .sboxed(),
         FieldType::Email => "[a-z][a-z0-9]{0,9}"
             .prop_map(|u| Value::String(format!("{u}@example.com")))
-            .boxed(),
+            .sboxed(),
         FieldType::Datetime => (2000u32..2099, 1u32..=12, 1u32..=28, 0u32..24, 0u32..60)
             .prop_map(|(y, mo, d, h, mi)| {
                 Value::String(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:00Z"))
             })
-            .boxed(),
+            .sboxed(),
         FieldType::Date => (2000u32..2099, 1u32..=12, 1u32..=28)
             .prop_map(|(y, mo, d)| Value::String(format!("{y:04}-{mo:02}-{d:02}")))
-            .boxed(),
+            .sboxed(),
         FieldType::String => {
             let (min, max) = length_bounds(f, 24);
-            text(min, max).prop_map(Value::String).boxed()
+            text(min, max).prop_map(Value::String).sboxed()
         }
         FieldType::Object => match f.schema.as_ref().and_then(|s| spec.schema(s.get_ref())) {
             Some(sub) if depth < MAX_DEPTH => object_at(spec, sub, depth + 1)
                 .prop_map(Value::Object)
-                .boxed(),
-            _ => Just(Value::Object(Map::new())).boxed(),
+                .sboxed(),
+            _ => Just(Value::Object(Map::new())).sboxed(),
         },
         FieldType::Array => {
             let item = Field {
@@ -151,17 +151,17 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> BoxedStrategy<Value> {
             };
             proptest::collection::vec(valid_at(spec, &item, depth + 1), 0..3)
                 .prop_map(Value::Array)
-                .boxed()
+                .sboxed()
         }
-        FieldType::Enum => Just(Value::String(String::new())).boxed(),
-        FieldType::Binary | FieldType::Any => text(1, 16).prop_map(Value::String).boxed(),
+        FieldType::Enum => Just(Value::String(String::new())).sboxed(),
+        FieldType::Binary | FieldType::Any => text(1, 16).prop_map(Value::String).sboxed(),
     }
 }
 
 /// A value that breaks one documented constraint of the field, with the constraint's name.
 /// `None` when the spec states no constraint a value can break (free text, `any`).
-pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
-    let mut options: Vec<BoxedStrategy<(Value, String)>> = Vec::new();
+pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
+    let mut options: Vec<SBoxedStrategy<(Value, String)>> = Vec::new();
     let name = f.name.get_ref().clone();
     match f.ty {
         FieldType::Integer | FieldType::Number => {
@@ -169,7 +169,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
             options.push(
                 "[a-z]{1,6}"
                     .prop_map(move |s| (Value::String(s), format!("`{n}` is not a number")))
-                    .boxed(),
+                    .sboxed(),
             );
             if let Some(min) = f.min {
                 let n = name.clone();
@@ -181,7 +181,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
                                 format!("`{n}` below its minimum {min}"),
                             )
                         })
-                        .boxed(),
+                        .sboxed(),
                 );
             }
             if let Some(max) = f.max {
@@ -194,7 +194,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
                                 format!("`{n}` above its maximum {max}"),
                             )
                         })
-                        .boxed(),
+                        .sboxed(),
                 );
             }
         }
@@ -202,13 +202,8 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
             let n = name.clone();
             options.push(
                 prop_oneof![Just("maybe"), Just("2"), Just("yes!")]
-                    .prop_map(move |s| {
-                        (
-                            Value::String(s.into()),
-                            format!("`{n}` is not a boolean"),
-                        )
-                    })
-                    .boxed(),
+                    .prop_map(move |s| (Value::String(s.into()), format!("`{n}` is not a boolean")))
+                    .sboxed(),
             );
         }
         FieldType::Digits => {
@@ -221,7 +216,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
                             format!("`{n}` has a character that is not a digit"),
                         )
                     })
-                    .boxed(),
+                    .sboxed(),
             );
         }
         FieldType::Object => {
@@ -229,7 +224,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
             options.push(
                 (1i64..100)
                     .prop_map(move |x| (Value::from(x), format!("`{n}` is not an object")))
-                    .boxed(),
+                    .sboxed(),
             );
         }
         _ => {}
@@ -246,14 +241,16 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
             .collect();
         options.push(
             "[a-z]{3,10}"
-                .prop_filter("must not be an allowed value", move |s| !allowed.contains(s))
+                .prop_filter("must not be an allowed value", move |s| {
+                    !allowed.contains(s)
+                })
                 .prop_map(move |s| {
                     (
                         Value::String(format!("dialtone-{s}")),
                         format!("`{n}` outside its enumeration"),
                     )
                 })
-                .boxed(),
+                .sboxed(),
         );
     }
     let texty = matches!(
@@ -279,7 +276,7 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
                             format!("`{n}` longer than {max}"),
                         )
                     })
-                    .boxed(),
+                    .sboxed(),
             );
         }
         if let Some(min) = f.min_len.filter(|m| *m > 0) {
@@ -293,32 +290,32 @@ pub fn invalid(f: &Field) -> Option<BoxedStrategy<(Value, String)>> {
                             format!("`{n}` shorter than {min}"),
                         )
                     })
-                    .boxed(),
+                    .sboxed(),
             );
         }
     }
     if options.is_empty() {
         None
     } else {
-        Some(proptest::strategy::Union::new(options).boxed())
+        Some(proptest::strategy::Union::new(options).sboxed())
     }
 }
 
 /// A complete object for a schema: every field the client sends (server-assigned ones
 /// left out), each from its valid strategy.
-pub fn object(spec: &Spec, schema: &Schema) -> BoxedStrategy<Map<String, Value>> {
+pub fn object(spec: &Spec, schema: &Schema) -> SBoxedStrategy<Map<String, Value>> {
     object_at(spec, schema, 0)
 }
 
-fn object_at(spec: &Spec, schema: &Schema, depth: u32) -> BoxedStrategy<Map<String, Value>> {
-    let fields: Vec<(String, BoxedStrategy<Value>)> = schema
+fn object_at(spec: &Spec, schema: &Schema, depth: u32) -> SBoxedStrategy<Map<String, Value>> {
+    let fields: Vec<(String, SBoxedStrategy<Value>)> = schema
         .field
         .iter()
         .filter(|f| !f.server_assigned)
         .map(|f| (f.name.get_ref().clone(), valid_at(spec, f, depth)))
         .collect();
-    let (names, strategies): (Vec<String>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
+    let (names, strategies): (Vec<String>, Vec<SBoxedStrategy<Value>>) = fields.into_iter().unzip();
     strategies
         .prop_map(move |values| names.iter().cloned().zip(values).collect::<Map<_, _>>())
-        .boxed()
+        .sboxed()
 }

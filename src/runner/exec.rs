@@ -117,6 +117,7 @@ impl<'a> Ctx<'a> {
                 Exercise::Omit => self.omit().await,
                 Exercise::Full => self.full().await,
                 Exercise::UnknownField => self.unknown_field().await,
+                Exercise::PropertyInvalid => self.property_invalid().await,
                 Exercise::Cursor(c) => self.cursor(c).await,
                 Exercise::Job => self.job().await,
                 Exercise::Reference => self.reference().await,
@@ -1196,6 +1197,128 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(o)
+    }
+
+    /// Send the sample object with `field` set to `value`; `Ok(None)` when the answer is
+    /// the documented rejection, `Ok(Some(actual))` when it is not.
+    async fn try_invalid(
+        &mut self,
+        op: &Operation,
+        field: &str,
+        value: &Value,
+    ) -> Step<Option<String>> {
+        let e = self.t.entry.clone();
+        let (name, v) = (field.to_string(), value.clone());
+        let (ct, body) = self.object_body(op, move |o| {
+            o.insert(name, v);
+        })?;
+        let target = self.op_target(op)?;
+        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(&ct, body);
+        let resp = self.send(&req).await?;
+        let ok = e
+            .expect
+            .iter()
+            .any(|w| outcome::matches(self.spec, w, &resp).is_ok());
+        Ok((!ok).then(|| describe(&resp)))
+    }
+
+    /// Property: for `--cases` generated values, each breaking one documented constraint of
+    /// one field, the operation answers its rejection, and the collection is unchanged at
+    /// the end. A failing value is shrunk to the simplest one that still fails; the seed
+    /// and case number in the message reproduce it (`--seed`).
+    async fn property_invalid(&mut self) -> Step<Outcome> {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let e = self.t.entry.clone();
+        let (_, Some(op)) = self.endpoint_op() else {
+            return Err(Outcome::error("the entry names no operation"));
+        };
+        self.real_target_write(op)?;
+        let schema = op
+            .request
+            .as_ref()
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| self.spec.schema(s.get_ref()))
+            .ok_or_else(|| Outcome::error("the operation's body has no schema"))?;
+        let fields: Vec<&Field> = schema
+            .field
+            .iter()
+            .filter(|f| !f.server_assigned && crate::props::strategy::invalid(f).is_some())
+            .collect();
+        if fields.is_empty() {
+            return Err(Outcome::skip("no field has a constraint a value can break"));
+        }
+        // Each test draws from its own stream, so the values do not depend on which other
+        // tests ran: the run's seed and the test id give the stream.
+        let seed = self.s.opts.seed;
+        let mut key = [0u8; 32];
+        for (i, b) in seed.to_le_bytes().iter().chain(e.id.as_bytes()).enumerate() {
+            key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(*b);
+        }
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &key),
+        );
+        let before = self.read_back().await?;
+        for case in 0..self.s.opts.cases as usize {
+            let f = fields[case % fields.len()];
+            let strat = crate::props::strategy::invalid(f).expect("filtered above");
+            let mut tree = strat
+                .new_tree(&mut runner)
+                .map_err(|r| Outcome::error(format!("generating a value: {r}")))?;
+            let (value, why) = tree.current();
+            let Some(actual) = self.try_invalid(op, f.name.get_ref(), &value).await? else {
+                continue;
+            };
+            // Shrink: the simplest value that still is not rejected.
+            let mut best = (value, why, actual);
+            let mut steps = 0;
+            if tree.simplify() {
+                loop {
+                    steps += 1;
+                    if steps > 64 {
+                        break;
+                    }
+                    let (v, w) = tree.current();
+                    match self.try_invalid(op, f.name.get_ref(), &v).await? {
+                        Some(a) => {
+                            best = (v, w, a);
+                            if !tree.simplify() {
+                                break;
+                            }
+                        }
+                        None => {
+                            if !tree.complicate() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            let (v, why, actual) = best;
+            return Ok(Outcome::fail(
+                format!(
+                    "{why}: {} = {v} was not rejected (case {} of seed {seed}, shrunk in {steps} steps; `--seed {seed}` reproduces it)",
+                    f.name.get_ref(),
+                    case + 1
+                ),
+                e.expect.join(" or "),
+                actual,
+            ));
+        }
+        if let (Some(b), Some(a)) = (before, self.read_back().await?) {
+            if b.status != a.status || b.body != a.body {
+                return Ok(Outcome::fail(
+                    "rejected requests changed the collection",
+                    format!("read-back unchanged ({})", describe(&b)),
+                    format!("read-back now {}", describe(&a)),
+                ));
+            }
+        }
+        Ok(Outcome::pass())
     }
 
     /// Writes to a real target only touch what the runner creates.

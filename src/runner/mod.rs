@@ -47,6 +47,11 @@ pub struct Options {
     pub keep_passing_evidence: bool,
     /// Largest number of pages a cursor walk follows before it gives up.
     pub max_pages: usize,
+    /// Seed of the property tests' random values; a run with the same seed sends the same
+    /// values.
+    pub seed: u64,
+    /// Generated cases per property test.
+    pub cases: u32,
 }
 
 impl Default for Options {
@@ -61,6 +66,8 @@ impl Default for Options {
             test_budget: Duration::from_secs(60),
             keep_passing_evidence: false,
             max_pages: 2000,
+            seed: 0x6469_616c_746f_6e65,
+            cases: 16,
         }
     }
 }
@@ -272,7 +279,10 @@ impl Session {
             }
         }
         if real && e.safety != Safety::Read {
-            let creates = matches!(e.check, plan::Exercise::Omit | plan::Exercise::Full);
+            let creates = matches!(
+                e.check,
+                plan::Exercise::Omit | plan::Exercise::Full | plan::Exercise::PropertyInvalid
+            );
             if !creates {
                 return Some(
                     "would change an object dialtone did not create on a real target".into(),
@@ -440,6 +450,8 @@ impl Session {
             started_unix: self.started_unix,
             duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
             requests: self.client.sent(),
+            seed: self.opts.seed,
+            cases: self.opts.cases,
         }
     }
 }

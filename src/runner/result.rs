@@ -89,6 +89,10 @@ pub struct RunInfo {
     pub duration_ms: f64,
     /// Requests sent in all.
     pub requests: u64,
+    /// Seed of the property tests (`--seed` reproduces the run's values).
+    pub seed: u64,
+    /// Generated cases per property test (`--cases`).
+    pub cases: u32,
 }
 
 /// A whole run.
