@@ -213,6 +213,8 @@ pub(crate) mod fixture {
                 started_unix: 1_700_000_000,
                 duration_ms: 2000.0,
                 requests: 10,
+                seed: 42,
+                cases: 16,
             },
             results,
         }

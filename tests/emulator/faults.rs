@@ -129,6 +129,24 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
                     .to_string()
             })
         }),
+        ("skip-value-checks", "1202", |e| {
+            Box::pin(async move {
+                // `status` is "0" or "1": 7 breaks its enumeration.
+                let a = json_call(
+                    &e,
+                    "roaming-profile",
+                    "reseller",
+                    "POST",
+                    "/api/createRoamingProfile",
+                    json!({"roamingProfileInfo": {"roamingProfileName": "P7", "destinationGroupId": "41", "status": "7"}}),
+                )
+                .await;
+                a.json()["Response"]["resultParam"]["resultCode"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        }),
         ("partial-apply", "false", |e| {
             Box::pin(async move {
                 let body = "<routeList><route><tid>900</tid><digitMatch>9</digitMatch><alias>a</alias><policy>top_down</policy><trunkIds>1</trunkIds><minLen>1</minLen><maxLen>2</maxLen></route>\
