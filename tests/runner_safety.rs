@@ -307,6 +307,7 @@ fn allow_write_touches_only_its_own_objects() {
                 // * a create whose body carries the prefix (`carries_prefix`), from a
                 //   completeness test (`full` or `omit-*`) of an operation with effect
                 //   `create`: the only writes precheck lets through on a real target;
+                // * the same from a property test of such an operation (invalid values);
                 // * a probe the device refused (`refused`): nothing was written; or an omit
                 //   probe the runner itself judged a pass, i.e. the answer matched the spec's
                 //   refusal outcome for it (roaming-profile's 200 with a failure resultCode)
@@ -317,10 +318,12 @@ fn allow_write_touches_only_its_own_objects() {
                 let body = ex.request_body.as_deref().unwrap_or("");
                 assert!(
                     (t.entry.check == dialtone::plan::Exercise::Full
-                        || t.entry.check == dialtone::plan::Exercise::Omit)
+                        || t.entry.check == dialtone::plan::Exercise::Omit
+                        || t.entry.check == dialtone::plan::Exercise::PropertyInvalid)
                         && (carries_prefix(&spec, t, body)
                             || refused(&spec, ex)
-                            || (t.entry.check == dialtone::plan::Exercise::Omit
+                            || ((t.entry.check == dialtone::plan::Exercise::Omit
+                                || t.entry.check == dialtone::plan::Exercise::PropertyInvalid)
                                 && r.verdict == Verdict::Pass)),
                     "{name} {}: {} {} -> {:?} writes an object that is not the runner's: {body}",
                     r.id,
