@@ -83,6 +83,9 @@ pub enum Exercise {
     /// Property: generated values that break a documented field constraint are rejected,
     /// and change nothing.
     PropertyInvalid,
+    /// Property: sending the same (generated, valid) update twice leaves the same state as
+    /// sending it once.
+    PropertyIdempotent,
     Cursor(CursorCheck),
     /// An outcome that needs the device in a state.
     State,
@@ -546,6 +549,22 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.source = op.provenance.describe();
             e.summary = "a complete body is accepted and reads back equal".into();
             out.push(e);
+            if matches!(op.effect, Some(Effect::Update | Effect::Upsert)) && ep.collection.is_some()
+            {
+                let id = format!("{api}/{eid}/property/{method}/idempotent");
+                let mut e = base_entry(api, RuleKind::Behaviour, id);
+                e.check = Exercise::PropertyIdempotent;
+                e.endpoint = Some(eid.clone());
+                e.method = Some(method.clone());
+                e.path = Some(spec.full_path(ep));
+                e.role = lowest_allowed(spec, op);
+                e.expect = outcomes(&op.success_outcome(), &op.accept);
+                e.safety = Spec::safety(op);
+                e.level = op.level;
+                e.source = "inferred: an update states the record's new fields; stating them again changes nothing (RFC 9110 §9.2.2 for PUT)".into();
+                e.summary = "the same valid update sent twice leaves the state it left once".into();
+                out.push(e);
+            }
             if schema
                 .field
                 .iter()

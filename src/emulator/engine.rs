@@ -1188,7 +1188,17 @@ pub(super) fn table_effect(
             };
             if let Some(n) = new.as_object_mut() {
                 for (k, v) in item.fields() {
-                    n.insert(k.to_string(), v.clone());
+                    let v = match (ctx.fault(FaultId::UpdateAppends), old.field(k), v) {
+                        // The fault: lists and text grow instead of being replaced.
+                        (true, Some(Value::Array(a)), Value::Array(b)) => {
+                            Value::Array(a.iter().chain(b).cloned().collect())
+                        }
+                        (true, Some(Value::String(a)), Value::String(b)) => {
+                            Value::String(format!("{a}{b}"))
+                        }
+                        _ => v.clone(),
+                    };
+                    n.insert(k.to_string(), v);
                 }
                 // Keys and server-assigned fields keep their stored values.
                 if let Some(s) = ctx.api.collection_schema(collection) {

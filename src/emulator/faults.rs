@@ -71,6 +71,10 @@ faults! {
         "Field values are not checked: wrong types, numbers out of range, text out of its length bounds and values outside the enumeration are stored as sent.";
         "completeness: a value that breaks a documented field constraint is rejected and changes nothing";
         [("*", "*/property/*/invalid-rejected")]
+    UpdateAppends = "update-appends":
+        "An update appends to the stored lists and text instead of replacing them, so sending the same update twice changes the record again.";
+        "behaviour: the same update sent twice leaves the state it left once";
+        [("sipxconfig", "sipxconfig/*/property/*/idempotent"), ("roaming-profile", "roaming-profile/*/property/*/idempotent")]
     PartialApply = "partial-apply":
         "A many-row upload is applied row by row and stops at the first bad row, leaving the rows before it applied.";
         "completeness: an invalid upload is rejected as a whole and changes nothing";

@@ -149,7 +149,10 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> SBoxedStrategy<Value> {
                 max_len: None,
                 ..f.clone()
             };
-            proptest::collection::vec(valid_at(spec, &item, depth + 1), 0..3)
+            // A required list has an element: XML and CSV cannot carry an empty one, so an
+            // empty list reads as a missing field.
+            let min = usize::from(f.required);
+            proptest::collection::vec(valid_at(spec, &item, depth + 1), min..3)
                 .prop_map(Value::Array)
                 .sboxed()
         }

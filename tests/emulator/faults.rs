@@ -147,6 +147,36 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
                     .to_string()
             })
         }),
+        ("update-appends", "EU-only-renamed", |e| {
+            Box::pin(async move {
+                // The same modify twice: the name must be the one sent, not sent twice.
+                for _ in 0..2 {
+                    json_call(
+                        &e,
+                        "roaming-profile",
+                        "reseller",
+                        "POST",
+                        "/api/modifyRoamingProfile",
+                        json!({"roamingProfileInfo": {"roamingProfileId": "101", "roamingProfileName": "EU-only-renamed"}}),
+                    )
+                    .await;
+                }
+                let a = send(
+                    &e,
+                    "roaming-profile",
+                    As::Role("reseller"),
+                    "GET",
+                    "/api/GetRoamingProfile?roamingProfileId=101",
+                    None,
+                )
+                .await;
+                let v = a.json();
+                v["Response"]["responseParam"]["rows"][0]["roamingProfileName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        }),
         ("partial-apply", "false", |e| {
             Box::pin(async move {
                 let body = "<routeList><route><tid>900</tid><digitMatch>9</digitMatch><alias>a</alias><policy>top_down</policy><trunkIds>1</trunkIds><minLen>1</minLen><maxLen>2</maxLen></route>\
