@@ -96,6 +96,10 @@ enum Cmd {
 }
 
 #[derive(clap::Args)]
+#[command(
+    override_usage = "dialtone run --spec NAME [--target URL --profile FILE] [OPTIONS] [FILTER]",
+    help_template = "{about-with-newline}\nUsage: {usage}\n\n{all-args}"
+)]
 struct RunArgs {
     /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
     #[arg(long)]
