@@ -219,10 +219,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 e.method = Some(method.clone());
                 e.path = Some(path.clone());
                 e.role = Some(col.clone());
-                e.safety = op.map(Spec::safety).unwrap_or(match method.as_str() {
-                    "GET" | "HEAD" | "OPTIONS" => Safety::Read,
-                    _ => Safety::Write,
-                });
+                e.safety = op.map(Spec::safety).unwrap_or(method_safety(Some(method)));
                 match decider {
                     Decider::Auth => {
                         let o = if col == NO_CREDENTIALS {
@@ -475,7 +472,39 @@ fn robustness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     }
 }
 
-fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
+/// An entry about one operation: endpoint, method, path, role (the lowest allowed),
+/// safety, level and source taken from it.
+fn op_entry(
+    spec: &Spec,
+    api: &str,
+    ep: &Endpoint,
+    op: &Operation,
+    kind: RuleKind,
+    id: String,
+    check: Exercise,
+) -> PlanEntry {
+    let mut e = base_entry(api, kind, id);
+    e.check = check;
+    e.endpoint = Some(ep.id.get_ref().clone());
+    e.method = Some(op.method.get_ref().clone());
+    e.path = Some(spec.full_path(ep));
+    e.role = lowest_allowed(spec, op);
+    e.safety = Spec::safety(op);
+    e.level = op.level;
+    e.source = op.provenance.describe();
+    e
+}
+
+/// The safety of a request with no operation to take it from: that of its verb.
+fn method_safety(method: Option<&str>) -> Safety {
+    match method {
+        None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
+        Some(_) => Safety::Write,
+    }
+}
+
+/// The least privileged role allowed to call `op`.
+pub(crate) fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
     spec.roles_by_rank()
         .into_iter()
         .find(|r| spec.allows(op, r))
@@ -515,17 +544,17 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             for f in fields {
                 let fname = f.name.get_ref();
                 let id = format!("{api}/{eid}/completeness/{method}/omit-{fname}");
-                let mut e = base_entry(api, RuleKind::Completeness, id);
-                e.check = Exercise::Omit;
-                e.endpoint = Some(eid.clone());
-                e.method = Some(method.clone());
-                e.path = Some(spec.full_path(ep));
-                e.role = lowest_allowed(spec, op);
+                let mut e = op_entry(
+                    spec,
+                    api,
+                    ep,
+                    op,
+                    RuleKind::Completeness,
+                    id,
+                    Exercise::Omit,
+                );
                 e.expect = vec![reject.clone()];
-                e.safety = Spec::safety(op);
-                e.level = op.level;
                 e.field = Some(fname.clone());
-                e.source = op.provenance.describe();
                 e.summary = format!(
                     "a body without `{fname}` is rejected{}",
                     if req.atomic {
@@ -537,30 +566,31 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 out.push(e);
             }
             let id = format!("{api}/{eid}/completeness/{method}/full");
-            let mut e = base_entry(api, RuleKind::Completeness, id);
-            e.check = Exercise::Full;
-            e.endpoint = Some(eid.clone());
-            e.method = Some(method.clone());
-            e.path = Some(spec.full_path(ep));
-            e.role = lowest_allowed(spec, op);
+            let mut e = op_entry(
+                spec,
+                api,
+                ep,
+                op,
+                RuleKind::Completeness,
+                id,
+                Exercise::Full,
+            );
             e.expect = outcomes(&op.success_outcome(), &op.accept);
-            e.safety = Spec::safety(op);
-            e.level = op.level;
-            e.source = op.provenance.describe();
             e.summary = "a complete body is accepted and reads back equal".into();
             out.push(e);
             if matches!(op.effect, Some(Effect::Update | Effect::Upsert)) && ep.collection.is_some()
             {
                 let id = format!("{api}/{eid}/property/{method}/idempotent");
-                let mut e = base_entry(api, RuleKind::Behaviour, id);
-                e.check = Exercise::PropertyIdempotent;
-                e.endpoint = Some(eid.clone());
-                e.method = Some(method.clone());
-                e.path = Some(spec.full_path(ep));
-                e.role = lowest_allowed(spec, op);
+                let mut e = op_entry(
+                    spec,
+                    api,
+                    ep,
+                    op,
+                    RuleKind::Behaviour,
+                    id,
+                    Exercise::PropertyIdempotent,
+                );
                 e.expect = outcomes(&op.success_outcome(), &op.accept);
-                e.safety = Spec::safety(op);
-                e.level = op.level;
                 e.source = "inferred: an update states the record's new fields; stating them again changes nothing (RFC 9110 §9.2.2 for PUT)".into();
                 e.summary = "the same valid update sent twice leaves the state it left once".into();
                 out.push(e);
@@ -571,29 +601,31 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 .any(|f| !f.server_assigned && crate::props::strategy::invalid(f).is_some())
             {
                 let id = format!("{api}/{eid}/property/{method}/invalid-rejected");
-                let mut e = base_entry(api, RuleKind::Completeness, id);
-                e.check = Exercise::PropertyInvalid;
-                e.endpoint = Some(eid.clone());
-                e.method = Some(method.clone());
-                e.path = Some(spec.full_path(ep));
-                e.role = lowest_allowed(spec, op);
+                let mut e = op_entry(
+                    spec,
+                    api,
+                    ep,
+                    op,
+                    RuleKind::Completeness,
+                    id,
+                    Exercise::PropertyInvalid,
+                );
                 e.expect = vec![reject.clone()];
-                e.safety = Spec::safety(op);
-                e.level = op.level;
                 e.source = schema.provenance.describe();
                 e.summary = "generated values that break a documented field constraint are rejected and change nothing".into();
                 out.push(e);
             }
             if schema.unknown_fields != UnknownFields::Unspecified {
                 let id = format!("{api}/{eid}/completeness/{method}/unknown-field");
-                let mut e = base_entry(api, RuleKind::Completeness, id);
-                e.check = Exercise::UnknownField;
-                e.endpoint = Some(eid.clone());
-                e.method = Some(method.clone());
-                e.path = Some(spec.full_path(ep));
-                e.role = lowest_allowed(spec, op);
-                e.safety = Spec::safety(op);
-                e.level = op.level;
+                let mut e = op_entry(
+                    spec,
+                    api,
+                    ep,
+                    op,
+                    RuleKind::Completeness,
+                    id,
+                    Exercise::UnknownField,
+                );
                 e.source = schema.provenance.describe();
                 if schema.unknown_fields == UnknownFields::Reject {
                     e.expect = vec![reject.clone()];
@@ -825,11 +857,8 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             e.safety = r
                 .safety
                 .or(op.map(Spec::safety))
-                .unwrap_or(match r.method.as_deref() {
-                    // A probe with a method the endpoint lacks is as risky as its verb.
-                    None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
-                    Some(_) => Safety::Write,
-                });
+                // A probe with a method the endpoint lacks is as risky as its verb.
+                .unwrap_or(method_safety(r.method.as_deref()));
             // A rule about a method the endpoint lacks is probed as the most privileged
             // role, so that only the method can decide the answer.
             e.role = r
@@ -843,10 +872,7 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                         .map(|r| r.name.get_ref().clone())
                 });
         } else {
-            e.safety = r.safety.unwrap_or(match r.method.as_deref() {
-                None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
-                Some(_) => Safety::Write,
-            });
+            e.safety = r.safety.unwrap_or(method_safety(r.method.as_deref()));
             e.role = r.role.as_ref().map(|x| x.get_ref().clone());
             if let Some(p) = &r.path {
                 let base = spec.base_path(r.base.as_ref().map(|b| b.get_ref().as_str()));
@@ -875,10 +901,6 @@ pub fn counts(plan: &[PlanEntry]) -> std::collections::BTreeMap<&'static str, us
 
 impl PlanEntry {
     pub fn level_str(&self) -> &'static str {
-        match self.level {
-            Level::Must => "must",
-            Level::Should => "should",
-            Level::May => "may",
-        }
+        self.level.as_str()
     }
 }

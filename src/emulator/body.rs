@@ -415,10 +415,9 @@ fn check_item(
     let mut known = 0;
     for f in &schema.field {
         let name = f.name.get_ref();
-        if obj.contains_key(name) {
-            known += 1;
-        }
-        match obj.get_mut(name).filter(|v| !v.is_null()) {
+        let slot = obj.get_mut(name);
+        known += usize::from(slot.is_some());
+        match slot.filter(|v| !v.is_null()) {
             Some(v) => match normalise(spec, f, v) {
                 Err(_) if skip_values => {}
                 r => r.map_err(|e| format!("field `{name}`: {e}"))?,

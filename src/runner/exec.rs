@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
                     None if level != Level::Must && !strict => Outcome {
                         note: Some(format!(
                             "{}-level rule not met: {why0} (fails under --strict)",
-                            level_str(level)
+                            level.as_str()
                         )),
                         ..Outcome::pass()
                     },
@@ -332,7 +332,7 @@ impl<'a> Ctx<'a> {
             Outcome {
                 note: Some(format!(
                     "{}-level rule not met: {} (fails under --strict)",
-                    level_str(self.t.entry.level),
+                    self.t.entry.level.as_str(),
                     o.message.unwrap_or_default()
                 )),
                 ..Outcome::pass()
@@ -353,12 +353,67 @@ impl<'a> Ctx<'a> {
     }
 
     fn rule(&self) -> Option<&'a Rule> {
-        let api = &self.t.entry.api;
-        let id = &self.t.entry.id;
-        self.spec.rules().find(|r| {
-            id.len() == api.len() + 1 + r.id.get_ref().len()
-                && id.ends_with(r.id.get_ref().as_str())
-        })
+        super::rule_of(self.spec, &self.t.entry)
+    }
+
+    /// The entry's operation; an entry of these kinds always names one.
+    fn op(&self) -> Step<&'a Operation> {
+        self.endpoint_op()
+            .1
+            .ok_or_else(|| Outcome::error("the entry names no operation"))
+    }
+
+    /// The role the entry is exercised as (`none` when it names none).
+    fn role(&self) -> String {
+        self.t
+            .entry
+            .role
+            .clone()
+            .unwrap_or_else(|| NO_CREDENTIALS.into())
+    }
+
+    /// The schema of `op`'s request body.
+    fn request_schema(&self, op: &'a Operation) -> Step<&'a Schema> {
+        op.request
+            .as_ref()
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| self.spec.schema(s.get_ref()))
+            .ok_or_else(|| Outcome::error("the operation's body has no schema"))
+    }
+
+    /// A proptest runner whose values follow from the run's seed and this test's id only,
+    /// so they do not depend on which other tests ran; `salt` separates the properties.
+    fn case_runner(&self, salt: u8) -> proptest::test_runner::TestRunner {
+        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+        let mut key = [salt; 32];
+        for (i, b) in self
+            .s
+            .opts
+            .seed
+            .to_le_bytes()
+            .iter()
+            .chain(self.t.entry.id.as_bytes())
+            .enumerate()
+        {
+            key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(*b);
+        }
+        TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &key),
+        )
+    }
+
+    /// The endpoint and operation that delete records of `collection`.
+    fn deleter(&self, collection: &str) -> Option<(&'a Endpoint, &'a Operation)> {
+        self.spec
+            .endpoints()
+            .filter(|ep| ep.collection.as_ref().map(|c| c.get_ref().as_str()) == Some(collection))
+            .find_map(|ep| {
+                ep.op
+                    .iter()
+                    .find(|o| o.effect == Some(Effect::Delete))
+                    .map(|o| (ep, o))
+            })
     }
 
     // ---- single probes --------------------------------------------------------------
@@ -523,7 +578,7 @@ impl<'a> Ctx<'a> {
             .next()
             .cloned()
             .unwrap_or_default();
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self.request("GET", &format!("{base}/dialtone-no-such-resource"), &role)?;
         let req = self.with_body(req, None);
         let resp = self.send(&req).await?;
@@ -585,7 +640,7 @@ impl<'a> Ctx<'a> {
             return Err(Outcome::error("the entry names no operation"));
         };
         let resp_spec = op.response.as_ref().expect("planned only with a response");
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let target = sample::target(self.spec, ep, op);
         let mut trees = Vec::new();
         for fam in ["json", "xml"] {
@@ -658,7 +713,7 @@ impl<'a> Ctx<'a> {
         // it all would accept it.
         body.resize(limit + 1, b' ');
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -668,9 +723,7 @@ impl<'a> Ctx<'a> {
 
     async fn malformed(&mut self) -> Step<Outcome> {
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         let req_spec = op.request.as_ref().expect("planned only with a request");
         let (ct, body) = match req_spec.content_types.iter().find(|c| c.contains("xml")) {
             Some(x) => (x.clone(), b"<dialtone><unclosed></dialtone>".to_vec()),
@@ -685,7 +738,7 @@ impl<'a> Ctx<'a> {
             }
         };
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -793,19 +846,7 @@ impl<'a> Ctx<'a> {
         if self.s.emulator() {
             return;
         }
-        let Some((dep, dop)) = self
-            .spec
-            .endpoints()
-            .filter(|ep| {
-                ep.collection.as_ref().map(|c| c.get_ref()) == Some(collection.name.get_ref())
-            })
-            .find_map(|ep| {
-                ep.op
-                    .iter()
-                    .find(|o| o.effect == Some(Effect::Delete))
-                    .map(|o| (ep, o))
-            })
-        else {
+        let Some((dep, dop)) = self.deleter(collection.name.get_ref()) else {
             return;
         };
         let key = self.collection_keys(collection);
@@ -941,9 +982,7 @@ impl<'a> Ctx<'a> {
 
     async fn omit(&mut self) -> Step<Outcome> {
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         self.real_target_write(op)?;
         let field = e.field.clone().unwrap_or_default();
         let (ct, body) = self.object_body(op, |o| {
@@ -951,7 +990,7 @@ impl<'a> Ctx<'a> {
         })?;
         let before = self.read_back().await?;
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -975,9 +1014,7 @@ impl<'a> Ctx<'a> {
 
     async fn full(&mut self) -> Step<Outcome> {
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         self.real_target_write(op)?;
         let mut sent = Map::new();
         let (ct, body) = self.object_body(op, |o| sent = o.clone())?;
@@ -1018,7 +1055,7 @@ impl<'a> Ctx<'a> {
             _ => None,
         };
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -1164,22 +1201,13 @@ impl<'a> Ctx<'a> {
     async fn unknown_field(&mut self) -> Step<Outcome> {
         const FIELD: &str = "dialtoneUnknownField";
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         self.real_target_write(op)?;
-        if !self.s.emulator() && op.effect == Some(Effect::Create) {
-            // Deleting what this creates is the full test's business; here, stay read-only
-            // on a device unless the body is refused.
-            return Err(Outcome::skip(
-                "on a real target the unknown-field probe would create an object it cannot find again",
-            ));
-        }
         let (ct, body) = self.object_body(op, |o| {
             o.insert(FIELD.into(), Value::String("dialtone".into()));
         })?;
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -1214,7 +1242,7 @@ impl<'a> Ctx<'a> {
             o.insert(name, v);
         })?;
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let req = self
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
@@ -1232,18 +1260,10 @@ impl<'a> Ctx<'a> {
     /// and case number in the message reproduce it (`--seed`).
     async fn property_invalid(&mut self) -> Step<Outcome> {
         use proptest::strategy::{Strategy, ValueTree};
-        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         self.real_target_write(op)?;
-        let schema = op
-            .request
-            .as_ref()
-            .and_then(|r| r.schema.as_ref())
-            .and_then(|s| self.spec.schema(s.get_ref()))
-            .ok_or_else(|| Outcome::error("the operation's body has no schema"))?;
+        let schema = self.request_schema(op)?;
         let fields: Vec<&Field> = schema
             .field
             .iter()
@@ -1252,17 +1272,8 @@ impl<'a> Ctx<'a> {
         if fields.is_empty() {
             return Err(Outcome::skip("no field has a constraint a value can break"));
         }
-        // Each test draws from its own stream, so the values do not depend on which other
-        // tests ran: the run's seed and the test id give the stream.
         let seed = self.s.opts.seed;
-        let mut key = [0u8; 32];
-        for (i, b) in seed.to_le_bytes().iter().chain(e.id.as_bytes()).enumerate() {
-            key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(*b);
-        }
-        let mut runner = TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &key),
-        );
+        let mut runner = self.case_runner(0);
         let before = self.read_back().await?;
         for case in 0..self.s.opts.cases as usize {
             let f = fields[case % fields.len()];
@@ -1328,18 +1339,10 @@ impl<'a> Ctx<'a> {
     /// first.
     async fn property_idempotent(&mut self) -> Step<Outcome> {
         use proptest::strategy::{Strategy, ValueTree};
-        use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
         let e = self.t.entry.clone();
-        let (_, Some(op)) = self.endpoint_op() else {
-            return Err(Outcome::error("the entry names no operation"));
-        };
+        let op = self.op()?;
         self.real_target_write(op)?;
-        let schema = op
-            .request
-            .as_ref()
-            .and_then(|r| r.schema.as_ref())
-            .and_then(|s| self.spec.schema(s.get_ref()))
-            .ok_or_else(|| Outcome::error("the operation's body has no schema"))?;
+        let schema = self.request_schema(op)?;
         let collection = self.collection().map(|c| c.name.get_ref().clone());
         let referencing: Vec<String> = self
             .spec
@@ -1357,21 +1360,14 @@ impl<'a> Ctx<'a> {
             return Err(Outcome::skip("every field is a key, unique or a reference"));
         }
         let seed = self.s.opts.seed;
-        let mut key = [7u8; 32];
-        for (i, b) in seed.to_le_bytes().iter().chain(e.id.as_bytes()).enumerate() {
-            key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(*b);
-        }
-        let mut runner = TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &key),
-        );
+        let mut runner = self.case_runner(7);
         let names: Vec<String> = free.iter().map(|f| f.name.get_ref().clone()).collect();
         let strategies: Vec<_> = free
             .iter()
             .map(|f| crate::props::strategy::valid(self.spec, f))
             .collect();
         let target = self.op_target(op)?;
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         for case in 0..self.s.opts.cases as usize {
             let tree = strategies
                 .new_tree(&mut runner)
@@ -1448,7 +1444,7 @@ impl<'a> Ctx<'a> {
             .and_then(|n| self.spec.pagination(n.get_ref()))
             .ok_or_else(|| Outcome::error("the operation has no pagination"))?;
         let collection = ep.collection.as_ref().map(|c| c.get_ref().clone());
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let base = strip_query(
             &sample::target(self.spec, ep, op),
             &p.params.values().collect::<Vec<_>>(),
@@ -1492,10 +1488,7 @@ impl<'a> Ctx<'a> {
             }
             _ => None,
         };
-        let limit_name = match p.style {
-            PaginationStyle::Page => p.params.get("pagesize"),
-            _ => p.params.get("limit"),
-        };
+        let limit_name = p.limit_param();
         match check {
             CursorCheck::WalkForward | CursorCheck::WalkPages | CursorCheck::WalkRanges => {
                 let mut first: Option<Vec<String>> = None;
@@ -1848,7 +1841,7 @@ impl<'a> Ctx<'a> {
         let (Some(ep), Some(op)) = self.endpoint_op() else {
             return Err(Outcome::error("the job's start operation is missing"));
         };
-        let role = e.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = self.role();
         let target = sample::target(self.spec, ep, op);
         let req = self.with_body(
             self.request(&job.start_method, &target, &role)?,
@@ -1953,19 +1946,9 @@ impl<'a> Ctx<'a> {
             .spec
             .collection(r.to.get_ref())
             .ok_or_else(|| Outcome::error("unknown collection"))?;
-        let (dep, dop) = self
-            .spec
-            .endpoints()
-            .filter(|ep| ep.collection.as_ref().map(|c| c.get_ref()) == Some(to.name.get_ref()))
-            .find_map(|ep| {
-                ep.op
-                    .iter()
-                    .find(|o| o.effect == Some(Effect::Delete))
-                    .map(|o| (ep, o))
-            })
-            .ok_or_else(|| {
-                Outcome::skip(format!("`{}` has no delete operation", r.to.get_ref()))
-            })?;
+        let (dep, dop) = self.deleter(to.name.get_ref()).ok_or_else(|| {
+            Outcome::skip(format!("`{}` has no delete operation", r.to.get_ref()))
+        })?;
         let mut path = self.spec.full_path(dep);
         for p in crate::spec::template_params(&path).unwrap_or_default() {
             path = path.replace(&format!("{{{p}}}"), &sample::encode(&value));
@@ -2423,22 +2406,12 @@ fn check_allow(resp: &Resp, allow: &[String]) -> Result<(), String> {
     }
 }
 
+/// The role to call `op` as: none for a public operation, else the least privileged.
 fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
     if op.public {
         return Some(NO_CREDENTIALS.into());
     }
-    spec.roles_by_rank()
-        .into_iter()
-        .find(|r| spec.allows(op, r))
-        .map(|r| r.name.get_ref().clone())
-}
-
-fn level_str(l: Level) -> &'static str {
-    match l {
-        Level::Must => "must",
-        Level::Should => "should",
-        Level::May => "may",
-    }
+    crate::plan::lowest_allowed(spec, op)
 }
 
 /// A short description of an answer for `actual`.

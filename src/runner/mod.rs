@@ -247,12 +247,8 @@ impl Session {
             if c == plan::CursorCheck::Empty && real {
                 return Some("needs an empty collection: only the emulator can be emptied".into());
             }
-            let limit = match pagination.map(|p| p.style) {
-                Some(crate::spec::model::PaginationStyle::Page) => "pagesize",
-                _ => "limit",
-            };
             if c == plan::CursorCheck::Limit
-                && pagination.is_some_and(|p| !p.params.contains_key(limit))
+                && pagination.is_some_and(|p| p.limit_param().is_none())
             {
                 return Some("the pagination has no limit parameter".into());
             }
@@ -318,36 +314,31 @@ impl Session {
         let Some(spec) = self.specs.get(&e.api) else {
             return false;
         };
-        spec.rules()
-            .find(|r| {
-                e.id.len() == e.api.len() + 1 + r.id.get_ref().len()
-                    && e.id.ends_with(r.id.get_ref().as_str())
-            })
-            .is_some_and(|r| {
-                let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
-                let op = match (ep, &r.method) {
-                    (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
-                    _ => None,
-                };
-                // A method the endpoint does not have is itself the stimulus (a 405 probe).
-                let foreign_method = ep.is_some() && r.method.is_some() && op.is_none();
-                // So is a role the operation refuses (a 403 probe).
-                let refused_role = match (op, &r.role) {
-                    (Some(op), Some(role)) => spec
-                        .role(role.get_ref())
-                        .is_some_and(|role| !op.public && !spec.allows(op, role)),
-                    _ => false,
-                };
-                r.send.is_some()
-                    || !r.query.is_empty()
-                    || r.path.is_some()
-                    || r.state.is_some()
-                    || foreign_method
-                    || refused_role
-                    || r.role.as_ref().is_some_and(|x| {
-                        x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
-                    })
-            })
+        rule_of(spec, e).is_some_and(|r| {
+            let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
+            let op = match (ep, &r.method) {
+                (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
+                _ => None,
+            };
+            // A method the endpoint does not have is itself the stimulus (a 405 probe).
+            let foreign_method = ep.is_some() && r.method.is_some() && op.is_none();
+            // So is a role the operation refuses (a 403 probe).
+            let refused_role = match (op, &r.role) {
+                (Some(op), Some(role)) => spec
+                    .role(role.get_ref())
+                    .is_some_and(|role| !op.public && !spec.allows(op, role)),
+                _ => false,
+            };
+            r.send.is_some()
+                || !r.query.is_empty()
+                || r.path.is_some()
+                || r.state.is_some()
+                || foreign_method
+                || refused_role
+                || r.role.as_ref().is_some_and(|x| {
+                    x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
+                })
+        })
     }
 
     fn blank(&self, test: &Test) -> TestResult {
@@ -454,6 +445,12 @@ impl Session {
             cases: self.opts.cases,
         }
     }
+}
+
+/// The explicit `[[rule]]` a plan entry comes from (its id is `<api>/<rule id>`).
+pub fn rule_of<'s>(spec: &'s Spec, e: &PlanEntry) -> Option<&'s crate::spec::model::Rule> {
+    let id = e.id.strip_prefix(&e.api)?.strip_prefix('/')?;
+    spec.rules().find(|r| r.id.get_ref() == id)
 }
 
 pub fn safety_str(s: Safety) -> &'static str {

@@ -236,6 +236,16 @@ pub enum Level {
     May,
 }
 
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+        }
+    }
+}
+
 /// An expected response: an HTTP status, optionally with an API result code
 /// (the `id` of a `[[code]]`). Written `"403"`, `403`, or `"200:1201"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -434,6 +444,17 @@ pub struct Pagination {
     pub first_index: Option<u64>,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+impl Pagination {
+    /// The query parameter that sets the page size (`pagesize` for pages, else `limit`),
+    /// if this pagination has one.
+    pub fn limit_param(&self) -> Option<&String> {
+        match self.style {
+            PaginationStyle::Page => self.params.get("pagesize"),
+            _ => self.params.get("limit"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
