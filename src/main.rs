@@ -86,12 +86,42 @@ enum Cmd {
     /// libtest options work as with `cargo test`: a FILTER, `--exact`, `--skip`, `--list`,
     /// `--ignored` (shows what was skipped), `-q`, `--format`.
     Run(Box<RunArgs>),
+    /// Record response snapshots of a target as a baseline, or review pending changes.
+    #[command(subcommand)]
+    Snapshot(SnapshotCmd),
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
         format: ExportFormat,
         #[arg(long)]
         spec: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SnapshotCmd {
+    /// Record every readable endpoint's normalised answer into DIR (one `.snap` file each,
+    /// insta's layout). `dialtone run --snapshots DIR` then reports each drift.
+    #[command(
+        override_usage = "dialtone snapshot record --spec NAME [--target URL --profile FILE] --dir DIR [OPTIONS]"
+    )]
+    Record {
+        /// Directory of the baseline; created if missing, existing snapshots are replaced.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        run: Box<RunArgs>,
+    },
+    /// Show each pending change (`.snap.new`) under DIR as a diff and accept or reject it.
+    Review {
+        #[arg(long, value_name = "DIR", default_value = "snapshots")]
+        dir: PathBuf,
+        /// Accept every pending change without asking.
+        #[arg(long, conflicts_with = "reject_all")]
+        accept_all: bool,
+        /// Reject (delete) every pending change without asking.
+        #[arg(long)]
+        reject_all: bool,
     },
 }
 
@@ -176,6 +206,10 @@ struct RunArgs {
     /// Show a progress bar on stderr (default when stderr is a terminal).
     #[arg(long)]
     progress: bool,
+    /// Compare every readable endpoint's normalised answer with the baseline in DIR
+    /// (recorded by `dialtone snapshot record`); each drift is a failure with a diff.
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
     #[command(flatten)]
     test: libtest_mimic::Arguments,
 }
@@ -216,6 +250,19 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::List { spec, json, counts } => list(&spec, json, counts),
         Cmd::Export { format, spec } => export(format, &spec),
         Cmd::Run(args) => run_suite(*args),
+        Cmd::Snapshot(SnapshotCmd::Record { dir, run }) => {
+            let mut a = *run;
+            a.snapshots = Some(dir);
+            a.no_cases = true;
+            a.test.filter = Some("/snapshot/GET".into());
+            a.test.exact = false;
+            run_suite_with(a, true)
+        }
+        Cmd::Snapshot(SnapshotCmd::Review {
+            dir,
+            accept_all,
+            reject_all,
+        }) => review_snapshots(&dir, accept_all, reject_all),
         Cmd::Emulate {
             spec,
             listen,
@@ -485,6 +532,58 @@ fn emulate(
 }
 
 fn run_suite(a: RunArgs) -> Result<u8> {
+    run_suite_with(a, false)
+}
+
+/// Walk the pending snapshot changes under `dir`: print each diff, then accept (the new
+/// answer becomes the baseline) or reject (the new answer is deleted).
+fn review_snapshots(dir: &std::path::Path, accept_all: bool, reject_all: bool) -> Result<u8> {
+    use dialtone::runner::snapshot;
+    use std::io::BufRead;
+    if !dir.is_dir() {
+        bail!("{}: no such snapshot directory", dir.display());
+    }
+    let pending = snapshot::pending(dir)?;
+    if pending.is_empty() {
+        println!("no pending snapshot changes under {}", dir.display());
+        return Ok(EXIT_OK);
+    }
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
+    for (new, old) in pending {
+        let now = snapshot::read(&new)?.unwrap_or_default();
+        let before = snapshot::read(&old)?.unwrap_or_default();
+        println!("== {}", old.display());
+        print!("{}", snapshot::diff(&before, &now));
+        let choice = if accept_all {
+            "a".to_string()
+        } else if reject_all {
+            "r".to_string()
+        } else {
+            print!("accept (a), reject (r) or skip (s)? ");
+            std::io::stdout().flush()?;
+            lines.next().transpose()?.unwrap_or_default()
+        };
+        match choice.trim() {
+            "a" | "accept" => {
+                std::fs::rename(&new, &old)
+                    .with_context(|| format!("moving {} to {}", new.display(), old.display()))?;
+                accepted += 1;
+            }
+            "r" | "reject" => {
+                std::fs::remove_file(&new)
+                    .with_context(|| format!("removing {}", new.display()))?;
+                rejected += 1;
+            }
+            _ => skipped += 1,
+        }
+    }
+    println!("{accepted} accepted, {rejected} rejected, {skipped} left pending");
+    Ok(EXIT_OK)
+}
+
+fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
     use dialtone::emulator::faults::Faults;
     use dialtone::present::{self, Run};
     use dialtone::profile::Profile;
@@ -578,9 +677,24 @@ fn run_suite(a: RunArgs) -> Result<u8> {
         keep_passing_evidence: a.keep_evidence,
         seed: a.seed.unwrap_or(Options::default().seed),
         cases: a.cases.max(1),
+        snapshots: a
+            .snapshots
+            .clone()
+            .map(|dir| dialtone::runner::snapshot::Snapshots { dir, record }),
         ..Options::default()
     };
-    let suite = Suite::new(specs, case_list);
+    if let Some(d) = &a.snapshots {
+        if !record && !d.is_dir() {
+            bail!(
+                "{}: no such snapshot directory (record one with `dialtone snapshot record`)",
+                d.display()
+            );
+        }
+    }
+    let mut suite = Suite::new(specs, case_list);
+    if a.snapshots.is_some() {
+        suite = suite.with_snapshots();
+    }
     let emulated = a.target.is_none() && a.profile.is_none();
     let mut run = Run::per_api(client_rt, suite, profiles, opts)?;
     run.jobs = a.jobs.unwrap_or(if emulated { 8 } else { 1 }).max(1);

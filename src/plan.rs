@@ -87,6 +87,8 @@ pub enum Exercise {
     /// sending it once.
     PropertyIdempotent,
     Cursor(CursorCheck),
+    /// The normalised answer of a read equals its recorded baseline (`--snapshots`).
+    Snapshot,
     /// An outcome that needs the device in a state.
     State,
     /// An asynchronous job runs to its end.
@@ -140,6 +142,40 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     jobs_and_refs(spec, &api, &mut out);
     robustness(spec, &api, &mut out);
     explicit(spec, &api, &mut out);
+    out
+}
+
+/// One snapshot entry per readable operation: a `GET` of read safety that some role may
+/// call. Not part of [`plan`]: snapshots need a baseline, so the runner adds them only when
+/// asked (`--snapshots DIR`, `dialtone snapshot record`).
+pub fn snapshots(spec: &Spec) -> Vec<PlanEntry> {
+    let api = spec.name().to_string();
+    let mut out = Vec::new();
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            if op.method.get_ref() != "GET" || Spec::safety(op) != Safety::Read {
+                continue;
+            }
+            if lowest_allowed(spec, op).is_none() {
+                continue;
+            }
+            let eid = ep.id.get_ref();
+            let mut e = op_entry(
+                spec,
+                &api,
+                ep,
+                op,
+                RuleKind::Behaviour,
+                format!("{api}/{eid}/snapshot/GET"),
+                Exercise::Snapshot,
+            );
+            e.expect = outcomes(&op.success_outcome(), &op.accept);
+            e.level = Level::Must;
+            e.source = "inferred: a firmware build answers a read as the baseline build did, apart from the spec's [[volatile]] fields".into();
+            e.summary = "the normalised answer equals the recorded baseline".into();
+            out.push(e);
+        }
+    }
     out
 }
 

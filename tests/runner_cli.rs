@@ -266,3 +266,100 @@ fn a_property_failure_is_shrunk_and_its_seed_reproduces_it() {
         "the same seed must give the same failure"
     );
 }
+
+/// `dialtone snapshot record`, then `dialtone run --snapshots`: clean against the same
+/// answers; a changed baseline is a failure with a diff, left for `dialtone snapshot
+/// review`, which accepts or rejects it.
+#[test]
+fn snapshot_record_run_and_review() {
+    let dir = tmp("snapshots-cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let o = dialtone(&["snapshot", "record", "--spec", "rome", "--dir", d, "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let file = dir.join("rome/stats__system-qps-stats__GET.snap");
+    assert!(file.is_file(), "no snapshot at {}", file.display());
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        d,
+        "-q",
+        "/snapshot/",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // An edited baseline stands for an answer that drifted.
+    let old = std::fs::read_to_string(&file).unwrap();
+    assert!(old.contains("systemQpsStats"));
+    std::fs::write(&file, old.replace("systemQpsStats\"", "systemQpsStatz\"")).unwrap();
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        d,
+        "-q",
+        "/snapshot/",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("rome/stats/system-qps-stats/snapshot/GET"),
+        "{out}"
+    );
+    assert!(out.contains("-    \"systemQpsStatz\": {"), "{out}");
+    assert!(out.contains("+    \"systemQpsStats\": {"), "{out}");
+    assert!(dir
+        .join("rome/stats__system-qps-stats__GET.snap.new")
+        .is_file());
+
+    let o = dialtone(&["snapshot", "review", "--dir", d, "--reject-all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 accepted, 1 rejected"), "{}", text(&o));
+    assert!(!dir
+        .join("rome/stats__system-qps-stats__GET.snap.new")
+        .exists());
+    // Run again (the drift is back as pending), then accept it: the baseline is the answer.
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        d,
+        "-q",
+        "/snapshot/",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = dialtone(&["snapshot", "review", "--dir", d, "--accept-all"]);
+    assert!(text(&o).contains("1 accepted, 0 rejected"), "{}", text(&o));
+    assert!(!std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("systemQpsStatz"));
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        d,
+        "-q",
+        "/snapshot/",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        "/nonexistent/dir",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("no such snapshot directory"),
+        "{}",
+        text(&o)
+    );
+}

@@ -11,6 +11,7 @@ mod exec;
 pub mod http;
 pub mod outcome;
 pub mod result;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct Options {
     pub seed: u64,
     /// Generated cases per property test.
     pub cases: u32,
+    /// Record snapshots into a directory, or compare with the ones there.
+    pub snapshots: Option<snapshot::Snapshots>,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
             max_pages: 2000,
             seed: 0x6469_616c_746f_6e65,
             cases: 16,
+            snapshots: None,
         }
     }
 }
@@ -113,6 +117,16 @@ impl Suite {
             }
         }
         Suite { specs: map, tests }
+    }
+
+    /// Add one snapshot test per readable operation of every spec (`--snapshots`).
+    pub fn with_snapshots(mut self) -> Suite {
+        for spec in self.specs.values() {
+            for entry in plan::snapshots(spec) {
+                self.tests.push(Test { entry, case: None });
+            }
+        }
+        self
     }
 }
 

@@ -49,6 +49,7 @@ pub struct RawSpec {
     pub decisions: Vec<Sourced<Decision>>,
     pub endpoints: Vec<Sourced<Endpoint>>,
     pub rules: Vec<Sourced<Rule>>,
+    pub volatiles: Vec<Sourced<Volatile>>,
     pub data: Vec<(FileId, usize, String, toml::Value)>,
 }
 
@@ -68,6 +69,7 @@ pub const TOP_KEYS: &[&str] = &[
     "decision",
     "endpoint",
     "rule",
+    "volatile",
     "data",
 ];
 
@@ -165,6 +167,7 @@ fn read_file(raw: &mut RawSpec, id: FileId, diags: &mut Diagnostics) {
             "decision" => many(&file, id, k, value, diags, &mut raw.decisions),
             "endpoint" => many(&file, id, k, value, diags, &mut raw.endpoints),
             "rule" => many(&file, id, k, value, diags, &mut raw.rules),
+            "volatile" => many(&file, id, k, value, diags, &mut raw.volatiles),
             "data" => {
                 let span = value.span();
                 match value.into_inner() {

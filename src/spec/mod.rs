@@ -211,6 +211,9 @@ impl Spec {
     pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
         self.raw.decisions.iter().map(|c| &c.value)
     }
+    pub fn volatiles(&self) -> impl Iterator<Item = &Volatile> {
+        self.raw.volatiles.iter().map(|c| &c.value)
+    }
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.raw.rules.iter().map(|c| &c.value)
     }

@@ -42,6 +42,8 @@ pub struct SpecFile {
     pub endpoint: Vec<Endpoint>,
     #[serde(default)]
     pub rule: Vec<Rule>,
+    #[serde(default)]
+    pub volatile: Vec<Volatile>,
     /// Free-form seed data for vendor modules (for example the Mediant KPI tree).
     #[serde(default)]
     pub data: IndexMap<String, toml::Value>,
@@ -691,6 +693,22 @@ pub struct Reference {
     /// Outcome of writing a pointer to a target that does not exist.
     #[serde(default)]
     pub on_dangling: Option<Spanned<Outcome>>,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+/// `[[volatile]]`: a response field whose value changes from one answer to the next
+/// (timestamps, ids, tokens). Snapshots replace its value with `[volatile:<name>]` before
+/// comparing, so only real drift is reported.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Volatile {
+    pub name: Spanned<String>,
+    /// Field (JSON member or XML element) name, matched at any depth of the answer.
+    pub field: String,
+    /// Only in the answers of these endpoints (ids); empty: every endpoint.
+    #[serde(default)]
+    pub endpoints: Vec<Spanned<String>>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }

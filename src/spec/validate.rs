@@ -258,6 +258,7 @@ pub(super) fn check(raw: &RawSpec, diags: &mut Diagnostics) {
     let states = names(raw, diags, &raw.states, |r| &r.name, "state");
     let jobs = names(raw, diags, &raw.jobs, |r| &r.name, "job");
     let _refs = names(raw, diags, &raw.references, |r| &r.name, "reference");
+    let _vols = names(raw, diags, &raw.volatiles, |v| &v.name, "volatile");
     let decisions = names(raw, diags, &raw.decisions, |r| &r.id, "decision");
     let endpoints = names(raw, diags, &raw.endpoints, |r| &r.id, "endpoint");
     let _rules = names(raw, diags, &raw.rules, |r| &r.id, "rule id");
@@ -854,6 +855,18 @@ fn check_states_jobs_refs(cx: &mut Ctx) {
             off,
             &j.provenance,
             &format!("job `{}`", j.name.get_ref()),
+        );
+    }
+    for v in &raw.volatiles {
+        let off = v.name.span().start;
+        for ep in &v.endpoints {
+            cx.refer(v.file, ep, "endpoint", "R015");
+        }
+        cx.provenance(
+            v.file,
+            off,
+            &v.provenance,
+            &format!("volatile `{}`", v.name.get_ref()),
         );
     }
     for r in &raw.references {
