@@ -54,6 +54,21 @@ pub struct PlanEntry {
     pub check: Exercise,
 }
 
+impl PlanEntry {
+    /// A property or stateful test: generated cases, bounded by `--cases` and
+    /// `--time-budget`.
+    pub fn is_property(&self) -> bool {
+        matches!(
+            self.check,
+            Exercise::PropertyInvalid
+                | Exercise::PropertyIdempotent
+                | Exercise::PropertyCreateRead
+                | Exercise::PropertyDeleteGone
+                | Exercise::Cursor(CursorCheck::RandomSizes)
+        )
+    }
+}
+
 /// How the runner exercises a plan entry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Exercise {
@@ -86,6 +101,10 @@ pub enum Exercise {
     /// Property: sending the same (generated, valid) update twice leaves the same state as
     /// sending it once.
     PropertyIdempotent,
+    /// Property: a record created from generated valid values reads back as sent.
+    PropertyCreateRead,
+    /// Property: a deleted record is gone, with the API's own "not found".
+    PropertyDeleteGone,
     Cursor(CursorCheck),
     /// The normalised answer of a read equals its recorded baseline (`--snapshots`).
     Snapshot,
@@ -108,6 +127,8 @@ pub enum CursorCheck {
     Limit,
     Empty,
     Invalid,
+    /// Property: walks over generated collection sizes and page sizes see every item once.
+    RandomSizes,
 }
 
 fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<String> {
@@ -137,6 +158,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     matrix(spec, &api, &mut out);
     not_found(spec, &api, &mut out);
     completeness(spec, &api, &mut out);
+    deletes(spec, &api, &mut out);
     cursors(spec, &api, &mut out);
     states(spec, &api, &mut out);
     jobs_and_refs(spec, &api, &mut out);
@@ -631,6 +653,25 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 e.summary = "the same valid update sent twice leaves the state it left once".into();
                 out.push(e);
             }
+            if op.effect == Some(Effect::Create) && ep.collection.is_some() {
+                let id = format!("{api}/{eid}/property/{method}/create-read");
+                let mut e = op_entry(
+                    spec,
+                    api,
+                    ep,
+                    op,
+                    RuleKind::Behaviour,
+                    id,
+                    Exercise::PropertyCreateRead,
+                );
+                e.expect = outcomes(&op.success_outcome(), &op.accept);
+                e.source = format!(
+                    "inferred: a stored record reads back as it was written ({})",
+                    schema.provenance.describe()
+                );
+                e.summary = "a record created from generated valid values reads back as sent, apart from server-assigned fields".into();
+                out.push(e);
+            }
             if schema
                 .field
                 .iter()
@@ -745,6 +786,12 @@ fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     ));
                 }
             }
+            checks.push((
+                "random-sizes",
+                CursorCheck::RandomSizes,
+                "over generated collection sizes and limits, a walk sees every item exactly once, in the same order".into(),
+                ok.clone(),
+            ));
             let limit_desc = match p.default_limit {
                 Some(d) => {
                     format!("a page never exceeds the limit, and {d} items when none is given")
@@ -818,6 +865,37 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 );
                 out.push(e);
             }
+        }
+    }
+}
+
+/// The delete property: one per delete operation of a collection.
+fn deletes(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for ep in spec.endpoints() {
+        let Some(c) = &ep.collection else { continue };
+        for op in &ep.op {
+            if op.effect != Some(Effect::Delete) {
+                continue;
+            }
+            let eid = ep.id.get_ref();
+            let method = op.method.get_ref();
+            let mut e = op_entry(
+                spec,
+                api,
+                ep,
+                op,
+                RuleKind::Behaviour,
+                format!("{api}/{eid}/property/{method}/delete-gone"),
+                Exercise::PropertyDeleteGone,
+            );
+            e.expect = outcomes(&op.success_outcome(), &op.accept);
+            e.source = format!(
+                "inferred: a deleted record of `{}` is no longer listed, and reading it answers the API's not-found ({})",
+                c.get_ref(),
+                op.provenance.describe()
+            );
+            e.summary = "after a delete the record is gone: not listed, and a read answers the API's own not-found".into();
+            out.push(e);
         }
     }
 }

@@ -1135,8 +1135,32 @@ pub(super) fn table_effect(
             if let (Some((kf, v)), Some(o)) = (&from_path, item.as_object_mut()) {
                 o.insert(kf.clone(), Value::String(v.clone()));
             }
+            // The key is the client's when no key field is server-assigned.
+            let key_field =
+                |k: &String| schema.and_then(|s| s.field.iter().find(|f| f.name.get_ref() == k));
+            let client_key = !keys.is_empty()
+                && keys
+                    .iter()
+                    .all(|k| key_field(k).is_some_and(|f| !f.server_assigned));
             let key = match table.key_of(&item) {
-                Some(k) if ctx.fault(FaultId::ClientIdsHonoured) || from_path.is_some() => k,
+                Some(k) if client_key && from_path.is_none() && table.get(&k).is_some() => {
+                    let o = keys
+                        .iter()
+                        .find_map(|k| key_field(k).and_then(|f| f.on_duplicate.as_ref()))
+                        .map(|o| o.get_ref().clone())
+                        .unwrap_or(Outcome {
+                            status: 409,
+                            code: None,
+                        });
+                    return ctx.outcome(&o, Some("an object with this key exists"));
+                }
+                Some(k)
+                    if ctx.fault(FaultId::ClientIdsHonoured)
+                        || from_path.is_some()
+                        || client_key =>
+                {
+                    k
+                }
                 _ => {
                     let n = table.next_int();
                     if let (Some(o), Some(kf)) = (item.as_object_mut(), keys.first()) {

@@ -15,6 +15,8 @@ use crate::sample;
 use crate::spec::model::*;
 use crate::spec::Spec;
 
+mod props;
+
 /// A test's verdict with its explanation.
 #[derive(Debug, Clone)]
 pub(crate) struct Outcome {
@@ -119,6 +121,8 @@ impl<'a> Ctx<'a> {
                 Exercise::UnknownField => self.unknown_field().await,
                 Exercise::PropertyInvalid => self.property_invalid().await,
                 Exercise::PropertyIdempotent => self.property_idempotent().await,
+                Exercise::PropertyCreateRead => self.property_create_read().await,
+                Exercise::PropertyDeleteGone => self.property_delete_gone().await,
                 Exercise::Cursor(c) => self.cursor(c).await,
                 Exercise::Job => self.job().await,
                 Exercise::Snapshot => self.snapshot().await,
@@ -912,16 +916,21 @@ impl<'a> Ctx<'a> {
         if self.s.emulator() {
             return;
         }
-        let Some((dep, dop)) = self.deleter(collection.name.get_ref()) else {
-            return;
-        };
+        if let Some(req) = self.delete_request(collection, found) {
+            self.undo.push(req);
+        }
+    }
+
+    /// The request that deletes `found` (a record of `collection`, identified by its key).
+    fn delete_request(&self, collection: &Collection, found: &Map<String, Value>) -> Option<Req> {
+        let (dep, dop) = self.deleter(collection.name.get_ref())?;
         let key = self.collection_keys(collection);
         let keys: Vec<(String, String)> = key
             .iter()
             .filter_map(|k| found.get(k).map(|v| (k.clone(), text_of(v))))
             .collect();
         if keys.is_empty() || keys.len() != key.len() {
-            return;
+            return None;
         }
         let mut path = self.spec.full_path(dep);
         for (i, p) in crate::spec::template_params(&path)
@@ -955,10 +964,8 @@ impl<'a> Ctx<'a> {
             None
         };
         let role = lowest_allowed(self.spec, dop).unwrap_or_else(|| NO_CREDENTIALS.into());
-        if let Ok(req) = self.request(dop.method.get_ref(), &path, &role) {
-            let req = self.with_body(req, body);
-            self.undo.push(req);
-        }
+        let req = self.request(dop.method.get_ref(), &path, &role).ok()?;
+        Some(self.with_body(req, body))
     }
 
     /// The collection's key fields: its own `key`, else the schema's fields marked `key`.
@@ -1376,7 +1383,13 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
-            let (v, why, actual) = best;
+            let (v, why, mut actual) = best;
+            // The evidence is one replay of the shrunk value, not every attempt.
+            let mark = self.exchanges.len();
+            if let Some(a) = self.try_invalid(op, f.name.get_ref(), &v).await? {
+                self.exchanges.drain(..mark);
+                actual = a;
+            }
             return Ok(Outcome::fail(
                 format!(
                     "{why}: {} = {v} was not rejected (case {} of seed {seed}, shrunk in {steps} steps; `--seed {seed}` reproduces it)",
@@ -1539,6 +1552,11 @@ impl<'a> Ctx<'a> {
             },
             accept: Self::accept_for(Some(op)),
         };
+        if check == CursorCheck::RandomSizes {
+            return self
+                .cursor_random_sizes(&pager, collection.as_deref())
+                .await;
+        }
         // A known population on the emulator; a real target is walked as it is.
         let seeded = match (&collection, self.s.emulator()) {
             (Some(c), true) if check != CursorCheck::Empty => {
@@ -1722,6 +1740,7 @@ impl<'a> Ctx<'a> {
                 let resp = self.page_get(&pager, &pager.base.clone()).await?;
                 Ok(self.judge(&resp, &e.expect))
             }
+            CursorCheck::RandomSizes => unreachable!("handled before seeding"),
             CursorCheck::Invalid => {
                 let q = match p.style {
                     PaginationStyle::Cursor => p
@@ -1744,6 +1763,155 @@ impl<'a> Ctx<'a> {
                 Ok(self.judge(&resp, &e.expect))
             }
         }
+    }
+
+    /// Property: for generated (collection size, page size) pairs, a forward walk sees every
+    /// item exactly once, all of them (on the emulator, which is seeded with that many rows
+    /// through its control interface), in the order of a walk in one big page. A real
+    /// target is walked over its own data, with generated page sizes. A failing pair is
+    /// shrunk to the smallest that still fails.
+    async fn cursor_random_sizes(
+        &mut self,
+        pager: &Pager<'_>,
+        collection: Option<&str>,
+    ) -> Step<Outcome> {
+        use proptest::strategy::{Strategy, ValueTree};
+        let seed = self.s.opts.seed;
+        let api = self.t.entry.api.clone();
+        let emulated = self.s.emulator() && collection.is_some();
+        let max_limit = pager
+            .p
+            .max_limit
+            .map(|m| m as usize)
+            .unwrap_or(12)
+            .clamp(1, 12);
+        let strat = (0usize..=30, 1usize..=max_limit);
+        let mut runner = self.case_runner(11);
+        let mut reference: Option<Vec<String>> = None;
+        let deadline = self.s.property_deadline();
+        for case in 0..self.s.opts.cases as usize {
+            if case > 0 && std::time::Instant::now() >= deadline {
+                break;
+            }
+            let mut tree = strat
+                .new_tree(&mut runner)
+                .map_err(|r| Outcome::error(format!("generating sizes: {r}")))?;
+            let (n, size) = tree.current();
+            let Some(why) = self
+                .random_walk(pager, collection, emulated, n, size, &mut reference, &api)
+                .await?
+            else {
+                continue;
+            };
+            let mut best = ((n, size), why);
+            let mut steps = 0;
+            if tree.simplify() {
+                while steps < 48 {
+                    steps += 1;
+                    let (n, size) = tree.current();
+                    match self
+                        .random_walk(pager, collection, emulated, n, size, &mut reference, &api)
+                        .await?
+                    {
+                        Some(w) => {
+                            best = ((n, size), w);
+                            if !tree.simplify() {
+                                break;
+                            }
+                        }
+                        None => {
+                            if !tree.complicate() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            let ((n, size), mut o) = best;
+            // The evidence is one replay of the shrunk case, not every attempt.
+            let mark = self.exchanges.len();
+            let mut fresh = None;
+            if let Some(again) = self
+                .random_walk(pager, collection, emulated, n, size, &mut fresh, &api)
+                .await?
+            {
+                self.exchanges.drain(..mark);
+                o = again;
+            }
+            o.message = Some(format!(
+                "{} (collection of {}, page size {size}; case {} of seed {seed}, shrunk in {steps} steps; `--seed {seed}` reproduces it)",
+                o.message.clone().unwrap_or_default(),
+                if emulated { n.to_string() } else { "the target's".into() },
+                case + 1
+            ));
+            return Ok(o);
+        }
+        Ok(Outcome::pass())
+    }
+
+    /// One walk of the random-sizes property; `Some(failure)` when it breaks an invariant.
+    #[allow(clippy::too_many_arguments)]
+    async fn random_walk(
+        &mut self,
+        pager: &Pager<'_>,
+        collection: Option<&str>,
+        emulated: bool,
+        n: usize,
+        size: usize,
+        reference: &mut Option<Vec<String>>,
+        api: &str,
+    ) -> Step<Option<Outcome>> {
+        if emulated {
+            let c = collection.unwrap_or_default();
+            self.control(
+                "POST",
+                &format!("/{api}/collections/{c}/generate?count={n}"),
+                None,
+            )
+            .await?;
+            self.dirty = true;
+        }
+        let ids = match self.walk(pager, size, Dir::Forward).await? {
+            Ok(w) => w.ids,
+            Err(o) => return Ok(Some(o)),
+        };
+        if let Err(o) = unique(&ids, size) {
+            return Ok(Some(o));
+        }
+        if emulated {
+            if ids.len() != n {
+                return Ok(Some(Outcome::fail(
+                    format!("the walk saw {} items of {n}", ids.len()),
+                    format!("{n} items"),
+                    format!("{} items", ids.len()),
+                )));
+            }
+            // The order of a walk in one page holding everything.
+            let whole = match self.walk(pager, n.max(1), Dir::Forward).await? {
+                Ok(w) => w.ids,
+                Err(o) => return Ok(Some(o)),
+            };
+            if whole != ids {
+                return Ok(Some(Outcome::fail(
+                    format!("pages of {size} list the items in another order than one page of {n}"),
+                    format!("{:?}…", &whole[..whole.len().min(6)]),
+                    format!("{:?}…", &ids[..ids.len().min(6)]),
+                )));
+            }
+        } else {
+            match reference {
+                None => *reference = Some(ids),
+                Some(r) if *r != ids => {
+                    return Ok(Some(Outcome::fail(
+                        format!("a walk with page size {size} lists other items or another order than the first walk"),
+                        format!("{} items: {:?}…", r.len(), &r[..r.len().min(6)]),
+                        format!("{} items: {:?}…", ids.len(), &ids[..ids.len().min(6)]),
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
     }
 
     async fn page_get(&mut self, pager: &Pager<'_>, target: &str) -> Step<Resp> {

@@ -55,6 +55,10 @@ pub struct Options {
     pub cases: u32,
     /// Record snapshots into a directory, or compare with the ones there.
     pub snapshots: Option<snapshot::Snapshots>,
+    /// Time the property and stateful tests of one API may take in all; once it is used
+    /// up, each property test stops generating cases after its first (the report notes how
+    /// many ran).
+    pub time_budget: Duration,
 }
 
 impl Default for Options {
@@ -72,6 +76,7 @@ impl Default for Options {
             seed: 0x6469_616c_746f_6e65,
             cases: 16,
             snapshots: None,
+            time_budget: Duration::from_secs(120),
         }
     }
 }
@@ -149,6 +154,8 @@ pub struct Session {
     creds: HashMap<(String, String), Option<Auth>>,
     started: Instant,
     started_unix: u64,
+    /// Time the property tests of this session have taken so far (`--time-budget`).
+    property_spent: parking_lot::Mutex<Duration>,
 }
 
 impl Session {
@@ -184,11 +191,19 @@ impl Session {
             specs: specs.clone(),
             creds,
             started: Instant::now(),
+            property_spent: parking_lot::Mutex::new(Duration::ZERO),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
         })
+    }
+
+    /// When the property test starting now must stop generating cases: what is left of
+    /// `--time-budget` for this session.
+    pub fn property_deadline(&self) -> Instant {
+        let spent = *self.property_spent.lock();
+        Instant::now() + self.opts.time_budget.saturating_sub(spent)
     }
 
     /// The target is dialtone's emulator, with its control interface.
@@ -420,6 +435,9 @@ impl Session {
                 .iter()
                 .map(|s| self.client.exchange(s))
                 .collect();
+        }
+        if test.entry.is_property() {
+            *self.property_spent.lock() += started.elapsed();
         }
         res.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         res
