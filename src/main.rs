@@ -203,6 +203,10 @@ struct RunArgs {
     /// Generated cases per property test.
     #[arg(long, value_name = "N", default_value_t = 16)]
     cases: u32,
+    /// Seconds the property and stateful tests of one API may take in all; once spent,
+    /// each stops generating cases after its first.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    time_budget: f64,
     /// Show a progress bar on stderr (default when stderr is a terminal).
     #[arg(long)]
     progress: bool,
@@ -594,8 +598,8 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
     if a.target.is_some() && !a.faults.is_empty() {
         bail!("--fault applies to the bundled emulator; it cannot be combined with --target");
     }
-    if a.timeout <= 0.0 || a.test_budget <= 0.0 {
-        bail!("--timeout and --test-budget must be positive");
+    if a.timeout <= 0.0 || a.test_budget <= 0.0 || a.time_budget.is_nan() || a.time_budget < 0.0 {
+        bail!("--timeout and --test-budget must be positive, --time-budget not negative");
     }
     if a.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
         bail!("--rate must be a positive number of requests per second");
@@ -677,6 +681,7 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
         keep_passing_evidence: a.keep_evidence,
         seed: a.seed.unwrap_or(Options::default().seed),
         cases: a.cases.max(1),
+        time_budget: Duration::from_secs_f64(a.time_budget),
         snapshots: a
             .snapshots
             .clone()

@@ -64,6 +64,7 @@ impl PlanEntry {
                 | Exercise::PropertyIdempotent
                 | Exercise::PropertyCreateRead
                 | Exercise::PropertyDeleteGone
+                | Exercise::PropertyResponses
                 | Exercise::Cursor(CursorCheck::RandomSizes)
         )
     }
@@ -105,6 +106,9 @@ pub enum Exercise {
     PropertyCreateRead,
     /// Property: a deleted record is gone, with the API's own "not found".
     PropertyDeleteGone,
+    /// Property: generated requests of every kind never get a 5xx, and each answer has a
+    /// documented content type and, for errors, the API's envelope.
+    PropertyResponses,
     Cursor(CursorCheck),
     /// The normalised answer of a read equals its recorded baseline (`--snapshots`).
     Snapshot,
@@ -159,6 +163,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     not_found(spec, &api, &mut out);
     completeness(spec, &api, &mut out);
     deletes(spec, &api, &mut out);
+    responses(&api, &mut out);
     cursors(spec, &api, &mut out);
     states(spec, &api, &mut out);
     jobs_and_refs(spec, &api, &mut out);
@@ -867,6 +872,15 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             }
         }
     }
+}
+
+/// The responses property: one per API.
+fn responses(api: &str, out: &mut Vec<PlanEntry>) {
+    let mut e = base_entry(api, RuleKind::Envelope, format!("{api}/property/responses"));
+    e.check = Exercise::PropertyResponses;
+    e.source = "inferred: a server error is never a conformant answer, and every answer is in a documented content type and envelope".into();
+    e.summary = "generated requests of every kind never get a 5xx; answers come in documented content types and the error envelope".into();
+    out.push(e);
 }
 
 /// The delete property: one per delete operation of a collection.

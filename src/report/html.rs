@@ -64,6 +64,9 @@ pub fn to_string(report: &RunReport) -> String {
         ("specs", info.specs.join(", ")),
         ("duration", format!("{:.2} s", info.duration_ms / 1000.0)),
         ("requests", format!("{} ({rate})", info.requests)),
+        ("seed", info.seed.to_string()),
+        ("cases", info.cases.to_string()),
+        ("time budget", format!("{} s", info.time_budget_s)),
         ("exit code", report.exit_code().to_string()),
     ] {
         let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v));

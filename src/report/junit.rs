@@ -41,6 +41,9 @@ fn build(report: &RunReport) -> Report {
             Property::new("dialtone_version", info.dialtone_version),
             Property::new("target", info.target.as_str()),
             Property::new("mode", info.mode),
+            Property::new("seed", info.seed.to_string()),
+            Property::new("cases", info.cases.to_string()),
+            Property::new("time_budget_s", info.time_budget_s.to_string()),
         ]);
         suite.set_time(duration(results.iter().map(|r| r.duration_ms).sum()));
         suite.add_test_cases(results.into_iter().map(case));

@@ -215,6 +215,7 @@ pub(crate) mod fixture {
                 requests: 10,
                 seed: 42,
                 cases: 16,
+                time_budget_s: 120.0,
             },
             results,
         }

@@ -109,9 +109,12 @@ pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
         .unwrap_or_else(|| "-".into());
     writeln!(
         out,
-        "duration: {}    requests: {} ({rate})",
+        "duration: {}    requests: {} ({rate})    seed: {}    cases: {}    time budget: {} s",
         seconds(info.duration_ms),
-        info.requests
+        info.requests,
+        info.seed,
+        info.cases,
+        info.time_budget_s
     )?;
     writeln!(out)?;
 
@@ -313,6 +316,7 @@ mod tests {
         );
         assert!(t.contains("mode: lenient"), "{t}");
         assert!(t.contains("requests: 10 (5.0/s)"), "{t}");
+        assert!(t.contains("seed: 42    cases: 16"), "{t}");
         assert!(t.contains("duration: 2.00 s"), "{t}");
         assert!(t.contains("NON-CONFORMANT (exit 1)"), "{t}");
     }

@@ -76,6 +76,8 @@ pub(crate) struct Ctx<'a> {
     pub exchanges: Vec<Sent>,
     /// The emulator must be reset when the test ends.
     dirty: bool,
+    /// A property test stopped after this many cases: `--time-budget` was spent.
+    stopped_at: Option<usize>,
     /// States entered on the emulator, to leave at the end.
     states: Vec<String>,
     /// Requests that delete what the test created on a real target.
@@ -95,6 +97,7 @@ impl<'a> Ctx<'a> {
             spec,
             exchanges: Vec::new(),
             dirty: false,
+            stopped_at: None,
             states: Vec::new(),
             undo: Vec::new(),
         }
@@ -123,13 +126,35 @@ impl<'a> Ctx<'a> {
                 Exercise::PropertyIdempotent => self.property_idempotent().await,
                 Exercise::PropertyCreateRead => self.property_create_read().await,
                 Exercise::PropertyDeleteGone => self.property_delete_gone().await,
+                Exercise::PropertyResponses => self.property_responses().await,
                 Exercise::Cursor(c) => self.cursor(c).await,
                 Exercise::Job => self.job().await,
                 Exercise::Snapshot => self.snapshot().await,
                 Exercise::Reference => self.reference().await,
             }
         };
-        r.unwrap_or_else(|o| o)
+        let mut o = r.unwrap_or_else(|o| o);
+        if let Some(k) = self.stopped_at {
+            let note = format!(
+                "stopped after {k} of {} cases: the --time-budget of {:?} was spent",
+                self.s.opts.cases, self.s.opts.time_budget
+            );
+            o.note = Some(match o.note.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
+        o
+    }
+
+    /// Whether a property test must stop before case `case` (0-based): the session's
+    /// `--time-budget` for properties is spent. The first case always runs.
+    fn out_of_time(&mut self, case: usize, deadline: std::time::Instant) -> bool {
+        if case > 0 && std::time::Instant::now() >= deadline {
+            self.stopped_at = Some(case);
+            return true;
+        }
+        false
     }
 
     /// Undo what the test did: leave states, reset the emulator, delete created objects.
@@ -1348,7 +1373,11 @@ impl<'a> Ctx<'a> {
         let seed = self.s.opts.seed;
         let mut runner = self.case_runner(0);
         let before = self.read_back().await?;
+        let deadline = self.s.property_deadline();
         for case in 0..self.s.opts.cases as usize {
+            if self.out_of_time(case, deadline) {
+                break;
+            }
             let f = fields[case % fields.len()];
             let strat = crate::props::strategy::invalid(f).expect("filtered above");
             let mut tree = strat
@@ -1447,7 +1476,11 @@ impl<'a> Ctx<'a> {
             .collect();
         let target = self.op_target(op)?;
         let role = self.role();
+        let deadline = self.s.property_deadline();
         for case in 0..self.s.opts.cases as usize {
+            if self.out_of_time(case, deadline) {
+                break;
+            }
             let tree = strategies
                 .new_tree(&mut runner)
                 .map_err(|r| Outcome::error(format!("generating a value: {r}")))?;
@@ -1790,7 +1823,7 @@ impl<'a> Ctx<'a> {
         let mut reference: Option<Vec<String>> = None;
         let deadline = self.s.property_deadline();
         for case in 0..self.s.opts.cases as usize {
-            if case > 0 && std::time::Instant::now() >= deadline {
+            if self.out_of_time(case, deadline) {
                 break;
             }
             let mut tree = strat

@@ -475,6 +475,7 @@ impl Session {
             requests: self.client.sent(),
             seed: self.opts.seed,
             cases: self.opts.cases,
+            time_budget_s: self.opts.time_budget.as_secs_f64(),
         }
     }
 }

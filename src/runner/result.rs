@@ -93,6 +93,8 @@ pub struct RunInfo {
     pub seed: u64,
     /// Generated cases per property test (`--cases`).
     pub cases: u32,
+    /// Seconds the property tests of one API may take in all (`--time-budget`).
+    pub time_budget_s: f64,
 }
 
 /// A whole run.
