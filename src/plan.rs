@@ -65,6 +65,7 @@ impl PlanEntry {
                 | Exercise::PropertyCreateRead
                 | Exercise::PropertyDeleteGone
                 | Exercise::PropertyResponses
+                | Exercise::Stateful
                 | Exercise::Cursor(CursorCheck::RandomSizes)
         )
     }
@@ -109,6 +110,9 @@ pub enum Exercise {
     /// Property: generated requests of every kind never get a 5xx, and each answer has a
     /// documented content type and, for errors, the API's envelope.
     PropertyResponses,
+    /// Stateful: generated sequences of writes and lists agree with a model of the
+    /// collection.
+    Stateful,
     Cursor(CursorCheck),
     /// The normalised answer of a read equals its recorded baseline (`--snapshots`).
     Snapshot,
@@ -164,6 +168,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     completeness(spec, &api, &mut out);
     deletes(spec, &api, &mut out);
     responses(&api, &mut out);
+    stateful(spec, &api, &mut out);
     cursors(spec, &api, &mut out);
     states(spec, &api, &mut out);
     jobs_and_refs(spec, &api, &mut out);
@@ -871,6 +876,51 @@ fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 out.push(e);
             }
         }
+    }
+}
+
+/// The stateful test: one per collection with a list, a create (or upsert) and an update
+/// or delete; the entry names the list.
+fn stateful(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for c in spec.collections() {
+        let name = c.name.get_ref();
+        let eps: Vec<&Endpoint> = spec
+            .endpoints()
+            .filter(|ep| ep.collection.as_ref().map(|x| x.get_ref()) == Some(name))
+            .collect();
+        let has = |effects: &[Effect]| {
+            eps.iter()
+                .flat_map(|ep| ep.op.iter())
+                .any(|o| o.effect.is_some_and(|e| effects.contains(&e)))
+        };
+        if !has(&[Effect::Create, Effect::Upsert]) || !has(&[Effect::Update, Effect::Delete]) {
+            continue;
+        }
+        let Some((ep, op)) = eps.iter().find_map(|ep| {
+            ep.op
+                .iter()
+                .find(|o| o.effect == Some(Effect::List) && o.method.get_ref() == "GET")
+                .map(|o| (*ep, o))
+        }) else {
+            continue;
+        };
+        let mut e = op_entry(
+            spec,
+            api,
+            ep,
+            op,
+            RuleKind::Behaviour,
+            format!("{api}/{}/property/stateful", ep.id.get_ref()),
+            Exercise::Stateful,
+        );
+        e.safety = Safety::Write;
+        e.expect = outcomes(&op.success_outcome(), &op.accept);
+        e.source = format!(
+            "inferred: the collection `{name}` behaves as a keyed store: creates add, updates change, deletes remove, replaces swap ({})",
+            c.provenance.describe()
+        );
+        e.summary = "generated sequences of creates, updates, deletes and lists agree with a model of the collection".into();
+        out.push(e);
     }
 }
 

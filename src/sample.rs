@@ -235,6 +235,50 @@ pub fn encode_object(
     Some((ct, serde_json::to_vec(&obj).unwrap_or_default()))
 }
 
+/// `op`'s body carrying every object of `items` (a replace): a JSON array, CSV rows, or XML
+/// items under the request's wrapper, in the operation's first content type. `None` for
+/// an operation that takes one item only, or a zip or multipart body.
+pub fn encode_objects(
+    spec: &Spec,
+    op: &Operation,
+    items: Vec<Map<String, Value>>,
+) -> Option<(String, Vec<u8>)> {
+    let req = op.request.as_ref()?;
+    let schema = req.schema.as_ref().and_then(|s| spec.schema(s.get_ref()))?;
+    let ct = req.content_types.first()?.clone();
+    if !req.many || ct.contains("zip") || ct.starts_with("multipart/") {
+        return None;
+    }
+    let rows: Vec<Value> = items.into_iter().map(Value::Object).collect();
+    if ct.contains("json") {
+        let inner = Value::Array(rows);
+        let v = match &req.wrapper {
+            Some(w) => serde_json::json!({ w: inner }),
+            None => inner,
+        };
+        return Some((ct, serde_json::to_vec(&v).unwrap_or_default()));
+    }
+    if ct.contains("csv") {
+        let cols: Vec<String> = schema
+            .field
+            .iter()
+            .filter(|f| !f.server_assigned)
+            .map(|f| f.name.get_ref().clone())
+            .collect();
+        return Some((ct, crate::codec::to_csv(&cols, &rows).into_bytes()));
+    }
+    if ct.contains("xml") {
+        let item = schema
+            .xml_element
+            .clone()
+            .unwrap_or_else(|| schema.name.get_ref().clone());
+        let wrapper = req.wrapper.clone()?;
+        let inner = serde_json::json!({ item: Value::Array(rows) });
+        return Some((ct, crate::codec::to_xml(&wrapper, &inner).into_bytes()));
+    }
+    None
+}
+
 /// A complete JSON object for a schema from its field examples (all fields but
 /// server-assigned ones).
 pub fn object(spec: &Spec, schema: &Schema) -> Map<String, Value> {

@@ -984,14 +984,19 @@ fn job_poll(ctx: &Ctx) -> Response<Body> {
 // Table effects
 // ---------------------------------------------------------------------------
 
-/// Rows of the table visible under this request's scope parameter.
+/// Rows of the table visible under this request's scope parameter: those whose scope
+/// field has the requested value, and those without one (the schema need not carry the
+/// scope; such rows belong to every scope).
 fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
     let c = ctx.spec().collection(collection)?;
     let sp = c.scope_param.as_ref()?;
     let want = ctx.param(sp).or_else(|| ctx.query(sp))?;
     Some(
         rows.values()
-            .filter(|r| r.field(sp).and_then(scalar_text).is_some_and(|v| v == want))
+            .filter(|r| match r.field(sp) {
+                None => true,
+                Some(v) => scalar_text(v).is_some_and(|v| v == want),
+            })
             .cloned()
             .collect(),
     )

@@ -16,6 +16,7 @@ use crate::spec::model::*;
 use crate::spec::Spec;
 
 mod props;
+mod stateful;
 
 /// A test's verdict with its explanation.
 #[derive(Debug, Clone)]
@@ -127,6 +128,7 @@ impl<'a> Ctx<'a> {
                 Exercise::PropertyCreateRead => self.property_create_read().await,
                 Exercise::PropertyDeleteGone => self.property_delete_gone().await,
                 Exercise::PropertyResponses => self.property_responses().await,
+                Exercise::Stateful => self.property_stateful().await,
                 Exercise::Cursor(c) => self.cursor(c).await,
                 Exercise::Job => self.job().await,
                 Exercise::Snapshot => self.snapshot().await,
@@ -970,6 +972,10 @@ impl<'a> Ctx<'a> {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             path = path.replace(&format!("{{{p}}}"), &sample::encode(&v));
+        }
+        // Required query parameters (a scope), as the sample request has them.
+        if let Some((_, q)) = sample::target(self.spec, dep, dop).split_once('?') {
+            path = format!("{path}?{q}");
         }
         let body = if dop
             .request

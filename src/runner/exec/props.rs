@@ -37,7 +37,7 @@ impl<'a> Ctx<'a> {
 
     /// The fields a generated record varies: not assigned by the server, not a pointer to
     /// another record, not named by the create's URL.
-    fn generated_fields(&self, op: &'a Operation) -> Step<Vec<&'a Field>> {
+    pub(super) fn generated_fields(&self, op: &'a Operation) -> Step<Vec<&'a Field>> {
         let schema = self.request_schema(op)?;
         let ep = self.endpoint_of(op);
         let collection = ep
@@ -64,7 +64,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// On the emulator, empty the collection so a read-back shows only what the test makes.
-    async fn empty_collection(&mut self, c: &Collection) -> Step<()> {
+    pub(super) async fn empty_collection(&mut self, c: &Collection) -> Step<()> {
         if !self.s.emulator() {
             return Ok(());
         }

@@ -1,0 +1,665 @@
+//! Stateful, model-based testing of a collection: generated sequences of creates,
+//! updates, deletes, deletes of what is already gone, replaces and lists, each answer
+//! compared with what a model of the collection (derived from the spec: keys, unique
+//! fields, server-assigned fields, upsert or create) predicts, and the list compared with
+//! the model after every step. A failing sequence is shrunk by proptest to a minimal one.
+//!
+//! It needs a collection it can start empty, so it runs on the emulator (emptied through
+//! the control interface before every sequence); on a real target it is skipped.
+
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use serde_json::{Map, Value};
+
+use super::{describe, records, Ctx, Outcome, Step};
+use crate::plan::NO_CREDENTIALS;
+use crate::runner::http::Req;
+use crate::runner::outcome::{self, text_of};
+use crate::sample;
+use crate::spec::model::*;
+
+/// One generated command.
+#[derive(Debug, Clone)]
+enum Cmd {
+    Create(Vec<Value>),
+    Update(usize, Vec<Value>),
+    Delete(usize),
+    /// Delete a record that an earlier step deleted (or, with none, one never created).
+    DeleteGone(usize),
+    Replace(Vec<Vec<Value>>),
+    List,
+}
+
+/// The operations a collection offers, and the fields generated values go to.
+struct Ops<'a> {
+    create: Option<(&'a Endpoint, &'a Operation)>,
+    update: Option<(&'a Endpoint, &'a Operation)>,
+    delete: Option<(&'a Endpoint, &'a Operation)>,
+    replace: Option<(&'a Endpoint, &'a Operation)>,
+    /// Fields a create sets (not server-assigned, not references, not the scope).
+    create_fields: Vec<&'a Field>,
+    /// Fields an update may change (also not key or unique).
+    free_fields: Vec<&'a Field>,
+    keys: Vec<String>,
+    /// Key fields the server assigns.
+    assigned_key: bool,
+}
+
+/// What the model holds for one record: the key (once known) and what was sent.
+#[derive(Debug, Clone)]
+struct Rec {
+    key: Vec<String>,
+    fields: Map<String, Value>,
+}
+
+impl<'a> Ctx<'a> {
+    fn stateful_ops(&self, c: &'a Collection) -> Step<Ops<'a>> {
+        let mut ops = Ops {
+            create: None,
+            update: None,
+            delete: None,
+            replace: None,
+            create_fields: vec![],
+            free_fields: vec![],
+            keys: self.collection_keys(c),
+            assigned_key: false,
+        };
+        for ep in self.spec.endpoints() {
+            if ep.collection.as_ref().map(|x| x.get_ref()) != Some(c.name.get_ref()) {
+                continue;
+            }
+            for op in &ep.op {
+                let has_schema = op
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| !r.empty && r.schema.is_some());
+                match op.effect {
+                    Some(Effect::Create | Effect::Upsert) if ops.create.is_none() && has_schema => {
+                        ops.create = Some((ep, op))
+                    }
+                    Some(Effect::Update) if ops.update.is_none() && has_schema => {
+                        ops.update = Some((ep, op))
+                    }
+                    Some(Effect::Delete) if ops.delete.is_none() => ops.delete = Some((ep, op)),
+                    Some(Effect::Replace) if ops.replace.is_none() && has_schema => {
+                        ops.replace = Some((ep, op))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let Some((_, create)) = ops.create else {
+            return Err(Outcome::skip("the collection has no create or upsert"));
+        };
+        if ops.update.is_none() && ops.delete.is_none() {
+            return Err(Outcome::skip("the collection has no update or delete"));
+        }
+        if ops.keys.is_empty() {
+            return Err(Outcome::skip("the collection has no key"));
+        }
+        let schema = self.request_schema(create)?;
+        let scope = c.scope_param.clone();
+        let mut fields = self.generated_fields(create)?;
+        fields.retain(|f| Some(f.name.get_ref()) != scope.as_ref());
+        ops.assigned_key = schema
+            .field
+            .iter()
+            .any(|f| f.server_assigned && ops.keys.contains(f.name.get_ref()));
+        ops.free_fields = fields
+            .iter()
+            .filter(|f| !f.key && !f.unique && !ops.keys.contains(f.name.get_ref()))
+            .copied()
+            .collect();
+        ops.create_fields = fields;
+        if ops.create_fields.is_empty() {
+            return Err(Outcome::skip(
+                "no field of the record is the client's to choose",
+            ));
+        }
+        Ok(ops)
+    }
+
+    /// Property: generated command sequences against the collection agree with its model.
+    pub(super) async fn property_stateful(&mut self) -> Step<Outcome> {
+        self.need_control("starts every sequence from an empty collection")?;
+        let c = self
+            .collection()
+            .ok_or_else(|| Outcome::skip("the endpoint has no collection"))?;
+        if self.reader(c.name.get_ref()).is_none() {
+            return Err(Outcome::skip("the collection has no list to compare with"));
+        }
+        let ops = self.stateful_ops(c)?;
+        let spec = self.spec;
+        let values = |fields: &[&Field]| -> BoxedStrategy<Vec<Value>> {
+            fields
+                .iter()
+                .map(|f| crate::props::strategy::valid(spec, f))
+                .collect::<Vec<_>>()
+                .boxed()
+        };
+        let create_v = values(&ops.create_fields);
+        let free_v = values(&ops.free_fields);
+        let mut choices: Vec<BoxedStrategy<Cmd>> = vec![
+            create_v.clone().prop_map(Cmd::Create).boxed(),
+            create_v.clone().prop_map(Cmd::Create).boxed(),
+            proptest::strategy::Just(Cmd::List).boxed(),
+        ];
+        if ops.update.is_some() && !ops.free_fields.is_empty() {
+            choices.push(
+                (0usize..8, free_v)
+                    .prop_map(|(i, v)| Cmd::Update(i, v))
+                    .boxed(),
+            );
+        }
+        if ops.delete.is_some() {
+            choices.push((0usize..8).prop_map(Cmd::Delete).boxed());
+            choices.push((0usize..8).prop_map(Cmd::DeleteGone).boxed());
+        }
+        if ops.replace.is_some() {
+            choices.push(
+                proptest::collection::vec(create_v, 0..3)
+                    .prop_map(Cmd::Replace)
+                    .boxed(),
+            );
+        }
+        let cmd = proptest::strategy::Union::new(choices);
+        let seqs = proptest::collection::vec(cmd, 1..8);
+        let seed = self.s.opts.seed;
+        let mut runner = self.case_runner(51);
+        let deadline = self.s.property_deadline();
+        for case in 0..self.s.opts.cases as usize {
+            if self.out_of_time(case, deadline) {
+                break;
+            }
+            let mut tree = seqs
+                .new_tree(&mut runner)
+                .map_err(|r| Outcome::error(format!("generating a sequence: {r}")))?;
+            let Some(first) = self.run_sequence(c, &ops, &tree.current()).await? else {
+                continue;
+            };
+            let mut best = (tree.current(), first);
+            let mut steps = 0;
+            if tree.simplify() {
+                while steps < 96 {
+                    steps += 1;
+                    let seq = tree.current();
+                    match self.run_sequence(c, &ops, &seq).await? {
+                        Some(o) => {
+                            best = (seq, o);
+                            if !tree.simplify() {
+                                break;
+                            }
+                        }
+                        None => {
+                            if !tree.complicate() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            let (seq, mut o) = best;
+            let mark = self.exchanges.len();
+            if let Some(again) = self.run_sequence(c, &ops, &seq).await? {
+                self.exchanges.drain(..mark);
+                o = again;
+            }
+            o.message = Some(format!(
+                "{} — minimal sequence of {} step(s): {} (case {} of seed {seed}, shrunk in {steps} steps; `--seed {seed}` reproduces it)",
+                o.message.clone().unwrap_or_default(),
+                seq.len(),
+                describe_seq(&ops, &seq),
+                case + 1
+            ));
+            return Ok(o);
+        }
+        Ok(Outcome::pass())
+    }
+
+    /// Run one sequence from an empty collection; `Some(failure)` at the first step whose
+    /// answer or list disagrees with the model.
+    async fn run_sequence(
+        &mut self,
+        c: &'a Collection,
+        ops: &Ops<'a>,
+        seq: &[Cmd],
+    ) -> Step<Option<Outcome>> {
+        self.empty_collection(c).await?;
+        let mut model: Vec<Rec> = Vec::new();
+        let mut gone: Vec<Rec> = Vec::new();
+        for (n, cmd) in seq.iter().enumerate() {
+            let at = |o: Outcome| -> Option<Outcome> {
+                Some(Outcome {
+                    message: Some(format!(
+                        "step {} ({}): {}",
+                        n + 1,
+                        describe_cmd(ops, cmd),
+                        o.message.clone().unwrap_or_default()
+                    )),
+                    ..o
+                })
+            };
+            match cmd {
+                Cmd::List => {}
+                Cmd::Create(vals) => {
+                    let (ep, op) = ops.create.expect("planned with a create");
+                    let fields: Map<String, Value> = ops
+                        .create_fields
+                        .iter()
+                        .map(|f| f.name.get_ref().clone())
+                        .zip(vals.iter().cloned())
+                        .collect();
+                    let key: Option<Vec<String>> = (!ops.assigned_key)
+                        .then(|| {
+                            ops.keys
+                                .iter()
+                                .map(|k| fields.get(k).map(text_of))
+                                .collect()
+                        })
+                        .flatten();
+                    let upsert = op.effect == Some(Effect::Upsert);
+                    let clash = model.iter().position(|r| {
+                        key.as_ref().is_some_and(|k| *k == r.key)
+                            || self.unique_clash(op, &r.fields, &fields)
+                    });
+                    let expect_ok = clash.is_none()
+                        || (upsert
+                            && key
+                                .as_ref()
+                                .is_some_and(|k| model.iter().any(|r| r.key == *k)));
+                    let req = self.record_request(ep, op, None, &fields)?;
+                    let resp = self.send(&req).await?;
+                    let ok = self.succeeded(op, &resp);
+                    if ok != expect_ok {
+                        return Ok(at(Outcome::fail(
+                            if expect_ok {
+                                "the model accepts this create, the target refused it"
+                            } else {
+                                "the create clashes with a record the model holds, the target accepted it"
+                            },
+                            if expect_ok { "success" } else { "a refusal" },
+                            describe(&resp),
+                        )));
+                    }
+                    if ok {
+                        if let Some(i) = key
+                            .as_ref()
+                            .and_then(|k| model.iter().position(|r| r.key == *k))
+                        {
+                            model.remove(i);
+                        }
+                        let key = match key {
+                            Some(k) => k,
+                            None => match self.new_key(c, ops, &model).await? {
+                                Ok(k) => k,
+                                Err(o) => return Ok(at(o)),
+                            },
+                        };
+                        model.push(Rec { key, fields });
+                    }
+                }
+                Cmd::Update(i, vals) => {
+                    let (ep, op) = ops.update.expect("planned with an update");
+                    if model.is_empty() {
+                        continue;
+                    }
+                    let i = i % model.len();
+                    let mut fields = model[i].fields.clone();
+                    for (f, v) in ops.free_fields.iter().zip(vals) {
+                        fields.insert(f.name.get_ref().clone(), v.clone());
+                    }
+                    let key = model[i].key.clone();
+                    let req = self.record_request(ep, op, Some(&key), &fields)?;
+                    let resp = self.send(&req).await?;
+                    if !self.succeeded(op, &resp) {
+                        return Ok(at(Outcome::fail(
+                            "the model accepts this update of an existing record, the target refused it",
+                            "success",
+                            describe(&resp),
+                        )));
+                    }
+                    model[i].fields = fields;
+                }
+                Cmd::Delete(i) => {
+                    let (ep, op) = ops.delete.expect("planned with a delete");
+                    if model.is_empty() {
+                        continue;
+                    }
+                    let rec = model.remove(i % model.len());
+                    let req = self.record_request(ep, op, Some(&rec.key), &rec.fields)?;
+                    let resp = self.send(&req).await?;
+                    if !self.succeeded(op, &resp) {
+                        return Ok(at(Outcome::fail(
+                            "the model holds this record, the target refused to delete it",
+                            "success",
+                            describe(&resp),
+                        )));
+                    }
+                    gone.push(rec);
+                }
+                Cmd::DeleteGone(i) => {
+                    let (ep, op) = ops.delete.expect("planned with a delete");
+                    let Some(rec) = (!gone.is_empty()).then(|| gone[i % gone.len()].clone()) else {
+                        continue;
+                    };
+                    // A key a later create reused is not gone.
+                    if model.iter().any(|r| r.key == rec.key) {
+                        continue;
+                    }
+                    let req = self.record_request(ep, op, Some(&rec.key), &rec.fields)?;
+                    let resp = self.send(&req).await?;
+                    if resp.status >= 500 || self.succeeded_strictly(op, &resp) {
+                        return Ok(at(Outcome::fail(
+                            "deleting a record that is already gone did not answer not-found",
+                            "the API's not-found or a refusal",
+                            describe(&resp),
+                        )));
+                    }
+                }
+                Cmd::Replace(rows) => {
+                    let (ep, op) = ops.replace.expect("planned with a replace");
+                    let objs: Vec<Map<String, Value>> = rows
+                        .iter()
+                        .map(|vals| {
+                            ops.create_fields
+                                .iter()
+                                .map(|f| f.name.get_ref().clone())
+                                .zip(vals.iter().cloned())
+                                .collect()
+                        })
+                        .collect();
+                    let keys: Vec<Vec<String>> = objs
+                        .iter()
+                        .map(|o| {
+                            ops.keys
+                                .iter()
+                                .map(|k| o.get(k).map(text_of).unwrap_or_default())
+                                .collect()
+                        })
+                        .collect();
+                    let dup = (1..keys.len()).any(|i| keys[..i].contains(&keys[i]));
+                    let Some(req) = self.replace_request(ep, op, &objs)? else {
+                        continue;
+                    };
+                    let resp = self.send(&req).await?;
+                    let ok = self.succeeded(op, &resp);
+                    if dup {
+                        continue;
+                    }
+                    if !ok {
+                        return Ok(at(Outcome::fail(
+                            "the model accepts this replace, the target refused it",
+                            "success",
+                            describe(&resp),
+                        )));
+                    }
+                    gone.append(&mut model);
+                    model = objs
+                        .into_iter()
+                        .zip(keys)
+                        .map(|(fields, key)| Rec { key, fields })
+                        .collect();
+                }
+            }
+            if let Some(o) = self.compare_model(c, ops, &model).await? {
+                return Ok(at(o));
+            }
+        }
+        Ok(None)
+    }
+
+    fn succeeded(&self, op: &Operation, resp: &crate::runner::http::Resp) -> bool {
+        let mut ok = vec![op.success_outcome().to_string()];
+        ok.extend(op.accept.iter().map(|a| a.get_ref().to_string()));
+        ok.iter()
+            .any(|w| outcome::matches(self.spec, w, resp).is_ok())
+    }
+
+    /// The operation's own success outcome (not its other accepted answers).
+    fn succeeded_strictly(&self, op: &Operation, resp: &crate::runner::http::Resp) -> bool {
+        outcome::matches(self.spec, &op.success_outcome().to_string(), resp).is_ok()
+    }
+
+    /// Whether `new` repeats a unique field of `old`.
+    fn unique_clash(
+        &self,
+        op: &Operation,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+    ) -> bool {
+        let Ok(schema) = self.request_schema_of(op) else {
+            return false;
+        };
+        schema.field.iter().filter(|f| f.unique).any(|f| {
+            let n = f.name.get_ref();
+            matches!((old.get(n), new.get(n)), (Some(a), Some(b)) if text_of(a) == text_of(b))
+        })
+    }
+
+    fn request_schema_of(&self, op: &Operation) -> Step<&'a Schema> {
+        op.request
+            .as_ref()
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| self.spec.schema(s.get_ref()))
+            .ok_or_else(|| Outcome::error("the operation's body has no schema"))
+    }
+
+    /// A request of `op` on `ep` for the record with `key` (path parameters from the key),
+    /// its body the sample overlaid with `fields` (and the key fields).
+    fn record_request(
+        &self,
+        ep: &Endpoint,
+        op: &Operation,
+        key: Option<&Vec<String>>,
+        fields: &Map<String, Value>,
+    ) -> Step<Req> {
+        let keys = self
+            .collection()
+            .map(|c| self.collection_keys(c))
+            .unwrap_or_default();
+        let kv: Vec<(String, String)> = match key {
+            Some(k) => keys.iter().cloned().zip(k.iter().cloned()).collect(),
+            None => vec![],
+        };
+        let mut path = self.spec.full_path(ep);
+        let params = crate::spec::template_params(&path).unwrap_or_default();
+        if params.is_empty() || !kv.is_empty() {
+            for (i, p) in params.iter().enumerate() {
+                let v = kv
+                    .iter()
+                    .find(|(k, _)| k == p)
+                    .or(kv.get(i))
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| Outcome::skip("the record's key does not fill the URL"))?;
+                path = path.replace(&format!("{{{p}}}"), &sample::encode(&v));
+            }
+            // Required query parameters (a scope) as the sample has them.
+            let sample_target = sample::target(self.spec, ep, op);
+            if let Some(q) = sample_target.split_once('?').map(|(_, q)| q) {
+                path = format!("{path}?{q}");
+            }
+        } else {
+            path = sample::target(self.spec, ep, op);
+        }
+        let role =
+            crate::plan::lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self.request(op.method.get_ref(), &path, &role)?;
+        let takes_body = op
+            .request
+            .as_ref()
+            .is_some_and(|r| !r.empty && r.schema.is_some());
+        let body = if takes_body {
+            let schema = self.request_schema_of(op)?;
+            let mut obj = sample::object(self.spec, schema);
+            for (k, v) in fields {
+                obj.insert(k.clone(), v.clone());
+            }
+            for (k, v) in &kv {
+                if schema.field.iter().any(|f| f.name.get_ref() == k) {
+                    obj.insert(k.clone(), Value::String(v.clone()));
+                }
+            }
+            Some(
+                sample::encode_object(self.spec, op, obj)
+                    .ok_or_else(|| Outcome::skip("the operation takes no schema-shaped body"))?,
+            )
+        } else {
+            None
+        };
+        Ok(self.with_body(req, body))
+    }
+
+    /// A replace carrying `objs` (each the sample overlaid with the object).
+    fn replace_request(
+        &self,
+        ep: &Endpoint,
+        op: &Operation,
+        objs: &[Map<String, Value>],
+    ) -> Step<Option<Req>> {
+        let schema = self.request_schema_of(op)?;
+        let items: Vec<Map<String, Value>> = objs
+            .iter()
+            .map(|o| {
+                let mut obj = sample::object(self.spec, schema);
+                for (k, v) in o {
+                    obj.insert(k.clone(), v.clone());
+                }
+                obj
+            })
+            .collect();
+        let Some(body) = sample::encode_objects(self.spec, op, items) else {
+            return Ok(None);
+        };
+        let role =
+            crate::plan::lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let req = self.request(
+            op.method.get_ref(),
+            &sample::target(self.spec, ep, op),
+            &role,
+        )?;
+        Ok(Some(self.with_body(req, Some(body))))
+    }
+
+    /// The key of the record a create just added: the listed key the model lacks.
+    async fn new_key(
+        &mut self,
+        c: &Collection,
+        ops: &Ops<'a>,
+        model: &[Rec],
+    ) -> Step<Result<Vec<String>, Outcome>> {
+        let listed = self.listed(c, ops).await?;
+        let new: Vec<&Vec<String>> = listed
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !model.iter().any(|r| r.key == **k))
+            .collect();
+        match new.as_slice() {
+            [k] => Ok(Ok((*k).clone())),
+            _ => Ok(Err(Outcome::fail(
+                format!("an accepted create added {} records to the list", new.len()),
+                "1 new record",
+                format!("{} new records", new.len()),
+            ))),
+        }
+    }
+
+    /// The listed records: key and fields.
+    async fn listed(
+        &mut self,
+        c: &Collection,
+        ops: &Ops<'a>,
+    ) -> Step<Vec<(Vec<String>, Map<String, Value>)>> {
+        let _ = c;
+        let Some(back) = self.read_back().await? else {
+            return Ok(vec![]);
+        };
+        let tree = outcome::parse(&back).map_err(|why| {
+            Outcome::fail(
+                format!("the list does not parse: {why}"),
+                "a structured list",
+                describe(&back),
+            )
+        })?;
+        let mut found = Vec::new();
+        records(&tree, &ops.keys, &mut found);
+        Ok(found
+            .into_iter()
+            .map(|r| (ops.keys.iter().map(|k| text_of(&r[k])).collect(), r.clone()))
+            .collect())
+    }
+
+    /// Compare the list with the model: the same keys, and every field the model knows
+    /// reads back as sent.
+    async fn compare_model(
+        &mut self,
+        c: &Collection,
+        ops: &Ops<'a>,
+        model: &[Rec],
+    ) -> Step<Option<Outcome>> {
+        let listed = match self.listed(c, ops).await {
+            Ok(l) => l,
+            Err(o) if o.verdict == crate::runner::Verdict::Fail => return Ok(Some(o)),
+            Err(o) => return Err(o),
+        };
+        let mut want: Vec<&Vec<String>> = model.iter().map(|r| &r.key).collect();
+        let mut got: Vec<&Vec<String>> = listed.iter().map(|(k, _)| k).collect();
+        want.sort();
+        got.sort();
+        if want != got {
+            return Ok(Some(Outcome::fail(
+                "the list holds other records than the model",
+                format!("keys {want:?}"),
+                format!("keys {got:?}"),
+            )));
+        }
+        let schema = self.spec.schema(c.schema.get_ref());
+        for r in model {
+            let (_, rec) = listed.iter().find(|(k, _)| *k == r.key).expect("same keys");
+            for (k, v) in &r.fields {
+                let assigned = schema.is_some_and(|s| {
+                    s.field
+                        .iter()
+                        .any(|f| f.name.get_ref() == k && f.server_assigned)
+                });
+                if assigned || v.is_object() || v.is_array() || v.is_null() {
+                    continue;
+                }
+                if let Some(g) = rec.get(k) {
+                    if text_of(g) != text_of(v) {
+                        return Ok(Some(Outcome::fail(
+                            format!("record {:?}: `{k}` differs from the model", r.key),
+                            format!("{k} = {}", text_of(v)),
+                            format!("{k} = {}", text_of(g)),
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn describe_cmd(ops: &Ops<'_>, cmd: &Cmd) -> String {
+    let named = |fields: &[&Field], vals: &[Value]| {
+        let m: Map<String, Value> = fields
+            .iter()
+            .map(|f| f.name.get_ref().clone())
+            .zip(vals.iter().cloned())
+            .collect();
+        serde_json::to_string(&m).unwrap_or_default()
+    };
+    match cmd {
+        Cmd::Create(v) => format!("create {}", named(&ops.create_fields, v)),
+        Cmd::Update(i, v) => format!("update record #{i} with {}", named(&ops.free_fields, v)),
+        Cmd::Delete(i) => format!("delete record #{i}"),
+        Cmd::DeleteGone(i) => format!("delete deleted record #{i} again"),
+        Cmd::Replace(rows) => format!("replace the collection with {} record(s)", rows.len()),
+        Cmd::List => "list".into(),
+    }
+}
+
+fn describe_seq(ops: &Ops<'_>, seq: &[Cmd]) -> String {
+    seq.iter()
+        .map(|c| describe_cmd(ops, c))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
