@@ -210,6 +210,12 @@ struct RunArgs {
     /// Show a progress bar on stderr (default when stderr is a terminal).
     #[arg(long)]
     progress: bool,
+    /// Where failing property cases are stored, and replayed from first on later runs.
+    #[arg(long, value_name = "DIR", default_value = ".dialtone/regressions")]
+    regressions: PathBuf,
+    /// Neither store failing property cases nor replay stored ones.
+    #[arg(long)]
+    no_regressions: bool,
     /// Compare every readable endpoint's normalised answer with the baseline in DIR
     /// (recorded by `dialtone snapshot record`); each drift is a failure with a diff.
     #[arg(long, value_name = "DIR")]
@@ -682,6 +688,7 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
         seed: a.seed.unwrap_or(Options::default().seed),
         cases: a.cases.max(1),
         time_budget: Duration::from_secs_f64(a.time_budget),
+        regressions: (!a.no_regressions && !record).then(|| a.regressions.clone()),
         snapshots: a
             .snapshots
             .clone()
@@ -699,6 +706,10 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
     let mut suite = Suite::new(specs, case_list);
     if a.snapshots.is_some() {
         suite = suite.with_snapshots();
+    }
+    if !a.no_regressions && !record {
+        let stored = dialtone::runner::regress::load(&a.regressions)?;
+        suite = suite.with_regressions(&stored);
     }
     let emulated = a.target.is_none() && a.profile.is_none();
     let mut run = Run::per_api(client_rt, suite, profiles, opts)?;

@@ -139,7 +139,8 @@ impl<'a> Ctx<'a> {
         if let Some(k) = self.stopped_at {
             let note = format!(
                 "stopped after {k} of {} cases: the --time-budget of {:?} was spent",
-                self.s.opts.cases, self.s.opts.time_budget
+                self.cases(),
+                self.s.opts.time_budget
             );
             o.note = Some(match o.note.take() {
                 Some(n) => format!("{n}; {note}"),
@@ -147,6 +148,26 @@ impl<'a> Ctx<'a> {
             });
         }
         o
+    }
+
+    /// The test's id without a replay's `/regression-<seed>` suffix: the random stream
+    /// of a replay is the original test's.
+    fn base_id(&self) -> &str {
+        let id = self.t.entry.id.as_str();
+        match (self.t.replay, id.rsplit_once("/regression-")) {
+            (Some(_), Some((base, _))) => base,
+            _ => id,
+        }
+    }
+
+    /// The seed of this test's generated values: the run's, or a stored failure's.
+    fn seed(&self) -> u64 {
+        self.t.replay.map(|(s, _)| s).unwrap_or(self.s.opts.seed)
+    }
+
+    /// Generated cases per property: the run's, or a stored failure's.
+    fn cases(&self) -> u32 {
+        self.t.replay.map(|(_, c)| c).unwrap_or(self.s.opts.cases)
     }
 
     /// Whether a property test must stop before case `case` (0-based): the session's
@@ -419,12 +440,10 @@ impl<'a> Ctx<'a> {
         use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
         let mut key = [salt; 32];
         for (i, b) in self
-            .s
-            .opts
-            .seed
+            .seed()
             .to_le_bytes()
             .iter()
-            .chain(self.t.entry.id.as_bytes())
+            .chain(self.base_id().as_bytes())
             .enumerate()
         {
             key[i % 32] = key[i % 32].wrapping_mul(31).wrapping_add(*b);
@@ -1376,11 +1395,11 @@ impl<'a> Ctx<'a> {
         if fields.is_empty() {
             return Err(Outcome::skip("no field has a constraint a value can break"));
         }
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let mut runner = self.case_runner(0);
         let before = self.read_back().await?;
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }
@@ -1473,7 +1492,7 @@ impl<'a> Ctx<'a> {
         if free.is_empty() {
             return Err(Outcome::skip("every field is a key, unique or a reference"));
         }
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let mut runner = self.case_runner(7);
         let names: Vec<String> = free.iter().map(|f| f.name.get_ref().clone()).collect();
         let strategies: Vec<_> = free
@@ -1483,7 +1502,7 @@ impl<'a> Ctx<'a> {
         let target = self.op_target(op)?;
         let role = self.role();
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }
@@ -1815,7 +1834,7 @@ impl<'a> Ctx<'a> {
         collection: Option<&str>,
     ) -> Step<Outcome> {
         use proptest::strategy::{Strategy, ValueTree};
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let api = self.t.entry.api.clone();
         let emulated = self.s.emulator() && collection.is_some();
         let max_limit = pager
@@ -1828,7 +1847,7 @@ impl<'a> Ctx<'a> {
         let mut runner = self.case_runner(11);
         let mut reference: Option<Vec<String>> = None;
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }

@@ -10,6 +10,7 @@ pub mod cases;
 mod exec;
 pub mod http;
 pub mod outcome;
+pub mod regress;
 pub mod result;
 pub mod snapshot;
 
@@ -59,6 +60,8 @@ pub struct Options {
     /// up, each property test stops generating cases after its first (the report notes how
     /// many ran).
     pub time_budget: Duration,
+    /// Store each failing property case here (`regress`), to be replayed first next time.
+    pub regressions: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             cases: 16,
             snapshots: None,
             time_budget: Duration::from_secs(120),
+            regressions: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct Test {
     pub entry: PlanEntry,
     /// For scenario cases: the case to play.
     pub case: Option<Arc<cases::Case>>,
+    /// A stored failure's replay: the seed and case count it was found with.
+    pub replay: Option<(u64, u32)>,
 }
 
 impl Test {
@@ -108,7 +114,11 @@ impl Suite {
         let mut map = IndexMap::new();
         for spec in specs {
             for entry in plan::plan(&spec) {
-                tests.push(Test { entry, case: None });
+                tests.push(Test {
+                    entry,
+                    case: None,
+                    replay: None,
+                });
             }
             map.insert(spec.name().to_string(), Arc::new(spec));
         }
@@ -118,17 +128,43 @@ impl Suite {
                 tests.push(Test {
                     entry,
                     case: Some(Arc::new(c)),
+                    replay: None,
                 });
             }
         }
         Suite { specs: map, tests }
     }
 
+    /// Put the replays of stored failures first: each a copy of the failing test, named
+    /// `<id>/regression-<seed>`, run with the seed and case count it failed with. Stored
+    /// failures of tests this suite lacks are ignored (another spec, another version).
+    pub fn with_regressions(mut self, stored: &[regress::Regression]) -> Suite {
+        let mut first = Vec::new();
+        for r in stored {
+            if let Some(t) = self.tests.iter().find(|t| t.entry.id == r.test) {
+                let mut entry = t.entry.clone();
+                entry.id = format!("{}/regression-{}", r.test, r.seed);
+                first.push(Test {
+                    entry,
+                    case: t.case.clone(),
+                    replay: Some((r.seed, r.cases)),
+                });
+            }
+        }
+        first.append(&mut self.tests);
+        self.tests = first;
+        self
+    }
+
     /// Add one snapshot test per readable operation of every spec (`--snapshots`).
     pub fn with_snapshots(mut self) -> Suite {
         for spec in self.specs.values() {
             for entry in plan::snapshots(spec) {
-                self.tests.push(Test { entry, case: None });
+                self.tests.push(Test {
+                    entry,
+                    case: None,
+                    replay: None,
+                });
             }
         }
         self
@@ -438,6 +474,22 @@ impl Session {
         }
         if test.entry.is_property() {
             *self.property_spent.lock() += started.elapsed();
+            if let (Verdict::Fail, None, Some(dir)) =
+                (res.verdict, test.replay, &self.opts.regressions)
+            {
+                match regress::save(dir, &res, self.opts.seed, self.opts.cases) {
+                    Ok(p) => {
+                        let note = format!("stored for replay in {}", p.display());
+                        res.note = Some(match res.note.take() {
+                            Some(n) => format!("{n}; {note}"),
+                            None => note,
+                        });
+                    }
+                    Err(e) => {
+                        res.note = Some(format!("could not store the failing case: {e}"));
+                    }
+                }
+            }
         }
         res.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         res

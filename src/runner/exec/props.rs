@@ -260,12 +260,12 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|f| crate::props::strategy::valid(self.spec, f))
             .collect();
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let mut runner = self.case_runner(21);
         let mut ran = 0;
         let mut shown = 0;
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }
@@ -433,7 +433,7 @@ impl<'a> Ctx<'a> {
         if self.reader(c.name.get_ref()).is_none() {
             return Err(Outcome::skip("the collection has no read to check against"));
         }
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let creator = self.creator(c);
         if creator.is_none() && !self.s.emulator() {
             return Err(Outcome::skip(
@@ -465,7 +465,7 @@ impl<'a> Ctx<'a> {
             ));
         }
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }
@@ -646,9 +646,9 @@ impl<'a> Ctx<'a> {
                 body,
                 bytes,
             });
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let mut runner = self.case_runner(41);
-        let total = self.s.opts.cases as usize * 8;
+        let total = self.cases() as usize * 8;
         let deadline = self.s.property_deadline();
         for case in 0..total {
             if self.out_of_time(case, deadline) {

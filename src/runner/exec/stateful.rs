@@ -163,10 +163,10 @@ impl<'a> Ctx<'a> {
         }
         let cmd = proptest::strategy::Union::new(choices);
         let seqs = proptest::collection::vec(cmd, 1..8);
-        let seed = self.s.opts.seed;
+        let seed = self.seed();
         let mut runner = self.case_runner(51);
         let deadline = self.s.property_deadline();
-        for case in 0..self.s.opts.cases as usize {
+        for case in 0..self.cases() as usize {
             if self.out_of_time(case, deadline) {
                 break;
             }

@@ -1,0 +1,148 @@
+//! Property and stateful tests against a faulty emulator (issue 5): each fault makes its
+//! property fail, the failure is shrunk, the reported seed reproduces exactly that failure,
+//! and the stored failing case is replayed first on the next run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dialtone::emulator::faults::Faults;
+use dialtone::present::{self, Run};
+use dialtone::runner::result::{RunReport, Verdict};
+use dialtone::runner::{regress, Options, Suite};
+use dialtone::spec;
+
+/// (fault, api, the property test that must fail)
+const CASES: &[(&str, &str, &str)] = &[
+    (
+        "cursor-skips-item",
+        "mediant",
+        "mediant/alarms/active/cursor/random-sizes",
+    ),
+    (
+        "limit-ignored",
+        "sipxconfig",
+        "sipxconfig/branch/cursor/random-sizes",
+    ),
+    (
+        "skip-value-checks",
+        "mediant",
+        "mediant/license/property/PUT/invalid-rejected",
+    ),
+    (
+        "client-ids-honoured",
+        "sipxconfig",
+        "sipxconfig/branch/property/stateful",
+    ),
+    (
+        "update-appends",
+        "sipxconfig",
+        "sipxconfig/branch/property/stateful",
+    ),
+    ("malformed-xml-500", "rome", "rome/property/responses"),
+    (
+        "wrong-error-envelope",
+        "roaming-profile",
+        "roaming-profile/property/responses",
+    ),
+];
+
+fn run(api: &str, fault: Option<&str>, test: &str, seed: u64, regressions: &Path) -> RunReport {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client_rt = Arc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    );
+    let load = || spec::load(&spec::resolve(api)).unwrap();
+    let faults = Faults::parse(&fault.map(|f| vec![f.to_string()]).unwrap_or_default()).unwrap();
+    let local = present::start_emulator(&rt, vec![load()], faults, 1 << 20).unwrap();
+    let stored = regress::load(regressions).unwrap();
+    let suite = Suite::new(vec![load()], vec![]).with_regressions(&stored);
+    let opts = Options {
+        seed,
+        regressions: Some(regressions.to_path_buf()),
+        body_limit: 1 << 20,
+        ..Options::default()
+    };
+    let run = Run::per_api(
+        client_rt,
+        suite,
+        vec![(api.to_string(), local.profile.clone())],
+        opts,
+    )
+    .unwrap();
+    let args = libtest_mimic::Arguments {
+        filter: Some(test.to_string()),
+        quiet: true,
+        ..Default::default()
+    };
+    let (_c, report) = run.execute(&args, Arc::new(|_| {}));
+    rt.block_on(local.running.shutdown());
+    report
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("property-faults-{tag}"));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn faults_fail_their_properties_shrunk_and_reproducible() {
+    let seed = 0x005e_ed0f_d1a1;
+    for (fault, api, test) in CASES {
+        let dir = tempdir(fault);
+        let first = run(api, Some(fault), test, seed, &dir);
+        let r = first
+            .results
+            .iter()
+            .find(|r| r.id == *test)
+            .unwrap_or_else(|| panic!("{fault}: {test} did not run"));
+        assert_eq!(r.verdict, Verdict::Fail, "{fault}: {test}: {:?}", r.message);
+        let msg = r.message.clone().unwrap_or_default();
+        assert!(msg.contains("shrunk in"), "{fault}: not shrunk: {msg}");
+        assert!(
+            msg.contains(&format!("of seed {seed}")),
+            "{fault}: the message names no seed: {msg}"
+        );
+        assert_eq!(first.info.seed, seed, "the report carries the seed");
+
+        // The same seed finds and shrinks to exactly the same case.
+        let again_dir = tempdir(&format!("{fault}-again"));
+        let again = run(api, Some(fault), test, seed, &again_dir);
+        let r2 = again.results.iter().find(|r| r.id == *test).unwrap();
+        assert_eq!(
+            r2.message.as_deref(),
+            Some(msg.as_str()),
+            "{fault}: not reproduced"
+        );
+
+        // The failure was stored; the next run replays it first, under its own name,
+        // with the stored seed even when the run's seed differs.
+        let stored = regress::load(&dir).unwrap();
+        assert_eq!(stored.len(), 1, "{fault}: {stored:?}");
+        assert_eq!(stored[0].test, *test);
+        assert_eq!(stored[0].seed, seed);
+        let replay = run(api, Some(fault), test, seed ^ 1, &dir);
+        let replay_id = format!("{test}/regression-{seed}");
+        assert_eq!(
+            replay.results.first().map(|r| r.id.as_str()),
+            Some(replay_id.as_str()),
+            "{fault}: the stored case is not replayed first"
+        );
+        assert_eq!(replay.results[0].verdict, Verdict::Fail);
+        assert_eq!(replay.results[0].message.as_deref(), Some(msg.as_str()));
+        // Without the fault the replay passes.
+        let fixed = run(api, None, test, seed, &dir);
+        let rr = fixed.results.iter().find(|r| r.id == replay_id).unwrap();
+        assert_eq!(rr.verdict, Verdict::Pass, "{fault}: {:?}", rr.message);
+        for d in [dir, again_dir] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
