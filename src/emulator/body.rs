@@ -547,10 +547,88 @@ fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             if !f.enum_values.is_empty() && !f.enum_values.iter().any(|e| e.as_str() == Some(s)) {
                 return Err(format!("`{s}` is not one of the allowed values"));
             }
+            // An empty value is "not given"; whether that is allowed is `required`'s call.
+            if !s.is_empty() && !format_ok(f.ty, s) {
+                return Err(format!("`{s}` is not a valid {}", format_name(f.ty)));
+            }
         }
         FieldType::Binary | FieldType::Any => {}
     }
     Ok(())
+}
+
+fn format_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Ip => "IP address",
+        FieldType::Mac => "MAC address",
+        FieldType::Uuid => "UUID",
+        FieldType::Datetime => "date and time",
+        FieldType::Date => "date",
+        _ => "value",
+    }
+}
+
+/// The text formats the field types promise (docs/spec-format.md, field types).
+fn format_ok(ty: FieldType, s: &str) -> bool {
+    let hex = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let num = |t: &str, lo: u32, hi: u32| {
+        !t.is_empty()
+            && t.bytes().all(|b| b.is_ascii_digit())
+            && t.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+    };
+    let date = |d: &str| {
+        let p: Vec<&str> = d.split('-').collect();
+        p.len() == 3
+            && p[0].len() == 4
+            && num(p[0], 0, 9999)
+            && p[1].len() == 2
+            && num(p[1], 1, 12)
+            && p[2].len() == 2
+            && num(p[2], 1, 31)
+    };
+    match ty {
+        FieldType::Ip => s.parse::<std::net::IpAddr>().is_ok(),
+        FieldType::Mac => {
+            hex(s, 12)
+                || [':', '-'].iter().any(|sep| {
+                    let p: Vec<&str> = s.split(*sep).collect();
+                    p.len() == 6 && p.iter().all(|x| hex(x, 2))
+                })
+        }
+        FieldType::Uuid => {
+            let p: Vec<&str> = s.split('-').collect();
+            p.len() == 5 && [8, 4, 4, 4, 12].iter().zip(&p).all(|(n, x)| hex(x, *n))
+        }
+        FieldType::Date => date(s),
+        FieldType::Datetime => {
+            let Some((d, t)) = s.split_once('T') else {
+                return false;
+            };
+            // Time, then an optional zone: `Z`, `+HH:MM` or `-HH:MM`.
+            let (t, zone) = match t.find(['Z', '+', '-']) {
+                Some(i) => (&t[..i], &t[i..]),
+                None => (t, ""),
+            };
+            let zone_ok = zone.is_empty()
+                || zone == "Z"
+                || (zone.len() == 6
+                    && num(&zone[1..3], 0, 23)
+                    && &zone[3..4] == ":"
+                    && num(&zone[4..], 0, 59));
+            let (hms, frac) = t.split_once('.').unwrap_or((t, "0"));
+            let p: Vec<&str> = hms.split(':').collect();
+            date(d)
+                && zone_ok
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !frac.is_empty()
+                && p.len() == 3
+                && p.iter().all(|x| x.len() == 2)
+                && num(p[0], 0, 23)
+                && num(p[1], 0, 59)
+                && num(p[2], 0, 60)
+        }
+        _ => true,
+    }
 }
 
 /// A number sent as a JSON number or as text (XML and CSV carry only text).

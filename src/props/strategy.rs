@@ -168,6 +168,19 @@ pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
     let name = f.name.get_ref().clone();
     match f.ty {
         FieldType::Integer | FieldType::Number => {
+            if f.ty == FieldType::Integer {
+                let n = name.clone();
+                options.push(
+                    (-1000i64..1000)
+                        .prop_map(move |x| {
+                            (
+                                Value::from(x as f64 + 0.5),
+                                format!("`{n}` is not an integer"),
+                            )
+                        })
+                        .sboxed(),
+                );
+            }
             let n = name.clone();
             options.push(
                 "[a-z]{1,6}"
@@ -211,6 +224,23 @@ pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
         }
         FieldType::Digits => {
             let n = name.clone();
+            // Digits outside ASCII and control characters: text a lax check takes for a
+            // number.
+            options.push(
+                (
+                    "[0-9]{0,3}",
+                    proptest::sample::select(vec!["١", "٣", "０", "９", "\u{0}", "\t", "\u{7f}"]),
+                    "[0-9]{0,3}",
+                )
+                    .prop_map(move |(a, x, b)| {
+                        (
+                            Value::String(format!("{a}{x}{b}")),
+                            format!("`{n}` has a non-ASCII digit or a control character"),
+                        )
+                    })
+                    .sboxed(),
+            );
+            let n = name.clone();
             options.push(
                 ("[0-9]{0,4}", "[a-zA-Z+#*]", "[0-9]{0,4}")
                     .prop_map(move |(a, x, b)| {
@@ -219,6 +249,44 @@ pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
                             format!("`{n}` has a character that is not a digit"),
                         )
                     })
+                    .sboxed(),
+            );
+        }
+        FieldType::Ip
+        | FieldType::Mac
+        | FieldType::Uuid
+        | FieldType::Datetime
+        | FieldType::Date => {
+            let n = name.clone();
+            let ty = f.ty;
+            let broken: Vec<&'static str> = match ty {
+                FieldType::Ip => vec![
+                    "999.1.1.1",
+                    "1.2.3",
+                    "a.b.c.d",
+                    "10.0.0.1\u{0}",
+                    "１０.０.０.１",
+                ],
+                FieldType::Mac => vec![
+                    "zz:zz:zz:zz:zz:zz",
+                    "00:11:22:33:44",
+                    "0011223344556677",
+                    "00:11:22:33:44:5\n",
+                ],
+                FieldType::Uuid => vec![
+                    "not-a-uuid",
+                    "123e4567-e89b-12d3-a456",
+                    "123e4567e89b12d3a456426614174000zz",
+                ],
+                FieldType::Datetime => {
+                    vec!["2024-13-45T25:61:00Z", "yesterday", "2024-01-01 00:00"]
+                }
+                _ => vec!["2024-13-45", "01/02/2024", "tomorrow"],
+            };
+            let broken: Vec<String> = broken.into_iter().map(str::to_string).collect();
+            options.push(
+                proptest::sample::select(broken)
+                    .prop_map(move |s| (Value::String(s), format!("`{n}` is not a valid {ty:?}")))
                     .sboxed(),
             );
         }
