@@ -663,7 +663,8 @@ fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 e.summary = "the same valid update sent twice leaves the state it left once".into();
                 out.push(e);
             }
-            if op.effect == Some(Effect::Create) && ep.collection.is_some() {
+            if matches!(op.effect, Some(Effect::Create | Effect::Upsert)) && ep.collection.is_some()
+            {
                 let id = format!("{api}/{eid}/property/{method}/create-read");
                 let mut e = op_entry(
                     spec,
@@ -896,12 +897,16 @@ fn stateful(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         if !has(&[Effect::Create, Effect::Upsert]) || !has(&[Effect::Update, Effect::Delete]) {
             continue;
         }
-        let Some((ep, op)) = eps.iter().find_map(|ep| {
-            ep.op
-                .iter()
-                .find(|o| o.effect == Some(Effect::List) && o.method.get_ref() == "GET")
-                .map(|o| (*ep, o))
-        }) else {
+        // The list: a listing, else a query (what `reader` reads back with).
+        let list_of = |effect: Effect| {
+            eps.iter().find_map(|ep| {
+                ep.op
+                    .iter()
+                    .find(|o| o.effect == Some(effect) && o.method.get_ref() == "GET")
+                    .map(|o| (*ep, o))
+            })
+        };
+        let Some((ep, op)) = list_of(Effect::List).or_else(|| list_of(Effect::Query)) else {
             continue;
         };
         let mut e = op_entry(

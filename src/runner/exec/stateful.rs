@@ -127,6 +127,11 @@ impl<'a> Ctx<'a> {
         if self.reader(c.name.get_ref()).is_none() {
             return Err(Outcome::skip("the collection has no list to compare with"));
         }
+        if self.reader_filters(c) {
+            return Err(Outcome::skip(
+                "the collection is read only through a query with a required filter, which new records need not match",
+            ));
+        }
         let ops = self.stateful_ops(c)?;
         let spec = self.spec;
         let values = |fields: &[&Field]| -> BoxedStrategy<Vec<Value>> {
