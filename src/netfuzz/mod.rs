@@ -65,6 +65,7 @@ impl Default for FuzzOptions {
 #[serde(rename_all = "kebab-case")]
 pub enum Oracle {
     /// A 5xx answer.
+    #[serde(rename = "no-5xx")]
     No5xx,
     /// No answer within the time bound.
     Hang,
