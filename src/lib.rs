@@ -8,6 +8,8 @@
 //! * [`runner`]: runs the plan against a target and returns results (never formats them).
 //! * [`report`]: turns results into terminal, JUnit and JSON reports (never sends requests).
 //! * [`present`]: the libtest-mimic face of a run, shared by the CLI and `cargo test`.
+//! * [`netfuzz`]: `dialtone fuzz`, mutated requests against a target, judged without an
+//!   expected answer (never prints).
 //! * [`emulator`]: the reference emulator the runner is tested against.
 //! * [`diag`]: diagnostics with `file:line:col`.
 //!
@@ -17,6 +19,7 @@ pub mod codec;
 pub mod diag;
 pub mod emulator;
 pub mod export;
+pub mod netfuzz;
 pub mod plan;
 pub mod present;
 pub mod profile;

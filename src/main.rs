@@ -89,6 +89,12 @@ enum Cmd {
     /// Record response snapshots of a target as a baseline, or review pending changes.
     #[command(subcommand)]
     Snapshot(SnapshotCmd),
+    /// Fuzz a target over the network: mutated valid requests, judged by an oracle (no 5xx,
+    /// no hang, no dropped connection, answers the spec documents). Findings are minimized
+    /// and saved as replayable case files with curl reproducers (docs/fuzz.md).
+    ///
+    /// Exit codes: 0 no finding, 1 findings, 2 setup or argument errors.
+    Fuzz(Box<FuzzArgs>),
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
@@ -224,6 +230,94 @@ struct RunArgs {
     test: libtest_mimic::Arguments,
 }
 
+#[derive(clap::Args)]
+#[command(
+    override_usage = "dialtone fuzz --spec NAME [--target URL --profile FILE] --duration D [OPTIONS]",
+    help_template = "{about-with-newline}\nUsage: {usage}\n\n{all-args}"
+)]
+struct FuzzArgs {
+    /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
+    #[arg(long)]
+    spec: String,
+    /// Base URL of the device to fuzz; overrides the profile's `url`. Without it, the
+    /// bundled emulator is started on a loopback port and fuzzed over HTTP.
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Target profile: TLS trust and one account per role (docs/target-profile.md).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// How long to fuzz: `30s`, `2m`, `1h`, `500ms` (a bare number is seconds).
+    #[arg(long, value_name = "D", default_value = "30s", value_parser = parse_duration)]
+    duration: std::time::Duration,
+    /// Seed of the mutations; the same seed against the same target sends the same
+    /// requests.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Stop after N fuzzed requests.
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u64>,
+    /// Stop at the first finding.
+    #[arg(long)]
+    stop_at_first: bool,
+    /// Directory the findings are saved in (case files and curl reproducers).
+    #[arg(long, value_name = "DIR", default_value = "fuzz-findings")]
+    findings: PathBuf,
+    /// Start the bundled emulator with this fault (repeatable; only without --target).
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<String>,
+    /// Accepted as `dialtone run` accepts it; against a device the fuzzer still sends only
+    /// safe methods to read operations (docs/fuzz.md, Safety).
+    #[arg(long = "allow", value_enum, value_name = "CLASS")]
+    allow: Vec<AllowClass>,
+    /// At most N requests per second.
+    #[arg(long, value_name = "N")]
+    rate: Option<f64>,
+    /// Seconds to wait for each answer; no answer by then is a `hang` finding.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Largest response body read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    max_body: usize,
+    /// Request body limit of the bundled emulator.
+    #[arg(long, value_name = "BYTES", default_value_t = dialtone::emulator::DEFAULT_MAX_BODY)]
+    body_limit: usize,
+    /// Send every request through this plain HTTP proxy.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Show a progress line on stderr (default when stderr is a terminal).
+    #[arg(long)]
+    progress: bool,
+    /// Print only the findings and the last summary line.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Write the fuzz report as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// `30s`, `2m`, `1h`, `500ms`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (30s, 2m, 1h, 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (ms, s, m, h)")),
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("`{s}`: a duration must be positive"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum AllowClass {
     Write,
@@ -273,6 +367,7 @@ fn run(cli: Cli) -> Result<u8> {
             accept_all,
             reject_all,
         }) => review_snapshots(&dir, accept_all, reject_all),
+        Cmd::Fuzz(args) => fuzz(*args),
         Cmd::Emulate {
             spec,
             listen,
@@ -595,8 +690,7 @@ fn review_snapshots(dir: &std::path::Path, accept_all: bool, reject_all: bool) -
 
 fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
     use dialtone::emulator::faults::Faults;
-    use dialtone::present::{self, Run};
-    use dialtone::profile::Profile;
+    use dialtone::present::Run;
     use dialtone::runner::{cases, ClientOptions, Options, Suite};
     use std::sync::Arc;
     use std::time::Duration;
@@ -636,40 +730,15 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
             .build()
             .context("starting the async runtime")?,
     );
-    let mut local = Vec::new();
-    let mut profiles: Vec<(String, Profile)> = Vec::new();
-    match (&a.profile, &a.target) {
-        (Some(p), _) => {
-            let mut profile = Profile::load(p)?;
-            if let Some(url) = &a.target {
-                profile.target.url = url.clone();
-            }
-            profiles = specs
-                .iter()
-                .map(|s| (s.name().to_string(), profile.clone()))
-                .collect();
-        }
-        (None, Some(url)) => {
-            let profile = Profile::parse(
-                &format!("[target]\nurl = {}\n", toml::Value::String(url.clone())),
-                std::path::Path::new("<--target>"),
-            )?;
-            profiles = specs
-                .iter()
-                .map(|s| (s.name().to_string(), profile.clone()))
-                .collect();
-        }
-        (None, None) => {
-            // One emulator per API: their paths may overlap (ROME and roaming both under
-            // /api), as real devices never share a port.
-            for one in load_named(&a.spec)? {
-                let name = one.name().to_string();
-                let l = present::start_emulator(&rt, vec![one], faults.clone(), a.body_limit)?;
-                profiles.push((name, l.profile.clone()));
-                local.push(l);
-            }
-        }
-    }
+    let (local, profiles) = targets(
+        &a.spec,
+        a.profile.as_deref(),
+        a.target.as_deref(),
+        &specs,
+        &rt,
+        &faults,
+        a.body_limit,
+    )?;
     let opts = Options {
         strict: a.strict,
         allow_write: a.allow.contains(&AllowClass::Write)
@@ -753,5 +822,254 @@ fn run_suite_with(a: RunArgs, record: bool) -> Result<u8> {
     for l in local {
         rt.block_on(l.running.shutdown());
     }
+    Ok(report.exit_code())
+}
+
+/// The profile of each API's target: a device (`--profile`, `--target`), or one bundled
+/// emulator per API started on `rt` (their paths may overlap, as real devices never share
+/// a port).
+#[allow(clippy::type_complexity)]
+fn targets(
+    spec_name: &str,
+    profile: Option<&std::path::Path>,
+    target: Option<&str>,
+    specs: &[Spec],
+    rt: &tokio::runtime::Runtime,
+    faults: &dialtone::emulator::faults::Faults,
+    body_limit: usize,
+) -> Result<(
+    Vec<dialtone::present::LocalEmulator>,
+    Vec<(String, dialtone::profile::Profile)>,
+)> {
+    use dialtone::present;
+    use dialtone::profile::Profile;
+    let mut local = Vec::new();
+    let mut profiles: Vec<(String, Profile)> = Vec::new();
+    match (profile, target) {
+        (Some(p), _) => {
+            let mut profile = Profile::load(p)?;
+            if let Some(url) = target {
+                profile.target.url = url.to_string();
+            }
+            profiles = specs
+                .iter()
+                .map(|s| (s.name().to_string(), profile.clone()))
+                .collect();
+        }
+        (None, Some(url)) => {
+            let profile = Profile::parse(
+                &format!("[target]\nurl = {}\n", toml::Value::String(url.to_string())),
+                std::path::Path::new("<--target>"),
+            )?;
+            profiles = specs
+                .iter()
+                .map(|s| (s.name().to_string(), profile.clone()))
+                .collect();
+        }
+        (None, None) => {
+            for one in load_named(spec_name)? {
+                let name = one.name().to_string();
+                let l = present::start_emulator(rt, vec![one], faults.clone(), body_limit)?;
+                profiles.push((name, l.profile.clone()));
+                local.push(l);
+            }
+        }
+    }
+    Ok((local, profiles))
+}
+
+fn fuzz(a: FuzzArgs) -> Result<u8> {
+    use dialtone::emulator::faults::Faults;
+    use dialtone::netfuzz::{self, FuzzOptions, Fuzzer};
+    use dialtone::runner::{ClientOptions, Options, Session};
+    use indexmap::IndexMap;
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    if a.target.is_some() && !a.faults.is_empty() {
+        bail!("--fault applies to the bundled emulator; it cannot be combined with --target");
+    }
+    if a.timeout <= 0.0 {
+        bail!("--timeout must be positive");
+    }
+    if a.rate.is_some_and(|r| r.is_nan() || r <= 0.0) {
+        bail!("--rate must be a positive number of requests per second");
+    }
+    let faults = Faults::parse(&a.faults).map_err(anyhow::Error::msg)?;
+    let specs = load_named(&a.spec)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (local, profiles) = targets(
+        &a.spec,
+        a.profile.as_deref(),
+        a.target.as_deref(),
+        &specs,
+        &rt,
+        &faults,
+        a.body_limit,
+    )?;
+    let opts = Options {
+        allow_write: a.allow.contains(&AllowClass::Write)
+            || a.allow.contains(&AllowClass::Disruptive),
+        allow_disruptive: a.allow.contains(&AllowClass::Disruptive),
+        client: ClientOptions {
+            timeout: Duration::from_secs_f64(a.timeout),
+            max_body: a.max_body,
+            rate: a.rate,
+            proxy: a.proxy.clone(),
+        },
+        body_limit: a.body_limit,
+        ..Options::default()
+    };
+    // One session per API (and so per bundled emulator); they share the rate cap only
+    // when they share a target, as in `dialtone run`.
+    let mut sessions = Vec::new();
+    for spec in specs {
+        let name = spec.name().to_string();
+        let profile = profiles
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p.clone())
+            .context("no profile for an API")?;
+        let mut map = IndexMap::new();
+        map.insert(name, Arc::new(spec));
+        sessions.push(Arc::new(Session::new(profile, &map, opts.clone())?));
+    }
+    let fopts = FuzzOptions {
+        seed: a.seed.unwrap_or(FuzzOptions::default().seed),
+        duration: Some(a.duration),
+        max_requests: a.max_requests,
+        stop_at_first: a.stop_at_first,
+        ..FuzzOptions::default()
+    };
+    let fuzzer = Fuzzer::new(sessions, fopts)?;
+    let ops: usize = fuzzer.operations().values().sum();
+    let show = !a.quiet && (a.progress || std::io::stderr().is_terminal());
+    let bar = if show {
+        let b =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(st) = indicatif::ProgressStyle::with_template("{elapsed:>4} {spinner} {msg}") {
+            b.set_style(st);
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut last_draw = std::time::Instant::now();
+    let mut on_progress = |p: &netfuzz::Progress| {
+        if last_draw.elapsed() >= Duration::from_millis(100) {
+            last_draw = std::time::Instant::now();
+            let rps = p.requests as f64 / p.elapsed.as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{} fuzzed, {} requests ({rps:.0}/s), {} findings",
+                p.fuzzed, p.requests, p.findings
+            ));
+            bar.tick();
+        }
+    };
+    let report = client_rt.block_on(fuzzer.run(&mut on_progress));
+    bar.finish_and_clear();
+    for l in local {
+        rt.block_on(l.running.shutdown());
+    }
+    let saved = if report.findings.is_empty() {
+        vec![]
+    } else {
+        netfuzz::save(&report, &a.findings)
+            .with_context(|| format!("saving findings in {}", a.findings.display()))?
+    };
+    if let Some(p) = &a.json {
+        let f = std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
+        serde_json::to_writer_pretty(std::io::BufWriter::new(f), &report)?;
+    }
+    let mut out = std::io::stdout().lock();
+    for f in &report.findings {
+        writeln!(
+            out,
+            "FINDING {} {} {} {}: {}",
+            f.oracle.as_str(),
+            f.api,
+            f.method,
+            f.endpoint,
+            f.message
+        )?;
+        if !a.quiet {
+            let muts: Vec<String> = f.mutations.iter().map(|m| m.to_string()).collect();
+            writeln!(
+                out,
+                "    mutations ({} after minimizing; found with {}): {}",
+                f.mutations.len(),
+                f.found_with,
+                muts.join("; ")
+            )?;
+            writeln!(out, "    found after {:.1} s", f.found_after_s)?;
+            writeln!(out, "    {}", f.exchange.curl)?;
+        }
+    }
+    if !a.quiet {
+        writeln!(
+            out,
+            "operations fuzzed: {}",
+            report
+                .operations
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        for (why, n) in &report.skipped {
+            writeln!(out, "left out: {n} {why}")?;
+        }
+        writeln!(
+            out,
+            "answers: {}",
+            report
+                .answers
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    let per: Vec<String> = report
+        .per_oracle()
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    writeln!(
+        out,
+        "fuzz: {} operations, {} fuzzed requests, {} requests in all in {:.1} s ({:.0} requests/s), seed {}; {} findings{}",
+        ops,
+        report.fuzzed,
+        report.requests,
+        report.duration_ms / 1000.0,
+        report.requests_per_second(),
+        report.seed,
+        report.findings.len(),
+        if per.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", per.join(", "))
+        }
+    )?;
+    if !saved.is_empty() {
+        writeln!(
+            out,
+            "saved {} findings in {} (replay: dialtone run --spec {} --cases-dir {})",
+            saved.len(),
+            a.findings.display(),
+            a.spec,
+            a.findings.display()
+        )?;
+    }
+    out.flush()?;
     Ok(report.exit_code())
 }

@@ -72,7 +72,9 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     let mut sink = Sink::new(ctx, req);
     let item = render::item_name(sink.schema);
     let bad = |e: codec::CodecError| -> Response<Body> {
-        if ctx.fault(FaultId::MalformedXml500) && e.format == "xml" {
+        if ctx.fault(FaultId::MalformedXml500) && e.format == "xml"
+            || ctx.fault(FaultId::MalformedJson500) && e.format == "json"
+        {
             return render::raw(
                 500,
                 Some("text/html"),

@@ -1557,6 +1557,13 @@ fn parse_limit(ctx: &Ctx, p: &Pagination, name: &str) -> Result<Option<usize>, R
 }
 
 fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
+    if ctx.fault(FaultId::BadCursor500) {
+        return render::raw(
+            500,
+            Some("text/html"),
+            b"<h1>Internal Server Error</h1>".to_vec(),
+        );
+    }
     match &p.invalid {
         Some(o) => ctx.outcome(o.get_ref(), Some(msg)),
         None => ctx.reject(msg),

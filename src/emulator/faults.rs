@@ -91,6 +91,14 @@ faults! {
         "A request body that is not well-formed XML crashes the handler: 500 Internal Server Error.";
         "robustness: a malformed body gets the API's 4xx, never a 5xx";
         [("sipxconfig", "sipxconfig/*/robustness/*/malformed-body"), ("rome", "rome/*/robustness/*/malformed-body")]
+    MalformedJson500 = "malformed-json-500":
+        "A request body that is not well-formed JSON crashes the handler: 500 Internal Server Error.";
+        "robustness: a malformed body gets the API's 4xx, never a 5xx";
+        [("mediant", "mediant/*/robustness/*/malformed-body"), ("roaming-profile", "roaming-profile/*/robustness/*/malformed-body")]
+    BadCursor500 = "bad-cursor-500":
+        "A cursor or paging parameter that does not parse (a non-numeric cursor, a negative limit) crashes the list handler: 500 Internal Server Error.";
+        "cursor: an invalid cursor or limit gets the documented invalid outcome, never a 5xx";
+        [("mediant", "mediant/*/cursor/invalid")]
     XmlForJson = "xml-for-json":
         "Resources that can produce both XML and JSON always answer XML, even when JSON was asked for.";
         "format: the representation asked for is the one served";

@@ -68,8 +68,16 @@ pub struct Step {
     /// Zip members `{ name, text }`, sent as `application/zip` (or `content_type`).
     #[serde(default)]
     pub zip: Vec<ZipMember>,
+    /// A body given as base64 bytes (what `dialtone fuzz` saves: any bytes, not only
+    /// text). Sent with `content_type` when given, else with no Content-Type at all.
+    #[serde(default)]
+    pub body_b64: Option<String>,
     #[serde(default)]
     pub content_type: Option<String>,
+    /// When the answer has a body, its content type must be of one of these kinds (JSON,
+    /// XML, CSV and other text by family, anything else exactly).
+    #[serde(default)]
+    pub content_types: Vec<String>,
     /// Acceptable outcomes, preferred first.
     #[serde(default)]
     pub expect: Vec<String>,
@@ -214,9 +222,22 @@ impl Case {
                     )));
                 }
             }
-            let bodies = [s.json.is_some(), s.text.is_some(), !s.zip.is_empty()];
+            let bodies = [
+                s.json.is_some(),
+                s.text.is_some(),
+                !s.zip.is_empty(),
+                s.body_b64.is_some(),
+            ];
             if bodies.iter().filter(|b| **b).count() > 1 {
-                return Err(bad(format!("{at}: give one of `json`, `text`, `zip`")));
+                return Err(bad(format!(
+                    "{at}: give one of `json`, `text`, `zip`, `body_b64`"
+                )));
+            }
+            if let Some(b) = &s.body_b64 {
+                use base64::Engine as _;
+                if base64::engine::general_purpose::STANDARD.decode(b).is_err() {
+                    return Err(bad(format!("{at}: `body_b64` is not base64")));
+                }
             }
         }
         Ok(c)

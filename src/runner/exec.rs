@@ -2362,7 +2362,19 @@ impl<'a> Ctx<'a> {
             } else {
                 None
             };
-            req = self.with_body(req, body);
+            if let Some(b64) = &step.body_b64 {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| Outcome::error(format!("{at}: `body_b64`: {e}")))?;
+                // Exactly these bytes, with exactly the content type given (or none).
+                if let Some(ct) = &step.content_type {
+                    req = req.header("Content-Type", ct);
+                }
+                req.body = Some(bytes);
+            } else {
+                req = self.with_body(req, body);
+            }
             let mut resp = self.send(&req).await?;
             if let Some(poll) = &step.poll {
                 let mut n = 1;
@@ -2397,6 +2409,20 @@ impl<'a> Ctx<'a> {
                     message: o.message.map(|m| format!("{at}: {m}")),
                     ..o
                 });
+            }
+            if !step.content_types.is_empty() && !resp.body.is_empty() && method != "HEAD" {
+                let got = outcome::essence(resp.content_type());
+                if !step
+                    .content_types
+                    .iter()
+                    .any(|c| crate::netfuzz::same_kind(c, &got))
+                {
+                    return Ok(Outcome::fail(
+                        format!("{at}: the answer is not in a listed content type"),
+                        format!("Content-Type: one of {}", step.content_types.join(", ")),
+                        format!("Content-Type: {got}"),
+                    ));
+                }
             }
             for h in &step.response_headers {
                 if resp.header(h).is_none() {

@@ -244,6 +244,39 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
                 .to_string()
             })
         }),
+        ("malformed-json-500", "400", |e| {
+            Box::pin(async move {
+                send(
+                    &e,
+                    "mediant",
+                    As::Role("administrator"),
+                    "POST",
+                    "/api/v1/actions/reset",
+                    Some((
+                        "application/json",
+                        b"{\"saveConfiguration\": [1, 2".to_vec(),
+                    )),
+                )
+                .await
+                .status
+                .to_string()
+            })
+        }),
+        ("bad-cursor-500", "400", |e| {
+            Box::pin(async move {
+                send(
+                    &e,
+                    "mediant",
+                    As::Role("monitor"),
+                    "GET",
+                    "/api/v1/kpi/current?after=dialtone-not-a-cursor",
+                    None,
+                )
+                .await
+                .status
+                .to_string()
+            })
+        }),
         ("xml-for-json", "application/json", |e| {
             Box::pin(async move {
                 let mut r = request(
