@@ -1018,7 +1018,7 @@ enum Sel {
     Key(Key),
     Field(String, String),
     /// The parameter is neither a key nor a field (sipXconfig's "user id, name or alias"):
-    /// rows holding the value in any scalar field.
+    /// rows holding the value as a scalar field, or as a delimited part of one.
     Any(String),
 }
 
@@ -1035,7 +1035,9 @@ fn path_sel(ctx: &Ctx, collection: &str) -> Option<Sel> {
     if is_field && !keys.contains(name) {
         Some(Sel::Field(name.clone(), value.clone()))
     } else if single_key_named_otherwise && ctx.api.tables[collection].get(&key).is_none() {
-        Some(Sel::Any(value.clone()))
+        Some(Sel::Any(
+            super::vendor::server_alias(ctx, value).unwrap_or_else(|| value.clone()),
+        ))
     } else {
         Some(Sel::Key(key))
     }
@@ -1045,10 +1047,13 @@ fn sel_matches(sel: &Sel, k: &Key, row: &Row) -> bool {
     match sel {
         Sel::Key(want) => want == k,
         Sel::Field(f, v) => row.field(f).and_then(scalar_text).as_deref() == Some(v.as_str()),
-        Sel::Any(v) => row
-            .fields()
-            .filter_map(|(_, x)| scalar_text(x))
-            .any(|t| t.contains(v.as_str())),
+        Sel::Any(v) => row.fields().filter_map(|(_, x)| scalar_text(x)).any(|t| {
+            // The whole value, or one delimited part of it (the host of a contact URI),
+            // never a substring: `/pagegroups/2` must not match a timeout of 286694.
+            t == *v
+                || t.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_')))
+                    .any(|part| part == v)
+        }),
     }
 }
 

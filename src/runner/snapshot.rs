@@ -87,13 +87,25 @@ pub fn normalize(spec: &Spec, endpoint: &str, base_url: &str, resp: &Resp) -> St
     )
 }
 
-/// Replace the values of the spec's volatile fields that apply to `endpoint`.
+/// Replace the values of the spec's volatile fields that apply to `endpoint`: the
+/// `[[volatile]]` rules naming it (or every endpoint), and the schema fields marked
+/// `volatile` in what its `GET` answers.
 fn redact(spec: &Spec, endpoint: &str, v: &mut Value) {
-    let rules: Vec<(&str, &str)> = spec
+    let mut rules: Vec<(&str, &str)> = spec
         .volatiles()
         .filter(|r| r.endpoints.is_empty() || r.endpoints.iter().any(|e| e.get_ref() == endpoint))
         .map(|r| (r.field.as_str(), r.name.get_ref().as_str()))
         .collect();
+    let schema = spec
+        .endpoint(endpoint)
+        .and_then(|ep| ep.op.iter().find(|o| o.method.get_ref() == "GET"))
+        .and_then(|op| op.response.as_ref())
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| spec.schema(s.get_ref()));
+    let mut seen = Vec::new();
+    if let Some(s) = schema {
+        schema_volatiles(spec, s, &mut seen, &mut rules);
+    }
     if rules.is_empty() {
         return;
     }
@@ -113,6 +125,28 @@ fn redact(spec: &Spec, endpoint: &str, v: &mut Value) {
         }
     }
     walk(v, &rules);
+}
+
+/// Fields marked `volatile` in `schema` and the schemas its fields nest, as rules named
+/// after the field.
+fn schema_volatiles<'s>(
+    spec: &'s Spec,
+    schema: &'s crate::spec::model::Schema,
+    seen: &mut Vec<&'s str>,
+    out: &mut Vec<(&'s str, &'s str)>,
+) {
+    if seen.contains(&schema.name.get_ref().as_str()) {
+        return;
+    }
+    seen.push(schema.name.get_ref());
+    for f in &schema.field {
+        if f.volatile {
+            out.push((f.name.get_ref(), f.name.get_ref()));
+        }
+        if let Some(sub) = f.schema.as_ref().and_then(|n| spec.schema(n.get_ref())) {
+            schema_volatiles(spec, sub, seen, out);
+        }
+    }
 }
 
 /// Objects with their members in name order (the key order of an answer is not data).

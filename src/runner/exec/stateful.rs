@@ -381,15 +381,16 @@ impl<'a> Ctx<'a> {
                                 .collect()
                         })
                         .collect();
-                    let dup = (1..keys.len()).any(|i| keys[..i].contains(&keys[i]));
+                    // Two rows with one key: what a replace should do is not documented, so
+                    // such a replace is not sent.
+                    if (1..keys.len()).any(|i| keys[..i].contains(&keys[i])) {
+                        continue;
+                    }
                     let Some(req) = self.replace_request(ep, op, &objs)? else {
                         continue;
                     };
                     let resp = self.send(&req).await?;
                     let ok = self.succeeded(op, &resp);
-                    if dup {
-                        continue;
-                    }
                     if !ok {
                         return Ok(at(Outcome::fail(
                             "the model accepts this replace, the target refused it",
