@@ -838,6 +838,37 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Part
     Ok(parts)
 }
 
+/// Writes parts as a `multipart/form-data` body with `boundary` (which must not occur in
+/// any part's data). Names and file names are written in double quotes, as browsers do.
+pub fn write_multipart(parts: &[Part], boundary: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        out.extend_from_slice(p.name.as_bytes());
+        out.push(b'"');
+        if let Some(f) = &p.filename {
+            out.extend_from_slice(b"; filename=\"");
+            out.extend_from_slice(f.as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"\r\n");
+        if let Some(ct) = &p.content_type {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(ct.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&p.data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 //! * [`present`]: the libtest-mimic face of a run, shared by the CLI and `cargo test`.
 //! * [`emulator`]: the reference emulator the runner is tested against.
 //! * [`diag`]: diagnostics with `file:line:col`.
+//! * [`fuzzing`]: the fuzz targets (`fuzz/`), replayed by `tests/fuzz_corpora.rs`.
 //!
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
 
@@ -17,6 +18,7 @@ pub mod codec;
 pub mod diag;
 pub mod emulator;
 pub mod export;
+pub mod fuzzing;
 pub mod plan;
 pub mod present;
 pub mod profile;

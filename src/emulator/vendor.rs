@@ -172,15 +172,16 @@ fn random_hex() -> String {
     out
 }
 
-#[derive(Debug, Clone)]
-struct Cond {
-    field: String,
-    like: bool,
-    value: String,
+/// One condition of a `queryString`: `<field> = '<value>'` or `<field> like '<pattern>'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cond {
+    pub(crate) field: String,
+    pub(crate) like: bool,
+    pub(crate) value: String,
 }
 
 impl Cond {
-    fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
+    pub(crate) fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
         let Some(v) = row.field(&self.field) else {
             return false;
         };
@@ -208,7 +209,23 @@ fn like(text: &[u8], pat: &[u8]) -> bool {
     }
 }
 
-fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
+/// The canonical text of parsed conditions: `f = 'v'` or `f like 'p'`, joined by ` and `.
+/// [`parse_query_string`] reads it back to the same conditions.
+pub(crate) fn print_query_string(conds: &[Cond]) -> String {
+    let mut out = String::new();
+    for (i, c) in conds.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" and ");
+        }
+        out.push_str(&c.field);
+        out.push_str(if c.like { " like '" } else { " = '" });
+        out.push_str(&c.value);
+        out.push('\'');
+    }
+    out
+}
+
+pub(crate) fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
     let mut out = Vec::new();
     let mut rest = q.trim();
     loop {
