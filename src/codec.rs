@@ -85,7 +85,9 @@ pub fn from_json(body: &[u8]) -> Result<Value, CodecError> {
         CodecError::new(
             "json",
             message,
-            format!("line {}, column {}", e.line(), e.column()),
+            // serde_json says column 0 for an error before the first character of a line
+            // (an empty body); locations here are 1-based.
+            format!("line {}, column {}", e.line().max(1), e.column().max(1)),
         )
     })
 }
@@ -568,7 +570,9 @@ fn push_csv_field(out: &mut String, s: &str, single_column: bool) {
         }
         return;
     }
-    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    // A leading U+FEFF is quoted too: unquoted at the start of a body it would be read
+    // back as a byte order mark and dropped.
+    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) && !s.starts_with('\u{FEFF}') {
         out.push_str(s);
         return;
     }
@@ -839,19 +843,23 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Part
 }
 
 /// Writes parts as a `multipart/form-data` body with `boundary` (which must not occur in
-/// any part's data). Names and file names are written in double quotes, as browsers do.
+/// any part's data). Names and file names are written in double quotes, as browsers do,
+/// with `"` escaped as `\"` (what `parse_multipart` reads back).
 pub fn write_multipart(parts: &[Part], boundary: &str) -> Vec<u8> {
+    let quoted = |out: &mut Vec<u8>, v: &str| {
+        out.push(b'"');
+        out.extend_from_slice(v.replace('"', "\\\"").as_bytes());
+        out.push(b'"');
+    };
     let mut out = Vec::new();
     for p in parts {
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
-        out.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
-        out.extend_from_slice(p.name.as_bytes());
-        out.push(b'"');
+        out.extend_from_slice(b"\r\nContent-Disposition: form-data; name=");
+        quoted(&mut out, &p.name);
         if let Some(f) = &p.filename {
-            out.extend_from_slice(b"; filename=\"");
-            out.extend_from_slice(f.as_bytes());
-            out.push(b'"');
+            out.extend_from_slice(b"; filename=");
+            quoted(&mut out, f);
         }
         out.extend_from_slice(b"\r\n");
         if let Some(ct) = &p.content_type {
@@ -886,6 +894,11 @@ mod tests {
         assert_eq!(e.format, "json");
         assert_eq!(e.location, "line 3, column 8");
         assert!(!e.message.contains(" at line "), "{}", e.message);
+        assert_eq!(from_json(b"").unwrap_err().location, "line 1, column 1");
+        assert_eq!(
+            from_json(b"[1,\n").unwrap_err().location,
+            "line 2, column 1"
+        );
         assert_eq!(
             e.to_string(),
             format!("json body: {} at line 3, column 8", e.message)
@@ -1039,6 +1052,15 @@ mod tests {
     }
 
     // --- CSV ---
+
+    #[test]
+    fn csv_leading_bom_in_a_field_is_quoted() {
+        let rows = vec![json!({"\u{FEFF}a": "\u{FEFF}x"})];
+        let text = to_csv(&["\u{FEFF}a".to_string()], &rows);
+        assert!(text.starts_with("\"\u{FEFF}a\"\n"), "{text}");
+        let back = from_csv(text.as_bytes()).unwrap();
+        assert_eq!(back[0]["\u{FEFF}a"], "\u{FEFF}x");
+    }
 
     #[test]
     fn csv_round_trip_and_conversions() {

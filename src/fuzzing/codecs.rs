@@ -196,7 +196,28 @@ pub fn multipart(data: &[u8]) {
     let ct2 = format!("multipart/form-data; boundary={fresh}");
     let again = block_on(codec::parse_multipart(&ct2, written.clone().into()))
         .unwrap_or_else(|e| panic!("re-parsing: {e}\n{}", String::from_utf8_lossy(&written)));
-    assert_eq!(again, parts, "multipart round trip changed the parts");
+    // multer reads a quoted name up to the first `"` not preceded by `\`, unescapes only
+    // `\"`, and looks for `filename` anywhere in the header (inside the name too). So a
+    // name or file name holding `\` or `name` may not survive any writing; for those the
+    // parts' data, types and count must still survive.
+    let plain = |s: &str| !s.contains('\\') && !s.contains("name");
+    if parts
+        .iter()
+        .all(|p| plain(&p.name) && p.filename.as_deref().is_none_or(plain))
+    {
+        assert_eq!(again, parts, "multipart round trip changed the parts");
+    } else {
+        let body = |ps: &[Part]| -> Vec<(Option<String>, bytes::Bytes)> {
+            ps.iter()
+                .map(|p| (p.content_type.clone(), p.data.clone()))
+                .collect()
+        };
+        assert_eq!(
+            body(&again),
+            body(&parts),
+            "multipart round trip changed the data"
+        );
+    }
 }
 
 /// Zip: `read_zip` and `for_each_zip_member` agree and never inflate more than the cap;
