@@ -895,6 +895,9 @@ mod tests {
         assert_eq!(e.location, "line 3, column 8");
         assert!(!e.message.contains(" at line "), "{}", e.message);
         assert_eq!(from_json(b"").unwrap_err().location, "line 1, column 1");
+        // Floats read back exactly what was written (serde_json's `float_roundtrip`).
+        let v = from_json(b"-1.0000000000000001e+81").unwrap();
+        assert_eq!(from_json(v.to_string().as_bytes()).unwrap(), v);
         assert_eq!(
             from_json(b"[1,\n").unwrap_err().location,
             "line 2, column 1"
