@@ -844,22 +844,39 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Part
 
 /// Writes parts as a `multipart/form-data` body with `boundary` (which must not occur in
 /// any part's data). Names and file names are written in double quotes, as browsers do,
-/// with `"` escaped as `\"` (what `parse_multipart` reads back).
-pub fn write_multipart(parts: &[Part], boundary: &str) -> Vec<u8> {
-    let quoted = |out: &mut Vec<u8>, v: &str| {
-        out.push(b'"');
-        out.extend_from_slice(v.replace('"', "\\\"").as_bytes());
-        out.push(b'"');
+/// with `"` escaped as `\"` (what `parse_multipart` reads back). A value holding `\` is
+/// written unquoted, since the parser would take `\"` at its end for an escaped quote; one
+/// that also holds a space, `;`, `"` or a control character cannot be written so that it
+/// reads back, and is refused.
+pub fn write_multipart(parts: &[Part], boundary: &str) -> Result<Vec<u8>, CodecError> {
+    let value = |out: &mut Vec<u8>, v: &str, at: usize| -> Result<(), CodecError> {
+        if !v.contains('\\') {
+            out.push(b'"');
+            out.extend_from_slice(v.replace('"', "\\\"").as_bytes());
+            out.push(b'"');
+            return Ok(());
+        }
+        if v.bytes()
+            .any(|b| b == b';' || b == b'"' || b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(CodecError::new(
+                "multipart",
+                "a name with `\\` and a space, `;`, `\"` or a control character cannot be written",
+                format!("part {}", at + 1),
+            ));
+        }
+        out.extend_from_slice(v.as_bytes());
+        Ok(())
     };
     let mut out = Vec::new();
-    for p in parts {
+    for (i, p) in parts.iter().enumerate() {
         out.extend_from_slice(b"--");
         out.extend_from_slice(boundary.as_bytes());
         out.extend_from_slice(b"\r\nContent-Disposition: form-data; name=");
-        quoted(&mut out, &p.name);
+        value(&mut out, &p.name, i)?;
         if let Some(f) = &p.filename {
             out.extend_from_slice(b"; filename=");
-            quoted(&mut out, f);
+            value(&mut out, f, i)?;
         }
         out.extend_from_slice(b"\r\n");
         if let Some(ct) = &p.content_type {
@@ -874,7 +891,7 @@ pub fn write_multipart(parts: &[Part], boundary: &str) -> Vec<u8> {
     out.extend_from_slice(b"--");
     out.extend_from_slice(boundary.as_bytes());
     out.extend_from_slice(b"--\r\n");
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -1236,6 +1253,25 @@ mod tests {
         assert_eq!(parts[1].filename.as_deref(), Some("routes.csv"));
         assert_eq!(parts[1].content_type.as_deref(), Some("text/csv"));
         assert_eq!(&parts[1].data[..], b"a,b\n1,2\n");
+    }
+
+    #[tokio::test]
+    async fn multipart_written_parts_read_back() {
+        let part = |name: &str, filename: Option<&str>| Part {
+            name: name.into(),
+            filename: filename.map(str::to_string),
+            content_type: Some("text/csv".into()),
+            data: Bytes::from_static(b"a,b\r\n1,2\r\n"),
+        };
+        let parts = vec![
+            part("file", Some("routes.csv")),
+            part("say \"hi\"", Some("a\"b.txt")),
+            part("back\\slash\\", Some("C:\\dir\\f.txt")),
+        ];
+        let body = write_multipart(&parts, "XyZ").unwrap();
+        assert_eq!(parse_multipart(CT, body.into()).await.unwrap(), parts);
+        let e = write_multipart(&[part("a\\ b", None)], "XyZ").unwrap_err();
+        assert_eq!(e.location, "part 1");
     }
 
     #[tokio::test]

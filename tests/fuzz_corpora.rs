@@ -377,7 +377,12 @@ fn regenerate_corpora() {
     let bnd = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
     c.add(
         "two-parts",
-        [bnd.as_bytes(), b"\n", &codec::write_multipart(&parts, bnd)].concat(),
+        [
+            bnd.as_bytes(),
+            b"\n",
+            &codec::write_multipart(&parts, bnd).unwrap(),
+        ]
+        .concat(),
     );
     c.add(
         "quoted-boundary",

@@ -192,15 +192,32 @@ pub fn multipart(data: &[u8]) {
         return;
     };
     let fresh = fresh_boundary(&parts);
-    let written = codec::write_multipart(&parts, &fresh);
+    let written = match codec::write_multipart(&parts, &fresh) {
+        Ok(w) => w,
+        Err(e) => {
+            // Only the documented case: `\` together with what forces quoting.
+            let quoting = |v: &str| {
+                v.contains('\\')
+                    && v.bytes().any(|b| {
+                        b == b';' || b == b'"' || b.is_ascii_whitespace() || b.is_ascii_control()
+                    })
+            };
+            assert!(
+                parts
+                    .iter()
+                    .any(|p| quoting(&p.name) || p.filename.as_deref().is_some_and(quoting)),
+                "write_multipart refused plain parts: {e}"
+            );
+            return;
+        }
+    };
     let ct2 = format!("multipart/form-data; boundary={fresh}");
     let again = block_on(codec::parse_multipart(&ct2, written.clone().into()))
         .unwrap_or_else(|e| panic!("re-parsing: {e}\n{}", String::from_utf8_lossy(&written)));
-    // multer reads a quoted name up to the first `"` not preceded by `\`, unescapes only
-    // `\"`, and looks for `filename` anywhere in the header (inside the name too). So a
-    // name or file name holding `\` or `name` may not survive any writing; for those the
-    // parts' data, types and count must still survive.
-    let plain = |s: &str| !s.contains('\\') && !s.contains("name");
+    // multer looks for `filename` (and `name`) anywhere in the Content-Disposition header,
+    // inside another quoted value too. So a name or file name holding `name` may not
+    // survive any writing; for those the parts' data, types and count must still survive.
+    let plain = |s: &str| !s.contains("name");
     if parts
         .iter()
         .all(|p| plain(&p.name) && p.filename.as_deref().is_none_or(plain))
