@@ -38,8 +38,9 @@
 //! entries are skipped. Reading enforces a cap on the total bytes actually
 //! decompressed, whatever the headers claim.
 //!
-//! **Multipart** ([`parse_multipart`]): `multipart/form-data` only, parsed with
-//! `multer`; every part must have a name.
+//! **Multipart** ([`parse_multipart`], [`write_multipart`]): `multipart/form-data` only,
+//! parsed with `multer`; every part must have a name. Writing quotes names (escaping `"`)
+//! unless they hold `\`, and refuses the few names multer could not read back.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, Cursor, Read, Write as _};
