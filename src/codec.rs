@@ -185,6 +185,13 @@ fn is_name_char(c: char) -> bool {
         || (!c.is_ascii() && c.is_alphanumeric())
 }
 
+/// `name` as [`to_xml`] writes it: characters XML names cannot hold become `_`.
+pub fn xml_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 1);
+    push_name(&mut out, name);
+    out
+}
+
 /// Appends `name` as an XML name, replacing what XML would reject.
 fn push_name(out: &mut String, name: &str) {
     let mut chars = name.chars();

@@ -115,7 +115,32 @@ pub fn xml_decode(data: &[u8]) {
     let (root2, v2) = codec::from_xml(doc1.as_bytes())
         .unwrap_or_else(|e| panic!("to_xml wrote a document from_xml refuses: {e}\n{doc1}"));
     let doc2 = codec::to_xml(&root2, &v2);
-    assert_eq!(doc1, doc2, "to_xml ∘ from_xml is not idempotent");
+    // Two keys of one object that differ only in characters XML names cannot hold are
+    // written as the same element name; reading gathers them into one array at the first
+    // one's place, so the second pass reorders them once. Otherwise the first pass is
+    // already canonical.
+    if !names_collide(&v) {
+        assert_eq!(doc1, doc2, "to_xml ∘ from_xml is not idempotent");
+    }
+    let (root3, v3) = codec::from_xml(doc2.as_bytes())
+        .unwrap_or_else(|e| panic!("to_xml wrote a document from_xml refuses: {e}\n{doc2}"));
+    assert_eq!(
+        doc2,
+        codec::to_xml(&root3, &v3),
+        "to_xml ∘ from_xml is not idempotent from the second pass"
+    );
+}
+
+/// Whether two keys of some object in `v` are written as the same XML name.
+fn names_collide(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => {
+            let mut seen = std::collections::HashSet::new();
+            m.keys().any(|k| !seen.insert(codec::xml_name(k))) || m.values().any(names_collide)
+        }
+        Value::Array(a) => a.iter().any(names_collide),
+        _ => false,
+    }
 }
 
 /// CSV: decode → encode (columns from the header) → decode gives the same rows; errors
