@@ -38,8 +38,9 @@
 //! entries are skipped. Reading enforces a cap on the total bytes actually
 //! decompressed, whatever the headers claim.
 //!
-//! **Multipart** ([`parse_multipart`]): `multipart/form-data` only, parsed with
-//! `multer`; every part must have a name.
+//! **Multipart** ([`parse_multipart`], [`write_multipart`]): `multipart/form-data` only,
+//! parsed with `multer`; every part must have a name. Writing quotes names (escaping `"`)
+//! unless they hold `\`, and refuses the few names multer could not read back.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, Cursor, Read, Write as _};
@@ -85,7 +86,9 @@ pub fn from_json(body: &[u8]) -> Result<Value, CodecError> {
         CodecError::new(
             "json",
             message,
-            format!("line {}, column {}", e.line(), e.column()),
+            // serde_json says column 0 for an error before the first character of a line
+            // (an empty body); locations here are 1-based.
+            format!("line {}, column {}", e.line().max(1), e.column().max(1)),
         )
     })
 }
@@ -180,6 +183,13 @@ fn is_name_char(c: char) -> bool {
         || c.is_ascii_digit()
         || matches!(c, '-' | '.' | ':')
         || (!c.is_ascii() && c.is_alphanumeric())
+}
+
+/// `name` as [`to_xml`] writes it: characters XML names cannot hold become `_`.
+pub fn xml_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 1);
+    push_name(&mut out, name);
+    out
 }
 
 /// Appends `name` as an XML name, replacing what XML would reject.
@@ -568,7 +578,9 @@ fn push_csv_field(out: &mut String, s: &str, single_column: bool) {
         }
         return;
     }
-    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    // A leading U+FEFF is quoted too: unquoted at the start of a body it would be read
+    // back as a byte order mark and dropped.
+    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) && !s.starts_with('\u{FEFF}') {
         out.push_str(s);
         return;
     }
@@ -838,6 +850,58 @@ pub async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Vec<Part
     Ok(parts)
 }
 
+/// Writes parts as a `multipart/form-data` body with `boundary` (which must not occur in
+/// any part's data). Names and file names are written in double quotes, as browsers do,
+/// with `"` escaped as `\"` (what `parse_multipart` reads back). A value holding `\` is
+/// written unquoted, since the parser would take `\"` at its end for an escaped quote; one
+/// that also holds a space, `;`, `"` or a control character cannot be written so that it
+/// reads back, and is refused.
+pub fn write_multipart(parts: &[Part], boundary: &str) -> Result<Vec<u8>, CodecError> {
+    let value = |out: &mut Vec<u8>, v: &str, at: usize| -> Result<(), CodecError> {
+        if !v.contains('\\') {
+            out.push(b'"');
+            out.extend_from_slice(v.replace('"', "\\\"").as_bytes());
+            out.push(b'"');
+            return Ok(());
+        }
+        if v.bytes()
+            .any(|b| b == b';' || b == b'"' || b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(CodecError::new(
+                "multipart",
+                "a name with `\\` and a space, `;`, `\"` or a control character cannot be written",
+                format!("part {}", at + 1),
+            ));
+        }
+        out.extend_from_slice(v.as_bytes());
+        Ok(())
+    };
+    let mut out = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\nContent-Disposition: form-data; name=");
+        value(&mut out, &p.name, i)?;
+        if let Some(f) = &p.filename {
+            out.extend_from_slice(b"; filename=");
+            value(&mut out, f, i)?;
+        }
+        out.extend_from_slice(b"\r\n");
+        if let Some(ct) = &p.content_type {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(ct.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&p.data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -855,6 +919,14 @@ mod tests {
         assert_eq!(e.format, "json");
         assert_eq!(e.location, "line 3, column 8");
         assert!(!e.message.contains(" at line "), "{}", e.message);
+        assert_eq!(from_json(b"").unwrap_err().location, "line 1, column 1");
+        // Floats read back exactly what was written (serde_json's `float_roundtrip`).
+        let v = from_json(b"-1.0000000000000001e+81").unwrap();
+        assert_eq!(from_json(v.to_string().as_bytes()).unwrap(), v);
+        assert_eq!(
+            from_json(b"[1,\n").unwrap_err().location,
+            "line 2, column 1"
+        );
         assert_eq!(
             e.to_string(),
             format!("json body: {} at line 3, column 8", e.message)
@@ -1008,6 +1080,15 @@ mod tests {
     }
 
     // --- CSV ---
+
+    #[test]
+    fn csv_leading_bom_in_a_field_is_quoted() {
+        let rows = vec![json!({"\u{FEFF}a": "\u{FEFF}x"})];
+        let text = to_csv(&["\u{FEFF}a".to_string()], &rows);
+        assert!(text.starts_with("\"\u{FEFF}a\"\n"), "{text}");
+        let back = from_csv(text.as_bytes()).unwrap();
+        assert_eq!(back[0]["\u{FEFF}a"], "\u{FEFF}x");
+    }
 
     #[test]
     fn csv_round_trip_and_conversions() {
@@ -1180,6 +1261,25 @@ mod tests {
         assert_eq!(parts[1].filename.as_deref(), Some("routes.csv"));
         assert_eq!(parts[1].content_type.as_deref(), Some("text/csv"));
         assert_eq!(&parts[1].data[..], b"a,b\n1,2\n");
+    }
+
+    #[tokio::test]
+    async fn multipart_written_parts_read_back() {
+        let part = |name: &str, filename: Option<&str>| Part {
+            name: name.into(),
+            filename: filename.map(str::to_string),
+            content_type: Some("text/csv".into()),
+            data: Bytes::from_static(b"a,b\r\n1,2\r\n"),
+        };
+        let parts = vec![
+            part("file", Some("routes.csv")),
+            part("say \"hi\"", Some("a\"b.txt")),
+            part("back\\slash\\", Some("C:\\dir\\f.txt")),
+        ];
+        let body = write_multipart(&parts, "XyZ").unwrap();
+        assert_eq!(parse_multipart(CT, body.into()).await.unwrap(), parts);
+        let e = write_multipart(&[part("a\\ b", None)], "XyZ").unwrap_err();
+        assert_eq!(e.location, "part 1");
     }
 
     #[tokio::test]

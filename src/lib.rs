@@ -12,6 +12,7 @@
 //!   expected answer (never prints).
 //! * [`emulator`]: the reference emulator the runner is tested against.
 //! * [`diag`]: diagnostics with `file:line:col`.
+//! * [`fuzzing`]: the fuzz targets (`fuzz/`), replayed by `tests/fuzz_corpora.rs`.
 //!
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
 
@@ -19,6 +20,7 @@ pub mod codec;
 pub mod diag;
 pub mod emulator;
 pub mod export;
+pub mod fuzzing;
 pub mod netfuzz;
 pub mod plan;
 pub mod present;

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::body::{self, Parsed};
 use super::faults::FaultId;
+use super::paging::{self, PageKind};
 use super::render::{self, Fmt};
 use super::store::{scalar_text, Fields, Key, Row, Rows};
 use super::{codec, control, vendor, ApiEmu, Emulator, JobRun, Seg, CONTROL_PREFIX};
@@ -761,21 +762,11 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
         return Ok(false);
     };
     let sentinel = p.sentinel.unwrap_or(-1);
-    let cursor = |name: &str| -> Result<Option<i64>, Response<Body>> {
-        match p.params.get(name).and_then(|q| ctx.query(q)) {
-            None => Ok(None),
-            Some(s) => s
-                .trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| invalid_paging(ctx, p, &format!("invalid cursor {name} `{s}`"))),
-        }
-    };
-    let after = cursor("after")?;
-    let before = cursor("before")?;
-    let limit = parse_limit(ctx, p, "limit")?
-        .or(p.default_limit.map(|d| d as usize))
-        .unwrap_or(usize::MAX);
+    let req =
+        paging::parse(p, &ctx.query, PageKind::Cursor).map_err(|e| invalid_paging(ctx, p, &e.0))?;
+    let (after, before) = (req.after, req.before);
+    // A fixed list is cut by the limit as given: `max_limit` is not applied here.
+    let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
     let limit = if ctx.fault(FaultId::LimitIgnored) {
         1000
     } else {
@@ -1551,16 +1542,6 @@ fn empty_answer(ctx: &Ctx, pagination: Option<&Pagination>) -> Option<Response<B
     Some(ctx.outcome(&o, None))
 }
 
-fn parse_limit(ctx: &Ctx, p: &Pagination, name: &str) -> Result<Option<usize>, Response<Body>> {
-    let Some(v) = p.params.get(name).and_then(|q| ctx.query(q)) else {
-        return Ok(None);
-    };
-    match v.trim().parse::<i64>() {
-        Ok(n) if n > 0 => Ok(Some(n as usize)),
-        _ => Err(invalid_paging(ctx, p, &format!("invalid {name} `{v}`"))),
-    }
-}
-
 fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
     if ctx.fault(FaultId::BadCursor500) {
         return render::raw(
@@ -1584,55 +1565,25 @@ fn page_slice(
 ) -> Result<(), Response<Body>> {
     let total = rows.len();
     let first = p.first_index.unwrap_or(0) as usize;
+    let req =
+        paging::parse(p, &ctx.query, PageKind::Window).map_err(|e| invalid_paging(ctx, p, &e.0))?;
     let (offset, size) = match p.style {
         PaginationStyle::Page => {
-            let size = parse_limit(ctx, p, "pagesize")?.or(p.default_limit.map(|d| d as usize));
-            let page = match p.params.get("page").and_then(|q| ctx.query(q)) {
-                Some(v) => match v.trim().parse::<usize>() {
-                    Ok(n) if n >= first => n - first,
-                    _ => return Err(invalid_paging(ctx, p, &format!("invalid page `{v}`"))),
-                },
-                None => 0,
-            };
+            let size = req.effective_limit(p, false);
+            let page = req.page.map_or(0, |n| n - first);
             match size {
-                Some(s) => (page * s, Some(s)),
+                Some(s) => (page.saturating_mul(s), Some(s)),
                 None => (0, None),
             }
         }
         PaginationStyle::Rows => {
-            let start = match p.params.get("start").and_then(|q| ctx.query(q)) {
-                Some(v) => v
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| invalid_paging(ctx, p, "invalid start"))?,
-                None => first,
-            };
-            let end = match p.params.get("end").and_then(|q| ctx.query(q)) {
-                Some(v) => Some(
-                    v.trim()
-                        .parse::<usize>()
-                        .map_err(|_| invalid_paging(ctx, p, "invalid end"))?,
-                ),
-                None => None,
-            };
+            let start = req.start.unwrap_or(first);
             let off = start.saturating_sub(first);
-            (off, end.map(|e| e.saturating_sub(start)))
+            (off, req.end.map(|e| e.saturating_sub(start)))
         }
         PaginationStyle::Offset | PaginationStyle::Cursor => {
-            let start = match p
-                .params
-                .get("start")
-                .or(p.params.get("offset"))
-                .and_then(|q| ctx.query(q))
-            {
-                Some(v) => v
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| invalid_paging(ctx, p, "invalid start"))?,
-                None => first,
-            };
-            let limit = parse_limit(ctx, p, "limit")?.or(p.default_limit.map(|d| d as usize));
-            (start.saturating_sub(first), limit)
+            let start = req.start.unwrap_or(first);
+            (start.saturating_sub(first), req.effective_limit(p, false))
         }
     };
     let size = size.map(|s| p.max_limit.map_or(s, |m| s.min(m as usize)));
@@ -1641,7 +1592,7 @@ fn page_slice(
     } else {
         size
     };
-    let end = size.map_or(total, |s| (offset + s).min(total));
+    let end = size.map_or(total, |s| offset.saturating_add(s).min(total));
     let window: Vec<_> = if offset >= total {
         vec![]
     } else {
@@ -1652,12 +1603,17 @@ fn page_slice(
     for (k, path) in &p.fields {
         let v = match k.as_str() {
             "total" => Value::from(total),
-            "page" => Value::from(offset / page_size.max(1) + first),
+            "page" => Value::from((offset / page_size.max(1)).saturating_add(first)),
             "pages" => Value::from(total.div_ceil(page_size.max(1))),
             "size" if p.style == PaginationStyle::Page => Value::from(page_size),
             "size" => Value::from(total),
-            "start" => Value::from(offset + first),
-            "end" => Value::from((offset + rows.len()).saturating_sub(1) + first),
+            "start" => Value::from(offset.saturating_add(first)),
+            "end" => Value::from(
+                offset
+                    .saturating_add(rows.len())
+                    .saturating_sub(1)
+                    .saturating_add(first),
+            ),
             _ => continue,
         };
         render::set_path(meta, path, v);
@@ -1675,33 +1631,13 @@ fn cursor_page(
 ) -> Response<Body> {
     let table = &ctx.api.tables[collection];
     let sentinel = p.sentinel.unwrap_or(-1);
-    let parse_cursor = |name: &str| -> Result<Option<Key>, Response<Body>> {
-        let Some(v) = p.params.get(name).and_then(|q| ctx.query(q)) else {
-            return Ok(None);
-        };
-        match v.trim().parse::<i64>() {
-            Ok(n) => Ok(Some(Key::Int(n))),
-            Err(_) => Err(invalid_paging(
-                ctx,
-                p,
-                &format!("invalid cursor {name} `{v}`"),
-            )),
-        }
+    let req = match paging::parse(p, &ctx.query, PageKind::Cursor) {
+        Ok(r) => r,
+        Err(e) => return invalid_paging(ctx, p, &e.0),
     };
-    let after = match parse_cursor("after") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let before = match parse_cursor("before") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let limit = match parse_limit(ctx, p, "limit") {
-        Ok(l) => l
-            .or(p.default_limit.map(|d| d as usize))
-            .unwrap_or(usize::MAX),
-        Err(r) => return r,
-    };
+    let after = req.after.map(Key::Int);
+    let before = req.before.map(Key::Int);
+    let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
     let limit = p.max_limit.map_or(limit, |m| limit.min(m as usize));
     let limit = if ctx.fault(FaultId::LimitIgnored) {
         1000

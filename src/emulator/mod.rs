@@ -16,10 +16,12 @@ pub use body::check_value;
 mod control;
 mod engine;
 pub mod faults;
+pub mod kpi;
+pub mod paging;
 pub mod render;
 pub mod server;
 pub mod store;
-mod vendor;
+pub(crate) mod vendor;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -328,6 +330,40 @@ impl ApiEmu {
 
     pub fn accounts(&self) -> &[Account] {
         &self.accounts
+    }
+
+    /// A digest of everything a request can change: every table's rows (keys and values,
+    /// in order), the device states, the running jobs and the live tokens. Two equal
+    /// fingerprints mean (up to hash collisions) that nothing observable changed.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (name, table) in &self.tables {
+            name.hash(&mut h);
+            let rows = table.snapshot();
+            rows.len().hash(&mut h);
+            for (k, row) in rows.iter() {
+                k.hash(&mut h);
+                row.to_value().to_string().hash(&mut h);
+            }
+        }
+        let d = self.device.lock();
+        d.states.hash(&mut h);
+        let mut jobs: Vec<_> = d
+            .jobs
+            .iter()
+            .map(|(k, j)| (k, &j.job, j.polls_left))
+            .collect();
+        jobs.sort();
+        jobs.hash(&mut h);
+        d.next_job.hash(&mut h);
+        d.tokens.len().hash(&mut h);
+        h.finish()
+    }
+
+    /// The names of this API's tables.
+    pub fn table_names(&self) -> impl Iterator<Item = &str> {
+        self.tables.keys().map(String::as_str)
     }
 
     /// Rows of a collection (for tests and the control interface).

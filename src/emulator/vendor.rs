@@ -196,15 +196,16 @@ fn random_hex() -> String {
     out
 }
 
-#[derive(Debug, Clone)]
-struct Cond {
-    field: String,
-    like: bool,
-    value: String,
+/// One condition of a `queryString`: `<field> = '<value>'` or `<field> like '<pattern>'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cond {
+    pub(crate) field: String,
+    pub(crate) like: bool,
+    pub(crate) value: String,
 }
 
 impl Cond {
-    fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
+    pub(crate) fn matches<R: Fields + ?Sized>(&self, row: &R) -> bool {
         let Some(v) = row.field(&self.field) else {
             return false;
         };
@@ -214,7 +215,7 @@ impl Cond {
         };
         texts.iter().any(|t| {
             if self.like {
-                like(t.as_bytes(), self.value.as_bytes())
+                like(t, &self.value)
             } else {
                 *t == self.value
             }
@@ -222,17 +223,58 @@ impl Cond {
     }
 }
 
-/// SQL-style LIKE with `%` and `_`.
-fn like(text: &[u8], pat: &[u8]) -> bool {
-    match pat.first() {
-        None => text.is_empty(),
-        Some(b'%') => (0..=text.len()).any(|i| like(&text[i..], &pat[1..])),
-        Some(b'_') => !text.is_empty() && like(&text[1..], &pat[1..]),
-        Some(c) => text.first() == Some(c) && like(&text[1..], &pat[1..]),
-    }
+/// `s` without a leading ASCII keyword (any case), if it starts with one. Never slices
+/// inside a character.
+fn strip_keyword<'a>(s: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = s.get(..keyword.len())?;
+    head.eq_ignore_ascii_case(keyword)
+        .then(|| &s[keyword.len()..])
 }
 
-fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
+/// SQL-style LIKE: `%` matches any run of characters, `_` exactly one character.
+/// Backtracks only to the last `%` (the classic wildcard match), so a pattern of many `%`
+/// costs O(text × pattern) instead of exponential time.
+fn like(text: &str, pat: &str) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let p: Vec<char> = pat.chars().collect();
+    let (mut ti, mut pi) = (0, 0);
+    // Pattern position after the last `%` seen, and the text position it now covers up to.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '%' {
+            star = Some((pi + 1, ti));
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == '_' || p[pi] == t[ti]) {
+            ti += 1;
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '%')
+}
+
+/// The canonical text of parsed conditions: `f = 'v'` or `f like 'p'`, joined by ` and `.
+/// [`parse_query_string`] reads it back to the same conditions.
+pub(crate) fn print_query_string(conds: &[Cond]) -> String {
+    let mut out = String::new();
+    for (i, c) in conds.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" and ");
+        }
+        out.push_str(&c.field);
+        out.push_str(if c.like { " like '" } else { " = '" });
+        out.push_str(&c.value);
+        out.push('\'');
+    }
+    out
+}
+
+pub(crate) fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
     let mut out = Vec::new();
     let mut rest = q.trim();
     loop {
@@ -246,8 +288,8 @@ fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
         let after = rest[name_end..].trim_start();
         let (like, after) = if let Some(a) = after.strip_prefix('=') {
             (false, a)
-        } else if after.len() >= 4 && after[..4].eq_ignore_ascii_case("like") {
-            (true, &after[4..])
+        } else if let Some(a) = strip_keyword(after, "like") {
+            (true, a)
         } else {
             return Err(format!(
                 "queryString: expected `=` or `like` after `{field}`"
@@ -271,8 +313,8 @@ fn parse_query_string(q: &str) -> Result<Vec<Cond>, String> {
         if rest.is_empty() {
             return Ok(out);
         }
-        if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case("and ") {
-            rest = rest[4..].trim_start();
+        if let Some(r) = strip_keyword(rest, "and ") {
+            rest = r.trim_start();
         } else {
             return Err(format!("queryString: expected `and` at `{rest}`"));
         }
@@ -292,6 +334,18 @@ mod tests {
         assert!(!c[0].matches(&serde_json::json!({"alias": "prod"})));
         assert!(parse_query_string("alias like").is_err());
         assert!(parse_query_string("alias = 'x' or b = 'y'").is_err());
-        assert!(like(b"abc", b"a_c") && !like(b"abcd", b"a_c"));
+        assert!(like("abc", "a_c") && !like("abcd", "a_c"));
+        assert!(
+            like("a\u{e9}c", "a_c"),
+            "`_` is one character, not one byte"
+        );
+        assert!(like("", "%") && like("x", "%%") && !like("", "_"));
+        assert!(like("abcabd", "%ab_") && !like("abcabe", "%abd"));
+        // Non-ASCII text where a keyword is expected is an error, not a panic.
+        assert!(parse_query_string("digitMatch\u{FFFD}\u{FFFD}='1'").is_err());
+        assert!(parse_query_string("a = 'x' \u{e9}nd b = 'y'").is_err());
+        // Many `%` against a long text stays quick (it was exponential).
+        let text = "a".repeat(200);
+        assert!(!like(&text, &format!("{}b", "%".repeat(30))));
     }
 }
