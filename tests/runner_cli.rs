@@ -368,3 +368,47 @@ fn snapshot_record_run_and_review() {
         text(&o)
     );
 }
+
+/// `--time-budget` bounds the property tests: with none left, each runs its first case
+/// only and says so; the report carries the budget, the seed and the case count.
+#[test]
+fn the_time_budget_stops_properties_after_their_first_case() {
+    let j = tmp("budget.json");
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--no-regressions",
+        "--time-budget",
+        "0",
+        "--cases",
+        "50",
+        "--seed",
+        "9",
+        "--json",
+        j.to_str().unwrap(),
+        "property",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("seed: 9    cases: 50    time budget: 0 s"),
+        "{}",
+        text(&o)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert_eq!(report["time_budget_s"].as_f64(), Some(0.0));
+    assert_eq!(report["cases"].as_u64(), Some(50));
+    let results = report["results"].as_array().unwrap();
+    assert!(results.len() >= 5, "{results:?}");
+    for r in results {
+        let note = r["note"].as_str().unwrap_or_default();
+        assert!(
+            note.contains("stopped after 1 of 50 cases"),
+            "{}: {note}",
+            r["id"]
+        );
+    }
+    let o = dialtone(&["run", "--spec", "roaming-profile", "--time-budget", "-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
