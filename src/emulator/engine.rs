@@ -1026,9 +1026,13 @@ fn path_sel(ctx: &Ctx, collection: &str) -> Option<Sel> {
     if is_field && !keys.contains(name) {
         Some(Sel::Field(name.clone(), value.clone()))
     } else if single_key_named_otherwise && ctx.api.tables[collection].get(&key).is_none() {
-        Some(Sel::Any(
-            super::vendor::server_alias(ctx, value).unwrap_or_else(|| value.clone()),
-        ))
+        let alias = ctx
+            .ep
+            .params
+            .get(name)
+            .and_then(|p| p.spec().lookup)
+            .and_then(|l| l.resolve(ctx.spec(), value));
+        Some(Sel::Any(alias.unwrap_or_else(|| value.clone())))
     } else {
         Some(Sel::Key(key))
     }

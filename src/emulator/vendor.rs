@@ -31,30 +31,6 @@ pub(super) fn has_filter(ctx: &Ctx) -> bool {
     module(ctx) == Some("rome") && ctx.query("queryString").is_some()
 }
 
-/// sipXconfig addresses a registrar by its internal id or its FQDN (#78), while a
-/// registration names it by address: map either to the address the rows hold, from the
-/// spec's `[data.b-servers]`.
-pub(super) fn server_alias(ctx: &Ctx, value: &str) -> Option<String> {
-    if module(ctx) != Some("sipxconfig") {
-        return None;
-    }
-    let servers = ctx.spec().data("b-servers")?.get("servers")?.as_array()?;
-    servers.iter().find_map(|s| {
-        let id = s.get("id").map(|v| match v {
-            toml::Value::String(x) => x.clone(),
-            other => other.to_string(),
-        });
-        let fqdn = s.get("fqdn").and_then(|v| v.as_str());
-        (id.as_deref() == Some(value) || fqdn == Some(value))
-            .then(|| {
-                s.get("address")
-                    .and_then(|a| a.as_str())
-                    .map(str::to_string)
-            })
-            .flatten()
-    })
-}
-
 type Pred = Box<dyn Fn(&Row) -> bool>;
 
 /// A row filter from the request, or the message of a rejected filter.

@@ -316,6 +316,7 @@ fn operation(
                         enum_values: vec![],
                         default: None,
                         description: Some(format!("paging parameter ({})", p.name.get_ref())),
+                        lookup: None,
                     },
                 ));
             }

@@ -617,7 +617,7 @@ fn judge(
         return None;
     }
     let ct = outcome::essence(r.content_type());
-    if !j.content_types.iter().any(|c| same_kind(c, &ct)) {
+    if !j.content_types.iter().any(|c| outcome::same_family(c, &ct)) {
         return Some((
             Oracle::ContentType,
             format!(
@@ -627,7 +627,7 @@ fn judge(
         ));
     }
     if r.status >= 400 && !j.error_types.is_empty() {
-        if !j.error_types.iter().any(|c| same_kind(c, &ct)) {
+        if !j.error_types.iter().any(|c| outcome::same_family(c, &ct)) {
             return Some((
                 Oracle::ErrorEnvelope,
                 format!(
@@ -644,26 +644,6 @@ fn judge(
         }
     }
     None
-}
-
-/// Two content types of the same kind: JSON, XML, CSV, other text, or exactly equal.
-pub fn same_kind(a: &str, b: &str) -> bool {
-    let a = outcome::essence(a);
-    let b = outcome::essence(b);
-    let fam = |s: &str| {
-        if s.contains("json") {
-            "json"
-        } else if s.contains("xml") {
-            "xml"
-        } else if s.contains("csv") {
-            "csv"
-        } else if s.starts_with("text/") {
-            "text"
-        } else {
-            ""
-        }
-    };
-    a == b || (!fam(&a).is_empty() && fam(&a) == fam(&b))
 }
 
 fn judge_for(spec: &Spec) -> Judge {

@@ -150,6 +150,18 @@ impl<'a> Ctx<'a> {
         o
     }
 
+    /// Whether `resp` is one of the outcomes `expect` lists.
+    fn answers_one_of(&self, expect: &[String], resp: &Resp) -> bool {
+        expect
+            .iter()
+            .any(|w| outcome::matches(self.spec, w, resp).is_ok())
+    }
+
+    /// Whether `resp` is `op`'s success or one of the other outcomes it accepts.
+    fn succeeded(&self, op: &Operation, resp: &Resp) -> bool {
+        self.answers_one_of(&success_outcomes(op), resp)
+    }
+
     /// The test's id without a replay's `/regression-<seed>` suffix: the random stream
     /// of a replay is the original test's.
     fn base_id(&self) -> &str {
@@ -597,18 +609,7 @@ impl<'a> Ctx<'a> {
                 })
                 .unwrap_or_default();
             let got = outcome::essence(resp.content_type());
-            let family = |c: &str| {
-                ["json", "xml", "csv", "zip", "text/", "octet-stream"]
-                    .into_iter()
-                    .find(|f| c.contains(f))
-                    .unwrap_or(c)
-                    .to_string()
-            };
-            if !documented.is_empty()
-                && !documented
-                    .iter()
-                    .any(|d| *d == got || family(d) == family(&got))
-            {
+            if !documented.is_empty() && !documented.iter().any(|d| outcome::same_family(d, &got)) {
                 o = Outcome::fail(
                     "the answer is not in a documented representation",
                     format!("Content-Type: one of {}", documented.join(", ")),
@@ -642,8 +643,7 @@ impl<'a> Ctx<'a> {
         };
         let want = outcome::essence(&env.content_type);
         let got = outcome::essence(resp.content_type());
-        let family = |s: &str| ["json", "xml", "text/"].into_iter().find(|f| s.contains(f));
-        if family(&want) != family(&got) {
+        if !outcome::same_family(&want, &got) {
             return Ok(Outcome::fail(
                 format!(
                     "the error answer is not the `{}` envelope",
@@ -971,51 +971,72 @@ impl<'a> Ctx<'a> {
     fn delete_request(&self, collection: &Collection, found: &Map<String, Value>) -> Option<Req> {
         let (dep, dop) = self.deleter(collection.name.get_ref())?;
         let key = self.collection_keys(collection);
-        let keys: Vec<(String, String)> = key
+        let kv: Vec<(String, String)> = key
             .iter()
             .filter_map(|k| found.get(k).map(|v| (k.clone(), text_of(v))))
             .collect();
-        if keys.is_empty() || keys.len() != key.len() {
+        if kv.is_empty() || kv.len() != key.len() {
             return None;
         }
-        let mut path = self.spec.full_path(dep);
-        for (i, p) in crate::spec::template_params(&path)
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
-            let v = keys
-                .iter()
-                .find(|(k, _)| *k == p)
-                .or(keys.get(i))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            path = path.replace(&format!("{{{p}}}"), &sample::encode(&v));
+        let scalars: Map<String, Value> = found
+            .iter()
+            .filter(|(_, v)| !v.is_object() && !v.is_array())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.record_request(dep, dop, &kv, &scalars).ok()
+    }
+
+    /// A request of `op` on `ep` for the record whose key fields have the values `kv`:
+    /// path parameters from the key (by name, else by position) and the sample's required
+    /// query (a scope); the body, if the operation takes one, is the sample overlaid with
+    /// `fields` and the key. With no `kv`, the URL is the sample's (a create).
+    fn record_request(
+        &self,
+        ep: &Endpoint,
+        op: &'a Operation,
+        kv: &[(String, String)],
+        fields: &Map<String, Value>,
+    ) -> Step<Req> {
+        let sample_target = sample::target(self.spec, ep, op);
+        let mut path = self.spec.full_path(ep);
+        let params = crate::spec::template_params(&path).unwrap_or_default();
+        if params.is_empty() || !kv.is_empty() {
+            for (i, p) in params.iter().enumerate() {
+                let v = kv
+                    .iter()
+                    .find(|(k, _)| k == p)
+                    .or(kv.get(i))
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| Outcome::skip("the record's key does not fill the URL"))?;
+                path = path.replace(&format!("{{{p}}}"), &sample::encode(&v));
+            }
+            if let Some((_, q)) = sample_target.split_once('?') {
+                path = format!("{path}?{q}");
+            }
+        } else {
+            path = sample_target;
         }
-        // Required query parameters (a scope), as the sample request has them.
-        if let Some((_, q)) = sample::target(self.spec, dep, dop).split_once('?') {
-            path = format!("{path}?{q}");
-        }
-        let body = if dop
+        let req = self.request(op.method.get_ref(), &path, &caller_role(self.spec, op))?;
+        let takes_body = op
             .request
             .as_ref()
-            .is_some_and(|r| !r.empty && r.schema.is_some())
-        {
-            let found = found.clone();
-            self.object_body(dop, move |o| {
-                for (k, v) in found {
-                    if !v.is_object() && !v.is_array() {
-                        o.insert(k, v);
-                    }
-                }
-            })
-            .ok()
-        } else {
-            None
-        };
-        let role = lowest_allowed(self.spec, dop).unwrap_or_else(|| NO_CREDENTIALS.into());
-        let req = self.request(dop.method.get_ref(), &path, &role).ok()?;
-        Some(self.with_body(req, body))
+            .is_some_and(|r| !r.empty && r.schema.is_some());
+        if !takes_body {
+            return Ok(self.with_body(req, None));
+        }
+        let schema = self.request_schema(op)?;
+        let mut obj = sample::object(self.spec, schema);
+        for (k, v) in fields {
+            obj.insert(k.clone(), v.clone());
+        }
+        for (k, v) in kv {
+            if !fields.contains_key(k) && schema.field.iter().any(|f| f.name.get_ref() == k) {
+                obj.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        let body = sample::encode_object(self.spec, op, obj)
+            .ok_or_else(|| Outcome::skip("the operation takes no schema-shaped body"))?;
+        Ok(self.with_body(req, Some(body)))
     }
 
     /// The collection's key fields: its own `key`, else the schema's fields marked `key`.
@@ -1092,7 +1113,7 @@ impl<'a> Ctx<'a> {
         let Some((target, op)) = self.reader(c.name.get_ref()) else {
             return Ok(None);
         };
-        let role = lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = caller_role(self.spec, op);
         let mut req = self.with_body(self.request("GET", &target, &role)?, None);
         if let Some(a) = Self::accept_for(Some(op)) {
             req = req.header("Accept", &a);
@@ -1370,10 +1391,7 @@ impl<'a> Ctx<'a> {
             .request(op.method.get_ref(), &target, &role)?
             .body(&ct, body);
         let resp = self.send(&req).await?;
-        let ok = e
-            .expect
-            .iter()
-            .any(|w| outcome::matches(self.spec, w, &resp).is_ok());
+        let ok = self.answers_one_of(&e.expect, &resp);
         Ok((!ok).then(|| describe(&resp)))
     }
 
@@ -1525,11 +1543,7 @@ impl<'a> Ctx<'a> {
                     .request(op.method.get_ref(), &target, &role)?
                     .body(&ct, body.clone());
                 let resp = self.send(&req).await?;
-                if !e
-                    .expect
-                    .iter()
-                    .any(|w| outcome::matches(self.spec, w, &resp).is_ok())
-                {
+                if !self.answers_one_of(&e.expect, &resp) {
                     return Ok(Outcome::fail(
                         format!(
                             "a valid update was not accepted (send {round}, case {} of seed {seed}; `--seed {seed}` reproduces it); values: {}",
@@ -2210,8 +2224,7 @@ impl<'a> Ctx<'a> {
         // the API cannot list it, from the emulator's seed rows (this test runs only there).
         let tree = match self.reader(r.from.get_ref()) {
             Some((from_target, from_op)) => {
-                let role =
-                    lowest_allowed(self.spec, from_op).unwrap_or_else(|| NO_CREDENTIALS.into());
+                let role = caller_role(self.spec, from_op);
                 let mut req = self.with_body(self.request("GET", &from_target, &role)?, None);
                 if let Some(a) = Self::accept_for(Some(from_op)) {
                     req = req.header("Accept", &a);
@@ -2257,7 +2270,7 @@ impl<'a> Ctx<'a> {
         } else {
             None
         };
-        let drole = lowest_allowed(self.spec, dop).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let drole = caller_role(self.spec, dop);
         let req = self.with_body(self.request(dop.method.get_ref(), &path, &drole)?, body);
         let resp = self.send(&req).await?;
         Ok(self.judge(&resp, &e.expect))
@@ -2386,12 +2399,7 @@ impl<'a> Ctx<'a> {
                             describe(&resp),
                         ));
                     }
-                    if !step.expect.is_empty()
-                        && !step
-                            .expect
-                            .iter()
-                            .any(|w| outcome::matches(self.spec, w, &resp).is_ok())
-                    {
+                    if !step.expect.is_empty() && !self.answers_one_of(&step.expect, &resp) {
                         break;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(poll.interval_ms)).await;
@@ -2415,7 +2423,7 @@ impl<'a> Ctx<'a> {
                 if !step
                     .content_types
                     .iter()
-                    .any(|c| crate::netfuzz::same_kind(c, &got))
+                    .any(|c| outcome::same_family(c, &got))
                 {
                     return Ok(Outcome::fail(
                         format!("{at}: the answer is not in a listed content type"),
@@ -2724,12 +2732,21 @@ fn check_allow(resp: &Resp, allow: &[String]) -> Result<(), String> {
     }
 }
 
+/// `op`'s success outcome and the other outcomes it accepts, preferred first.
+fn success_outcomes(op: &Operation) -> Vec<String> {
+    let mut ok = vec![op.success_outcome().to_string()];
+    ok.extend(op.accept.iter().map(|a| a.get_ref().to_string()));
+    ok
+}
+
 /// The role to call `op` as: none for a public operation, else the least privileged.
-fn lowest_allowed(spec: &Spec, op: &Operation) -> Option<String> {
+/// The role to call `op` as: `none` for a public operation, else the least privileged
+/// role allowed (`none` when no role is).
+fn caller_role(spec: &Spec, op: &Operation) -> String {
     if op.public {
-        return Some(NO_CREDENTIALS.into());
+        return NO_CREDENTIALS.into();
     }
-    crate::plan::lowest_allowed(spec, op)
+    crate::plan::lowest_allowed(spec, op).unwrap_or_else(|| NO_CREDENTIALS.into())
 }
 
 /// A short description of an answer for `actual`.

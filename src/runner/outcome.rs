@@ -124,21 +124,27 @@ pub fn essence(ct: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn same_family(a: &str, b: &str) -> bool {
-    let fam = |s: &str| {
-        if s.contains("json") {
-            "json"
-        } else if s.contains("xml") {
-            "xml"
-        } else if s.contains("csv") {
-            "csv"
-        } else if s.starts_with("text/") {
-            "text"
-        } else {
-            "other"
-        }
-    };
-    a == b || fam(a) == fam(b)
+/// The kind of a content type: `json`, `xml`, `csv`, `zip`, `multipart`, `octet-stream`,
+/// `text` (any other `text/…`), else the essence itself. `application/problem+json` and
+/// `text/json` are both `json`.
+pub fn family(ct: &str) -> String {
+    let e = essence(ct);
+    ["json", "xml", "csv", "zip", "multipart", "octet-stream"]
+        .into_iter()
+        .find(|f| e.contains(f))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if e.starts_with("text/") {
+                "text".into()
+            } else {
+                e
+            }
+        })
+}
+
+/// Two content types of one kind (see [`family`]).
+pub fn same_family(a: &str, b: &str) -> bool {
+    family(a) == family(b)
 }
 
 /// The body as a tree: JSON as is, XML as `{root: ...}`, CSV as an array of objects.

@@ -810,6 +810,7 @@ impl Param {
                 enum_values: vec![],
                 default: None,
                 description: None,
+                lookup: None,
             },
             Param::Full(p) => (**p).clone(),
         }
@@ -831,6 +832,40 @@ pub struct ParamSpec {
     pub default: Option<toml::Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Other names the device accepts for a value, resolved through a table in `[data]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<Lookup>,
+}
+
+/// A path parameter's aliases: the row of `[data.<data>].<rows>` whose `match` fields hold
+/// the value sent stands for that row's `value` field (sipXconfig names a registrar by id
+/// or FQDN; a registration holds its address).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    pub data: String,
+    pub rows: String,
+    #[serde(rename = "match")]
+    pub match_fields: Vec<String>,
+    pub value: String,
+}
+
+impl Lookup {
+    /// The value `sent` stands for, if a row of the spec's data names it.
+    pub fn resolve(&self, spec: &crate::spec::Spec, sent: &str) -> Option<String> {
+        let text = |v: &toml::Value| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let rows = spec.data(&self.data)?.get(&self.rows)?.as_array()?;
+        rows.iter().find_map(|r| {
+            self.match_fields
+                .iter()
+                .any(|f| r.get(f).map(text).as_deref() == Some(sent))
+                .then(|| r.get(&self.value).map(text))
+                .flatten()
+        })
+    }
 }
 
 fn yes() -> bool {

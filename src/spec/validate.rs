@@ -1041,6 +1041,28 @@ fn check_endpoints(cx: &mut Ctx) {
         if let Some(c) = &ep.collection {
             cx.refer(f, c, "collection", "R006");
         }
+        for (pname, p) in &ep.params {
+            if let Some(l) = p.spec().lookup {
+                let rows = raw
+                    .data
+                    .iter()
+                    .find(|(_, _, k, _)| *k == l.data)
+                    .and_then(|(_, _, _, v)| v.get(&l.rows))
+                    .and_then(|v| v.as_array());
+                if rows.is_none() {
+                    cx.err(
+                        f,
+                        off,
+                        "R016",
+                        format!(
+                            "parameter `{pname}` of endpoint `{eid}` looks up `[data.{}].{}`, which is not an array of tables",
+                            l.data, l.rows
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
         for m in &ep.unsupported {
             if !is_method(m) {
                 cx.err(

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use proptest::strategy::{Strategy, ValueTree};
 use serde_json::{Map, Value};
 
-use super::{describe, records, Ctx, Outcome, Step};
+use super::{caller_role, describe, records, success_outcomes, Ctx, Outcome, Step};
 use crate::plan::NO_CREDENTIALS;
 use crate::runner::outcome::{self, find_object, text_of};
 use crate::runner::Verdict;
@@ -111,17 +111,12 @@ impl<'a> Ctx<'a> {
         let (ct, body) = sample::encode_object(self.spec, create, obj)
             .ok_or_else(|| Outcome::skip("the create takes no schema-shaped body"))?;
         let target = self.creator_target(create)?;
-        let role = lowest_allowed_role(self.spec, create);
+        let role = caller_role(self.spec, create);
         let req = self
             .request(create.method.get_ref(), &target, &role)?
             .body(&ct, body);
         let resp = self.send(&req).await?;
-        let mut ok = vec![create.success_outcome().to_string()];
-        ok.extend(create.accept.iter().map(|a| a.get_ref().to_string()));
-        if !ok
-            .iter()
-            .any(|w| outcome::matches(self.spec, w, &resp).is_ok())
-        {
+        if !self.succeeded(create, &resp) {
             return Ok((
                 Created::Broken(Outcome::fail(
                     format!(
@@ -129,7 +124,7 @@ impl<'a> Ctx<'a> {
                         serde_json::to_string(&Value::Object(edits.iter().cloned().collect()))
                             .unwrap_or_default()
                     ),
-                    ok.join(" or "),
+                    success_outcomes(create).join(" or "),
                     describe(&resp),
                 )),
                 sent,
@@ -545,11 +540,7 @@ impl<'a> Ctx<'a> {
                 ));
             };
             let resp = self.send(&del).await?;
-            if !e
-                .expect
-                .iter()
-                .any(|w| outcome::matches(self.spec, w, &resp).is_ok())
-            {
+            if !self.answers_one_of(&e.expect, &resp) {
                 return Ok(Outcome::fail(
                     format!(
                         "deleting a record that exists was refused (case {} of seed {seed})",
@@ -576,7 +567,7 @@ impl<'a> Ctx<'a> {
             }
             // A read of it answers "not found".
             if let Some((target, read)) = self.read_one(c, &rec) {
-                let role = lowest_allowed_role(self.spec, read);
+                let role = caller_role(self.spec, read);
                 let mut req = self.with_body(self.request("GET", &target, &role)?, None);
                 if let Some(a) = Self::accept_for(Some(read)) {
                     req = req.header("Accept", &a);
@@ -587,9 +578,7 @@ impl<'a> Ctx<'a> {
                     // A query that matches nothing may also answer its plain success.
                     nf.insert(0, read.success_outcome().to_string());
                 }
-                let says_not_found = nf
-                    .iter()
-                    .any(|w| outcome::matches(self.spec, w, &resp).is_ok());
+                let says_not_found = self.answers_one_of(&nf, &resp);
                 let holds_it = resp.status < 300
                     && outcome::parse(&resp)
                         .ok()
@@ -608,11 +597,6 @@ impl<'a> Ctx<'a> {
         }
         Ok(Outcome::pass())
     }
-}
-
-/// The least privileged role allowed to call `op` (`none` for a public one).
-fn lowest_allowed_role(spec: &crate::spec::Spec, op: &Operation) -> String {
-    crate::plan::lowest_allowed(spec, op).unwrap_or_else(|| NO_CREDENTIALS.into())
 }
 
 /// One generated request of the responses property.
@@ -810,19 +794,6 @@ impl<'a> Ctx<'a> {
             return None;
         }
         let ct = outcome::essence(resp.content_type());
-        let family = |s: &str| {
-            [
-                "json",
-                "xml",
-                "csv",
-                "zip",
-                "text/",
-                "multipart",
-                "octet-stream",
-            ]
-            .into_iter()
-            .find(|f| s.contains(f))
-        };
         if (ct.contains("json") || ct.contains("xml")) && outcome::parse(resp).is_err() {
             return Some(Outcome::fail(
                 format!("the `{ct}` body does not parse"),
@@ -843,7 +814,7 @@ impl<'a> Ctx<'a> {
                 return None;
             }
             if let Some(a) = accept.filter(|a| *a != "*/*") {
-                if family(&outcome::essence(a)) != family(&ct) {
+                if !outcome::same_family(a, &ct) {
                     return Some(Outcome::fail(
                         "a success came in another content type than the documented one asked for",
                         format!("Content-Type: {a}"),
@@ -851,10 +822,7 @@ impl<'a> Ctx<'a> {
                     ));
                 }
             }
-            if !documented
-                .iter()
-                .any(|d| family(&outcome::essence(d)) == family(&ct))
-            {
+            if !documented.iter().any(|d| outcome::same_family(d, &ct)) {
                 return Some(Outcome::fail(
                     "a success came in a content type the operation does not document",
                     documented.join(" or "),
@@ -870,7 +838,7 @@ impl<'a> Ctx<'a> {
         }
         let Some(env) = envs
             .iter()
-            .find(|e| family(&outcome::essence(&e.content_type)) == family(&ct))
+            .find(|e| outcome::same_family(&e.content_type, &ct))
         else {
             return Some(Outcome::fail(
                 "an error came in a content type none of the API's envelopes uses",
@@ -885,7 +853,7 @@ impl<'a> Ctx<'a> {
             if let Ok(v) = outcome::parse(resp) {
                 let paths: Vec<&String> = envs
                     .iter()
-                    .filter(|e| family(&outcome::essence(&e.content_type)) == family(&ct))
+                    .filter(|e| outcome::same_family(&e.content_type, &ct))
                     .flat_map(|e| {
                         [
                             e.message_path.as_ref(),

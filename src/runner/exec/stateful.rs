@@ -10,8 +10,7 @@
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use serde_json::{Map, Value};
 
-use super::{describe, records, Ctx, Outcome, Step};
-use crate::plan::NO_CREDENTIALS;
+use super::{caller_role, describe, records, Ctx, Outcome, Step};
 use crate::runner::http::Req;
 use crate::runner::outcome::{self, text_of};
 use crate::sample;
@@ -271,7 +270,7 @@ impl<'a> Ctx<'a> {
                             && key
                                 .as_ref()
                                 .is_some_and(|k| model.iter().any(|r| r.key == *k)));
-                    let req = self.record_request(ep, op, None, &fields)?;
+                    let req = self.record_request(ep, op, &[], &fields)?;
                     let resp = self.send(&req).await?;
                     let ok = self.succeeded(op, &resp);
                     if ok != expect_ok {
@@ -313,7 +312,7 @@ impl<'a> Ctx<'a> {
                         fields.insert(f.name.get_ref().clone(), v.clone());
                     }
                     let key = model[i].key.clone();
-                    let req = self.record_request(ep, op, Some(&key), &fields)?;
+                    let req = self.record_request(ep, op, &key_values(&ops.keys, &key), &fields)?;
                     let resp = self.send(&req).await?;
                     if !self.succeeded(op, &resp) {
                         return Ok(at(Outcome::fail(
@@ -330,7 +329,8 @@ impl<'a> Ctx<'a> {
                         continue;
                     }
                     let rec = model.remove(i % model.len());
-                    let req = self.record_request(ep, op, Some(&rec.key), &rec.fields)?;
+                    let req =
+                        self.record_request(ep, op, &key_values(&ops.keys, &rec.key), &rec.fields)?;
                     let resp = self.send(&req).await?;
                     if !self.succeeded(op, &resp) {
                         return Ok(at(Outcome::fail(
@@ -350,7 +350,8 @@ impl<'a> Ctx<'a> {
                     if model.iter().any(|r| r.key == rec.key) {
                         continue;
                     }
-                    let req = self.record_request(ep, op, Some(&rec.key), &rec.fields)?;
+                    let req =
+                        self.record_request(ep, op, &key_values(&ops.keys, &rec.key), &rec.fields)?;
                     let resp = self.send(&req).await?;
                     if resp.status >= 500 || self.succeeded_strictly(op, &resp) {
                         return Ok(at(Outcome::fail(
@@ -413,13 +414,6 @@ impl<'a> Ctx<'a> {
         Ok(None)
     }
 
-    fn succeeded(&self, op: &Operation, resp: &crate::runner::http::Resp) -> bool {
-        let mut ok = vec![op.success_outcome().to_string()];
-        ok.extend(op.accept.iter().map(|a| a.get_ref().to_string()));
-        ok.iter()
-            .any(|w| outcome::matches(self.spec, w, resp).is_ok())
-    }
-
     /// The operation's own success outcome (not its other accepted answers).
     fn succeeded_strictly(&self, op: &Operation, resp: &crate::runner::http::Resp) -> bool {
         outcome::matches(self.spec, &op.success_outcome().to_string(), resp).is_ok()
@@ -432,86 +426,13 @@ impl<'a> Ctx<'a> {
         old: &Map<String, Value>,
         new: &Map<String, Value>,
     ) -> bool {
-        let Ok(schema) = self.request_schema_of(op) else {
+        let Ok(schema) = self.request_schema(op) else {
             return false;
         };
         schema.field.iter().filter(|f| f.unique).any(|f| {
             let n = f.name.get_ref();
             matches!((old.get(n), new.get(n)), (Some(a), Some(b)) if text_of(a) == text_of(b))
         })
-    }
-
-    fn request_schema_of(&self, op: &Operation) -> Step<&'a Schema> {
-        op.request
-            .as_ref()
-            .and_then(|r| r.schema.as_ref())
-            .and_then(|s| self.spec.schema(s.get_ref()))
-            .ok_or_else(|| Outcome::error("the operation's body has no schema"))
-    }
-
-    /// A request of `op` on `ep` for the record with `key` (path parameters from the key),
-    /// its body the sample overlaid with `fields` (and the key fields).
-    fn record_request(
-        &self,
-        ep: &Endpoint,
-        op: &Operation,
-        key: Option<&Vec<String>>,
-        fields: &Map<String, Value>,
-    ) -> Step<Req> {
-        let keys = self
-            .collection()
-            .map(|c| self.collection_keys(c))
-            .unwrap_or_default();
-        let kv: Vec<(String, String)> = match key {
-            Some(k) => keys.iter().cloned().zip(k.iter().cloned()).collect(),
-            None => vec![],
-        };
-        let mut path = self.spec.full_path(ep);
-        let params = crate::spec::template_params(&path).unwrap_or_default();
-        if params.is_empty() || !kv.is_empty() {
-            for (i, p) in params.iter().enumerate() {
-                let v = kv
-                    .iter()
-                    .find(|(k, _)| k == p)
-                    .or(kv.get(i))
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| Outcome::skip("the record's key does not fill the URL"))?;
-                path = path.replace(&format!("{{{p}}}"), &sample::encode(&v));
-            }
-            // Required query parameters (a scope) as the sample has them.
-            let sample_target = sample::target(self.spec, ep, op);
-            if let Some(q) = sample_target.split_once('?').map(|(_, q)| q) {
-                path = format!("{path}?{q}");
-            }
-        } else {
-            path = sample::target(self.spec, ep, op);
-        }
-        let role =
-            crate::plan::lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
-        let req = self.request(op.method.get_ref(), &path, &role)?;
-        let takes_body = op
-            .request
-            .as_ref()
-            .is_some_and(|r| !r.empty && r.schema.is_some());
-        let body = if takes_body {
-            let schema = self.request_schema_of(op)?;
-            let mut obj = sample::object(self.spec, schema);
-            for (k, v) in fields {
-                obj.insert(k.clone(), v.clone());
-            }
-            for (k, v) in &kv {
-                if schema.field.iter().any(|f| f.name.get_ref() == k) {
-                    obj.insert(k.clone(), Value::String(v.clone()));
-                }
-            }
-            Some(
-                sample::encode_object(self.spec, op, obj)
-                    .ok_or_else(|| Outcome::skip("the operation takes no schema-shaped body"))?,
-            )
-        } else {
-            None
-        };
-        Ok(self.with_body(req, body))
     }
 
     /// A replace carrying `objs` (each the sample overlaid with the object).
@@ -521,7 +442,7 @@ impl<'a> Ctx<'a> {
         op: &Operation,
         objs: &[Map<String, Value>],
     ) -> Step<Option<Req>> {
-        let schema = self.request_schema_of(op)?;
+        let schema = self.request_schema(op)?;
         let items: Vec<Map<String, Value>> = objs
             .iter()
             .map(|o| {
@@ -535,8 +456,7 @@ impl<'a> Ctx<'a> {
         let Some(body) = sample::encode_objects(self.spec, op, items) else {
             return Ok(None);
         };
-        let role =
-            crate::plan::lowest_allowed(self.spec, op).unwrap_or_else(|| NO_CREDENTIALS.into());
+        let role = caller_role(self.spec, op);
         let req = self.request(
             op.method.get_ref(),
             &sample::target(self.spec, ep, op),
@@ -668,4 +588,9 @@ fn describe_seq(ops: &Ops<'_>, seq: &[Cmd]) -> String {
         .map(|c| describe_cmd(ops, c))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The key's fields paired with the record's key values.
+fn key_values(keys: &[String], key: &[String]) -> Vec<(String, String)> {
+    keys.iter().cloned().zip(key.iter().cloned()).collect()
 }
