@@ -654,6 +654,9 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
 
 /// Answer of an operation without a table: its documented body, or its success outcome.
 fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    if let Some(r) = vendor::static_answer(ctx) {
+        return r;
+    }
     let success = ctx.success();
     let resp = ctx.op.response.as_ref();
     if let Some(r) = resp {
@@ -1522,7 +1525,7 @@ fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Bod
     )
 }
 
-fn empty_answer(ctx: &Ctx, pagination: Option<&Pagination>) -> Option<Response<Body>> {
+pub(super) fn empty_answer(ctx: &Ctx, pagination: Option<&Pagination>) -> Option<Response<Body>> {
     if ctx.fault(FaultId::EmptyAs200) {
         return None;
     }
@@ -1546,7 +1549,7 @@ fn empty_answer(ctx: &Ctx, pagination: Option<&Pagination>) -> Option<Response<B
     Some(ctx.outcome(&o, None))
 }
 
-fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
+pub(super) fn invalid_paging(ctx: &Ctx, p: &Pagination, msg: &str) -> Response<Body> {
     if ctx.fault(FaultId::BadCursor500) {
         return render::raw(
             500,

@@ -1,8 +1,8 @@
 //! The Mediant KPI path grammar (§10 Performance Monitoring; digest §3 and EP-18…33):
 //! the path after `/kpi` as a typed [`KpiPath`], and its canonical form by `Display`.
 //!
-//! Not wired into the emulator's answers (the spec's endpoints serve those); it exists so
-//! the grammar is written down once, tested, and fuzzed (`kpi_path`).
+//! The emulator reads KPI request paths with it (`kpi_tree.rs`, which serves `[data.kpi]`),
+//! and the `kpi_path` fuzz target checks it.
 //!
 //! ```text
 //! /kpi                                        the three trees (EP-18)

@@ -17,6 +17,7 @@ mod control;
 mod engine;
 pub mod faults;
 pub mod kpi;
+mod kpi_tree;
 pub mod paging;
 pub mod render;
 pub mod server;
@@ -65,6 +66,12 @@ pub enum EmulatorError {
     },
     #[error("two specs named `{0}`")]
     Duplicate(String),
+    #[error("{api}: [data.{name}] cannot be served: {message}")]
+    Data {
+        api: String,
+        name: String,
+        message: String,
+    },
 }
 
 /// Path template segment.
@@ -109,6 +116,8 @@ pub struct ApiEmu {
     device: Mutex<Device>,
     /// Base paths, longest first.
     bases: Vec<String>,
+    /// The Mediant KPI tree (`[data.kpi]`), served by the vendor module.
+    kpi: Option<kpi_tree::KpiData>,
 }
 
 /// The emulator: the APIs it serves and the faults it commits.
@@ -283,12 +292,23 @@ impl ApiEmu {
                 }
             })
             .collect();
+        let kpi = match (spec.api().vendor_module.as_deref(), spec.data("kpi")) {
+            (Some("mediant"), Some(v)) => Some(kpi_tree::KpiData::from_toml(v).map_err(
+                |message| EmulatorError::Data {
+                    api: spec.name().to_string(),
+                    name: "kpi".into(),
+                    message,
+                },
+            )?),
+            _ => None,
+        };
         let emu = ApiEmu {
             routes,
             tables: IndexMap::new(),
             accounts,
             device: Mutex::new(Device::default()),
             bases,
+            kpi,
             spec,
         };
         let mut emu = emu;

@@ -6,7 +6,8 @@
 //!   `digit-match-empty` code must carry a `digitMatch` condition.
 //! * `mediant`: the `authToken` action issues a random token that expires after the
 //!   request's `sessionTimeout` seconds (default 180); the control interface reports
-//!   whether a token is still live.
+//!   whether a token is still live. The KPI tree of `[data.kpi]` is served by
+//!   [`super::kpi_tree`].
 //!
 //! Everything else (sipXconfig included) is plain spec behaviour.
 
@@ -55,6 +56,14 @@ pub(super) fn row_filter(ctx: &Ctx) -> Option<Result<Pred, String>> {
     Some(Ok(Box::new(move |row: &Row| {
         conds.iter().all(|c| c.matches(row))
     })))
+}
+
+/// The answer of an operation without a table, where the vendor module serves it from data.
+pub(super) fn static_answer(ctx: &Ctx) -> Option<Response<Body>> {
+    match module(ctx) {
+        Some("mediant") => super::kpi_tree::answer(ctx, ctx.api.kpi.as_ref()?),
+        _ => None,
+    }
 }
 
 /// Checks that must answer before the effect runs.

@@ -986,3 +986,153 @@ async fn concurrent_readers_see_whole_replaces() {
         }
     }
 }
+
+/// The KPI tree is served from `[data.kpi]`: each level lists what the data holds, cursors
+/// name item ids and visit every item once, and each level fails the way decision
+/// `kpi-invalid-path-status` says.
+#[tokio::test]
+async fn mediant_kpi_tree_is_served_from_the_spec_data() {
+    let emu = emulator(&["mediant"], &[]);
+    let spec = &emu.api("mediant").unwrap().spec;
+    let get = |path: String| {
+        let emu = emu.clone();
+        async move { send(&emu, "mediant", As::Role("monitor"), "GET", &path, None).await }
+    };
+    let ids = |a: &Answer| -> Vec<String> {
+        a.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let b = "/api/v1/kpi";
+
+    // Every level, in the data's order, with urls one level down.
+    let apps = get(format!("{b}/current")).await;
+    assert_eq!(apps.status, 200, "{}", apps.text());
+    assert_eq!(ids(&apps), ["sbc", "media"]);
+    assert_eq!(
+        apps.json()["items"][0]["groups"],
+        serde_json::json!(["callStats", "otherStats", "sipRecStats"])
+    );
+    let groups = get(format!("{b}/history/sbc")).await;
+    assert_eq!(ids(&groups), ["callStats", "otherStats", "sipRecStats"]);
+    assert_eq!(
+        groups.json()["items"][1]["url"],
+        "/api/v1/kpi/history/sbc/otherStats"
+    );
+    let ents = get(format!("{b}/current/sbc/callStats")).await;
+    assert_eq!(ids(&ents), ["global", "ipGroup"]);
+    let idx = get(format!("{b}/current/sbc/callStats/ipGroup")).await;
+    assert_eq!(ids(&idx), ["0", "1", "2"]);
+    assert_eq!(idx.json()["items"][0]["name"], "Teams PS");
+    let pms = get(format!("{b}/current/sbc/callStats/ipGroup/0")).await;
+    assert_eq!(ids(&pms).len(), 6);
+    assert_eq!(pms.json()["items"][0]["value"], "5");
+
+    // A cursor walk of the PM list with limit 4 visits every PM once, in order, and ends on
+    // the sentinel; paging back from the last page gives the first.
+    let p1 = get(format!("{b}/current/sbc/callStats/ipGroup/0?limit=4")).await;
+    let c1 = p1.json()["cursor"].clone();
+    assert_eq!(c1["before"], "-1");
+    assert_eq!(c1["start"], "abnormalTerminatedCallsInTotal");
+    assert_eq!(c1["end"], "shortCallsCounterTotal");
+    let after = c1["after"].as_str().unwrap().to_string();
+    let p2 = get(format!(
+        "{b}/current/sbc/callStats/ipGroup/0?limit=4&after={after}"
+    ))
+    .await;
+    assert_eq!(p2.json()["cursor"]["after"], "-1");
+    let walked: Vec<String> = ids(&p1).into_iter().chain(ids(&p2)).collect();
+    assert_eq!(walked, ids(&pms));
+    let back = p2.json()["cursor"]["before"].as_str().unwrap().to_string();
+    let p0 = get(format!(
+        "{b}/current/sbc/callStats/ipGroup/0?limit=4&before={back}"
+    ))
+    .await;
+    assert_eq!(ids(&p0), ids(&p1));
+
+    // detailed=false keeps ids and values only; kpi= keeps the PM, and the paths holding it.
+    let bare = get(format!(
+        "{b}/current/sbc/callStats/ipGroup/0?detailed=false"
+    ))
+    .await;
+    assert_eq!(
+        bare.json()["items"][0],
+        serde_json::json!({"id": "abnormalTerminatedCallsInTotal", "value": "5"})
+    );
+    let one = get(format!(
+        "{b}/current/sbc/callStats/ipGroup/0?kpi=postDialDelay"
+    ))
+    .await;
+    assert_eq!(ids(&one), ["postDialDelay"]);
+    let holding = get(format!("{b}/current/sbc/callStats?kpi=busyCallsInTotal")).await;
+    assert_eq!(ids(&holding), ["global"]);
+
+    // A single PM: its value; interval=all every interval, newest first, ids as strings.
+    let pm = get(format!(
+        "{b}/current/sbc/callStats/ipGroup/0/noAnswerCallsInTotal"
+    ))
+    .await;
+    assert_eq!(pm.json()["items"][0]["value"], "10");
+    assert_eq!(
+        pm.json()["items"][0]["url"],
+        "/api/v1/kpi/current/sbc/callStats/ipGroup/0/noAnswerCallsInTotal"
+    );
+    let all = get(format!(
+        "{b}/history/sbc/callStats/ipGroup/0/noAnswerCallsInTotal?interval=all"
+    ))
+    .await;
+    let items = all.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 21);
+    assert_eq!(
+        items[0],
+        serde_json::json!({"interval": "21", "value": "0"})
+    );
+    let singular = get(format!("{b}/current/sbc/callStats/global/busyCallsInTotal")).await;
+    assert_eq!(ids(&singular), ["busyCallsInTotal"]);
+
+    // Failures, level by level.
+    let check = |a: &Answer, status: u16, code: &str| {
+        assert_eq!(a.status, status, "{}", a.text());
+        assert!(has_code(spec, a, code), "{code}: {}", a.text());
+    };
+    for path in [
+        format!("{b}/current/noSuchApp"),
+        format!("{b}/current/sbc/noSuchGroup"),
+        format!("{b}/current/sbc/callstats"),
+        format!("{b}/current/sbc/callStats/noSuchEntity"),
+        format!("{b}/current/sbc/callStats/ipGroup/9"),
+        format!("{b}/current?noSuchParameter=1"),
+        format!("{b}/current?detailed=maybe"),
+        format!("{b}/current/sbc/callStats/ipGroup/0?limit=0"),
+        format!("{b}/current/sbc/callStats/ipGroup/0?limit=x"),
+        format!("{b}/current/sbc/callStats/ipGroup/0?after=noSuchPm"),
+        format!("{b}/history/sbc/callStats/ipGroup/0?interval=x"),
+    ] {
+        check(&get(path).await, 400, "kpi-bad-request");
+    }
+    for path in [
+        format!("{b}/current/sbc/callStats/ipGroup/0/noSuchPm"),
+        format!("{b}/current/sbc/callStats/ipGroup/7/noAnswerCallsInTotal"),
+        format!("{b}/current/sbc/callStats/global/noSuchPm"),
+        format!("{b}/current/sbc/callStats/ipGroup/postDialDelay"),
+    ] {
+        check(&get(path).await, 404, "kpi-invalid-path");
+    }
+    for path in [
+        format!("{b}/current/sbc/otherStats"),
+        format!("{b}/current/sbc/callStats/ipGroup/0?after=shortCallsCounterTotal"),
+        format!("{b}/current/sbc/callStats/ipGroup?kpi=busyCallsInTotal"),
+    ] {
+        let a = get(path).await;
+        check(&a, 204, "kpi-nothing-to-discover");
+        assert!(a.body.is_empty());
+    }
+    let none = get(format!(
+        "{b}/history/sbc/callStats/ipGroup/0/noAnswerCallsInTotal?interval=99"
+    ))
+    .await;
+    check(&none, 204, "kpi-nothing-to-display");
+}
