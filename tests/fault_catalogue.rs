@@ -59,8 +59,8 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
             .unwrap(),
     );
     let case_list = || cases::load_dir(&cases::bundled_dir()).unwrap();
-    let mut problems = Vec::new();
-    let mut table = Vec::new();
+    // Every (fault, API) pair the catalogue says shows the fault.
+    let mut jobs = Vec::new();
     for (_, fault) in CATALOGUE {
         for api in spec::BUNDLED {
             let patterns: Vec<&str> = fault
@@ -69,61 +69,84 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                 .filter(|(a, _)| *a == "*" || a == api)
                 .map(|(_, p)| *p)
                 .collect();
-            if patterns.is_empty() {
-                continue;
+            if !patterns.is_empty() {
+                jobs.push((fault, *api, patterns));
             }
-            let load = || spec::load(&spec::resolve(api)).unwrap();
-            let local = present::start_emulator(
-                &rt,
-                vec![load()],
-                Faults::parse(&[fault.name]).unwrap(),
-                BODY_LIMIT,
-            )
-            .unwrap();
-            let suite = Suite::new(vec![load()], case_list());
-            let opts = Options {
-                body_limit: BODY_LIMIT,
-                ..Options::default()
-            };
-            let session = Session::new(local.profile.clone(), &suite.specs, opts).unwrap();
-            let mut failing = Vec::new();
-            let mut errors = Vec::new();
-            for t in &suite.tests {
-                let r = rt.block_on(session.run(t));
-                match r.verdict {
-                    Verdict::Fail => failing.push(r.id),
-                    Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
-                    _ => {}
+        }
+    }
+    // Each pair runs its own emulator and session; the pairs are shared among a few threads
+    // so both cores stay busy (one session runs its tests one after another).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((fault, api, patterns)) = jobs.get(i) else {
+                    break;
+                };
+                let load = || spec::load(&spec::resolve(api)).unwrap();
+                let local = present::start_emulator(
+                    &rt,
+                    vec![load()],
+                    Faults::parse(&[fault.name]).unwrap(),
+                    BODY_LIMIT,
+                )
+                .unwrap();
+                let suite = Suite::new(vec![load()], case_list());
+                let opts = Options {
+                    body_limit: BODY_LIMIT,
+                    ..Options::default()
+                };
+                let session = Session::new(local.profile.clone(), &suite.specs, opts).unwrap();
+                let mut failing = Vec::new();
+                let mut errors = Vec::new();
+                for t in &suite.tests {
+                    let r = rt.block_on(session.run(t));
+                    match r.verdict {
+                        Verdict::Fail => failing.push(r.id),
+                        Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
+                        _ => {}
+                    }
                 }
-            }
-            rt.block_on(local.running.shutdown());
-            let hits: Vec<&String> = failing
-                .iter()
-                .filter(|id| patterns.iter().any(|p| glob(p, id)))
-                .collect();
-            table.push(format!(
-                "{:<26} {:<16} {:>4} failing, {:>4} on its rule, e.g. {}",
-                fault.name,
-                api,
+                rt.block_on(local.running.shutdown());
+                done.lock()
+                    .unwrap()
+                    .push((i, fault.name, *api, patterns.clone(), failing, errors));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|d| d.0);
+    assert_eq!(done.len(), jobs.len(), "a worker stopped early");
+    let mut problems = Vec::new();
+    let mut table = Vec::new();
+    for (_, name, api, patterns, failing, errors) in done {
+        let hits: Vec<&String> = failing
+            .iter()
+            .filter(|id| patterns.iter().any(|p| glob(p, id)))
+            .collect();
+        table.push(format!(
+            "{:<26} {:<16} {:>4} failing, {:>4} on its rule, e.g. {}",
+            name,
+            api,
+            failing.len(),
+            hits.len(),
+            hits.first().map(|s| s.as_str()).unwrap_or("-")
+        ));
+        if hits.is_empty() {
+            problems.push(format!(
+                "{name} on {api}: {} tests fail but none matches {patterns:?} (first failures: {:?})",
                 failing.len(),
-                hits.len(),
-                hits.first().map(|s| s.as_str()).unwrap_or("-")
+                &failing[..failing.len().min(5)]
             ));
-            if hits.is_empty() {
-                problems.push(format!(
-                    "{} on {api}: {} tests fail but none matches {patterns:?} (first failures: {:?})",
-                    fault.name,
-                    failing.len(),
-                    &failing[..failing.len().min(5)]
-                ));
-            }
-            if !errors.is_empty() {
-                problems.push(format!(
-                    "{} on {api}: error verdicts {:?}",
-                    fault.name,
-                    &errors[..errors.len().min(3)]
-                ));
-            }
+        }
+        if !errors.is_empty() {
+            problems.push(format!(
+                "{name} on {api}: error verdicts {:?}",
+                &errors[..errors.len().min(3)]
+            ));
         }
     }
     println!("{}", table.join("\n"));
