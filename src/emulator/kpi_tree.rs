@@ -250,17 +250,27 @@ pub(super) fn answer(ctx: &Ctx, data: &KpiData) -> Option<Response<Body>> {
         return None;
     }
     let base = ctx.spec().base_of(ctx.ep).trim_end_matches('/').to_string();
-    let mut path = template.clone();
-    for (k, v) in &ctx.params {
-        path = path.replace(&format!("{{{k}}}"), v);
-    }
     // Which level the template names decides the failure answer before the path parses.
     let single_template = !ctx
         .op
         .codes
         .iter()
         .any(|c| c.get_ref() == "kpi-bad-request");
-    let (view, node) = match KpiPath::parse(&path) {
+    // A decoded `%2F` inside a parameter must not become a separator, nor a parameter
+    // value another parameter's placeholder.
+    let mut path = template.clone();
+    let mut bad = None;
+    for (k, v) in &ctx.params {
+        if v.contains(['/', '{', '}']) {
+            bad = Some(format!("the {k} segment `{v}` holds `/`, `{{` or `}}`"));
+        }
+        path = path.replace(&format!("{{{k}}}"), v);
+    }
+    let parsed = match bad {
+        Some(why) => Err(why),
+        None => KpiPath::parse(&path).map_err(|e| e.to_string()),
+    };
+    let (view, node) = match parsed {
         Ok(KpiPath::Tree(v, n)) => (v, n),
         Ok(_) => return None,
         Err(e) => {
@@ -275,7 +285,7 @@ pub(super) fn answer(ctx: &Ctx, data: &KpiData) -> Option<Response<Body>> {
                 here: String::new(),
                 detailed: true,
             };
-            return Some(r.fail(level, &e.to_string()));
+            return Some(r.fail(level, &e));
         }
     };
     let detailed = match ctx.query("detailed") {

@@ -1110,6 +1110,8 @@ async fn mediant_kpi_tree_is_served_from_the_spec_data() {
         format!("{b}/current/sbc/callStats/ipGroup/0?limit=x"),
         format!("{b}/current/sbc/callStats/ipGroup/0?after=noSuchPm"),
         format!("{b}/history/sbc/callStats/ipGroup/0?interval=x"),
+        // An encoded slash is part of the segment, not a way one level down.
+        format!("{b}/current/sbc%2FcallStats"),
     ] {
         check(&get(path).await, 400, "kpi-bad-request");
     }
