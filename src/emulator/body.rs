@@ -157,7 +157,12 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
                 .into_iter()
                 .find(|p| field.is_none_or(|f| p.name == f))
             {
-                Some(p) if !p.data.is_empty() => return Ok(Parsed::Raw(p.data)),
+                Some(p) if !p.data.is_empty() => {
+                    if let Some(Err(why)) = req.file_format.map(|f| f.check(&p.data)) {
+                        return Err(ctx.reject(&why));
+                    }
+                    return Ok(Parsed::Raw(p.data));
+                }
                 _ => {
                     return Err(ctx.reject(&format!(
                         "multipart body has no non-empty `{}` part",
@@ -173,6 +178,9 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
                 && ctx.op.effect == Some(Effect::Upload)
             {
                 return Err(ctx.reject("empty upload"));
+            }
+            if let Some(Err(why)) = req.file_format.map(|f| f.check(body)) {
+                return Err(ctx.reject(&why));
             }
             return Ok(Parsed::Raw(body.clone()));
         }

@@ -1138,3 +1138,62 @@ async fn mediant_kpi_tree_is_served_from_the_spec_data() {
     .await;
     check(&none, 204, "kpi-nothing-to-display");
 }
+
+/// An upload whose spec gives a `file_format` is checked: a file in another format gets the
+/// operation's rejection and changes nothing; a file in the format is taken.
+#[tokio::test]
+async fn mediant_uploads_are_checked_against_their_file_format() {
+    let emu = emulator(&["mediant"], &[]);
+    let api = emu.api("mediant").unwrap();
+    let cases: [(&str, &str, &[u8], &[u8]); 3] = [
+        (
+            "/api/v1/files/ini",
+            "ini-invalid",
+            b"this is not an ini file",
+            b";comment\n[SYSTEM Params]\nSyslogServerIP = 10.0.0.1\n",
+        ),
+        (
+            "/api/v1/files/ini/incremental",
+            "ini-invalid",
+            b"[SYSTEM Params]\nno equals sign here\n",
+            b"# hash comment\n\nEnableSyslog=1\n",
+        ),
+        (
+            "/api/v1/files/tls/2/trustedRoot/incremental",
+            "trusted-root-incremental-invalid",
+            b"-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n",
+            b"-----BEGIN CERTIFICATE-----\nZGlhbHRvbmU=\n-----END CERTIFICATE-----\n",
+        ),
+    ];
+    for (path, code, bad, good) in cases {
+        let before = api.fingerprint();
+        let (ct, body) = sample::multipart("file", "upload.txt", bad);
+        let a = send(
+            &emu,
+            "mediant",
+            As::Role("security-administrator"),
+            "PUT",
+            path,
+            Some((&ct, body)),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{path}: {}", a.text());
+        assert!(has_code(&api.spec, &a, code), "{path}: {}", a.text());
+        assert_eq!(
+            api.fingerprint(),
+            before,
+            "{path}: a refused upload changed state"
+        );
+        let (ct, body) = sample::multipart("file", "upload.txt", good);
+        let a = send(
+            &emu,
+            "mediant",
+            As::Role("security-administrator"),
+            "PUT",
+            path,
+            Some((&ct, body)),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{path}: {}", a.text());
+    }
+}
