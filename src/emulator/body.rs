@@ -158,9 +158,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
                 .find(|p| field.is_none_or(|f| p.name == f))
             {
                 Some(p) if !p.data.is_empty() => {
-                    if let Some(Err(why)) = req.file_format.map(|f| f.check(&p.data)) {
-                        return Err(ctx.reject(&why));
-                    }
+                    check_file(ctx, req, &p.data)?;
                     return Ok(Parsed::Raw(p.data));
                 }
                 _ => {
@@ -179,9 +177,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
             {
                 return Err(ctx.reject("empty upload"));
             }
-            if let Some(Err(why)) = req.file_format.map(|f| f.check(body)) {
-                return Err(ctx.reject(&why));
-            }
+            check_file(ctx, req, body)?;
             return Ok(Parsed::Raw(body.clone()));
         }
     }
@@ -656,4 +652,82 @@ fn check_range(f: &Field, n: f64) -> Result<(), String> {
         return Err(format!("{n} is outside the allowed range"));
     }
     Ok(())
+}
+
+/// An uploaded file in the format its request names (`file_format`), or the request's
+/// rejection.
+fn check_file(ctx: &Ctx, req: &Request, bytes: &[u8]) -> Result<(), Response<Body>> {
+    match req.file_format.map(|f| file_format_problem(f, bytes)) {
+        Some(Err(why)) => Err(ctx.reject(&why)),
+        _ => Ok(()),
+    }
+}
+
+/// Why an uploaded file is not in the format its request names, if it is not.
+fn file_format_problem(format: FileFormat, bytes: &[u8]) -> Result<(), String> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text: {e}"))?;
+    match format {
+        FileFormat::Ini => {
+            for (n, line) in text.lines().enumerate() {
+                let l = line.trim();
+                let ok = l.is_empty()
+                    || l.starts_with(';')
+                    || l.starts_with('#')
+                    || (l.starts_with('[') && l.ends_with(']'))
+                    || l.contains('=');
+                if !ok {
+                    return Err(format!(
+                        "line {} of the ini file is neither a comment, a [section] nor name = value",
+                        n + 1
+                    ));
+                }
+            }
+            if text.trim().is_empty() {
+                return Err("the ini file is empty".into());
+            }
+            Ok(())
+        }
+        FileFormat::Pem => {
+            let begin = text.find("-----BEGIN ");
+            let end = begin.and_then(|b| text[b..].find("-----END "));
+            match (begin, end) {
+                (Some(_), Some(_)) => Ok(()),
+                _ => Err("the file holds no PEM block (-----BEGIN … -----END …)".into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_format_problem;
+    use crate::spec::model::FileFormat;
+
+    #[test]
+    fn file_formats_take_their_own_text_and_nothing_else() {
+        let ini = FileFormat::Ini;
+        assert!(
+            file_format_problem(ini, b"; c\n# c\n[ \\IPGroup ]\nFORMAT Index = Name;\n\n").is_ok()
+        );
+        assert!(
+            file_format_problem(ini, b"").is_err(),
+            "an empty file is no ini file"
+        );
+        assert!(file_format_problem(ini, b"  \n\n").is_err());
+        let e = file_format_problem(ini, b"a = 1\nplain words\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(
+            file_format_problem(ini, b"a = \xff\n").is_err(),
+            "not UTF-8"
+        );
+        let pem = FileFormat::Pem;
+        let block = b"x\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
+        assert!(file_format_problem(pem, block).is_ok());
+        assert!(
+            file_format_problem(pem, b"-----END X-----\n-----BEGIN X-----\n").is_err(),
+            "END before BEGIN"
+        );
+        assert!(file_format_problem(pem, b"MIIB").is_err());
+    }
 }

@@ -51,8 +51,21 @@ pub struct KpiData {
     #[serde(default = "yes")]
     detailed_default: bool,
     intervals: Intervals,
+    answers: Answers,
     #[serde(default)]
     applications: Vec<App>,
+}
+
+/// `[data.kpi.answers]`: what each kind of failure answers (the codes are the spec's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answers {
+    /// An unknown name, parameter or cursor at a discovery or PM-list level.
+    list_invalid: Outcome,
+    /// An unknown name at the single-PM level.
+    single_invalid: Outcome,
+    /// A single PM with nothing to show for the interval, or a bad parameter.
+    nothing_to_display: Outcome,
 }
 
 fn yes() -> bool {
@@ -141,13 +154,22 @@ impl Entity {
 }
 
 impl KpiData {
-    pub fn from_toml(v: &toml::Value) -> Result<KpiData, String> {
+    /// The tree of `[data.kpi]`, its answers checked against the spec's codes.
+    pub fn from_toml(v: &toml::Value, spec: &crate::spec::Spec) -> Result<KpiData, String> {
         let d: KpiData = v.clone().try_into().map_err(|e| e.to_string())?;
         if d.intervals.first_id > d.intervals.last_id {
             return Err(format!(
                 "intervals.first_id {} is after last_id {}",
                 d.intervals.first_id, d.intervals.last_id
             ));
+        }
+        let a = &d.answers;
+        for o in [&a.list_invalid, &a.single_invalid, &a.nothing_to_display] {
+            if let Some(c) = o.code.as_deref().filter(|c| spec.code(c).is_none()) {
+                return Err(format!(
+                    "answers name the code `{c}`, which the spec does not define"
+                ));
+            }
         }
         Ok(d)
     }
@@ -189,19 +211,24 @@ struct Req<'a, 'c> {
 
 impl Req<'_, '_> {
     fn fail(&self, level: Level, msg: &str) -> Response<Body> {
-        let (status, code) = match level {
-            Level::List => (400, "kpi-bad-request"),
-            Level::Single => (404, "kpi-invalid-path"),
+        let a = &self.data.answers;
+        let o = match level {
+            Level::List => &a.list_invalid,
+            Level::Single => &a.single_invalid,
         };
-        self.code(status, code, Some(msg))
+        self.ctx.outcome(o, Some(msg))
     }
 
-    fn code(&self, status: u16, code: &str, msg: Option<&str>) -> Response<Body> {
-        let o = Outcome {
-            status,
-            code: self.ctx.spec().code(code).map(|c| c.id.get_ref().clone()),
-        };
-        self.ctx.outcome(&o, msg)
+    fn nothing_to_display(&self) -> Response<Body> {
+        self.ctx
+            .outcome(&self.data.answers.nothing_to_display, None)
+    }
+
+    /// An empty list: the operation's empty outcome, or 200 with no items under the
+    /// `empty-as-200` fault.
+    fn nothing_to_list(&self) -> Response<Body> {
+        super::engine::empty_answer(self.ctx, None)
+            .unwrap_or_else(|| json(200, &serde_json::json!({ "items": [] })))
     }
 
     /// An item with the detail fields `detailed=false` leaves out.
@@ -250,12 +277,14 @@ pub(super) fn answer(ctx: &Ctx, data: &KpiData) -> Option<Response<Body>> {
         return None;
     }
     let base = ctx.spec().base_of(ctx.ep).trim_end_matches('/').to_string();
-    // Which level the template names decides the failure answer before the path parses.
-    let single_template = !ctx
-        .op
-        .codes
-        .iter()
-        .any(|c| c.get_ref() == "kpi-bad-request");
+    // Which level the template names decides the failure answer before the path parses:
+    // an operation that never answers the list levels' failure is a single PM.
+    let single_template = !data
+        .answers
+        .list_invalid
+        .code
+        .as_ref()
+        .is_some_and(|code| ctx.op.codes.iter().any(|c| c.get_ref() == code));
     // A decoded `%2F` inside a parameter must not become a separator, nor a parameter
     // value another parameter's placeholder.
     let mut path = template.clone();
@@ -288,12 +317,10 @@ pub(super) fn answer(ctx: &Ctx, data: &KpiData) -> Option<Response<Body>> {
             return Some(r.fail(level, &e));
         }
     };
-    let detailed = match ctx.query("detailed") {
-        None => data.detailed_default,
-        Some("true") => true,
-        Some("false") => false,
-        Some(_) => false,
-    };
+    // A value other than `true` or `false` is refused in `serve`.
+    let detailed = ctx
+        .query("detailed")
+        .map_or(data.detailed_default, |d| d == "true");
     let req = Req {
         ctx,
         data,
@@ -489,7 +516,7 @@ fn entity_of(n: &Node) -> Option<&String> {
 fn bad_query(r: &Req, level: Level, msg: &str) -> Response<Body> {
     match level {
         Level::List => r.fail(Level::List, msg),
-        Level::Single => r.code(204, "kpi-nothing-to-display", None),
+        Level::Single => r.nothing_to_display(),
     }
 }
 
@@ -510,9 +537,9 @@ fn interval(r: &Req, view: View, level: Level) -> Result<Interval, Response<Body
                 if (iv.first_id..=iv.last_id).contains(&i) {
                     Ok(Interval::At(i))
                 } else if level == Level::Single {
-                    Err(r.code(204, "kpi-nothing-to-display", None))
+                    Err(r.nothing_to_display())
                 } else {
-                    Err(r.code(204, "kpi-nothing-to-discover", None))
+                    Err(r.nothing_to_list())
                 }
             }
             _ => Err(bad_query(r, level, &format!("bad interval `{q}`"))),
@@ -659,6 +686,7 @@ fn page(r: &Req, items: Vec<(String, Value)>) -> Response<Body> {
         },
         (None, None) => (0, limit.min(n)),
     };
+    // Under the `empty-as-200` fault an empty page goes on to a 200 with its cursor.
     if from >= to {
         if let Some(resp) = super::engine::empty_answer(ctx, None) {
             return resp;

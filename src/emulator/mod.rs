@@ -293,13 +293,15 @@ impl ApiEmu {
             })
             .collect();
         let kpi = match (spec.api().vendor_module.as_deref(), spec.data("kpi")) {
-            (Some("mediant"), Some(v)) => Some(kpi_tree::KpiData::from_toml(v).map_err(
-                |message| EmulatorError::Data {
-                    api: spec.name().to_string(),
-                    name: "kpi".into(),
-                    message,
-                },
-            )?),
+            (Some("mediant"), Some(v)) => {
+                Some(kpi_tree::KpiData::from_toml(v, &spec).map_err(|message| {
+                    EmulatorError::Data {
+                        api: spec.name().to_string(),
+                        name: "kpi".into(),
+                        message,
+                    }
+                })?)
+            }
             _ => None,
         };
         let emu = ApiEmu {

@@ -1017,44 +1017,6 @@ pub enum FileFormat {
     Pem,
 }
 
-impl FileFormat {
-    /// Why `bytes` is not in this format, if it is not.
-    pub fn check(self, bytes: &[u8]) -> Result<(), String> {
-        let text =
-            std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text: {e}"))?;
-        match self {
-            FileFormat::Ini => {
-                for (n, line) in text.lines().enumerate() {
-                    let l = line.trim();
-                    let ok = l.is_empty()
-                        || l.starts_with(';')
-                        || l.starts_with('#')
-                        || (l.starts_with('[') && l.ends_with(']'))
-                        || l.contains('=');
-                    if !ok {
-                        return Err(format!(
-                            "line {} of the ini file is neither a comment, a [section] nor name = value",
-                            n + 1
-                        ));
-                    }
-                }
-                if text.trim().is_empty() {
-                    return Err("the ini file is empty".into());
-                }
-                Ok(())
-            }
-            FileFormat::Pem => {
-                let begin = text.find("-----BEGIN ");
-                let end = begin.and_then(|b| text[b..].find("-----END "));
-                match (begin, end) {
-                    (Some(_), Some(_)) => Ok(()),
-                    _ => Err("the file holds no PEM block (-----BEGIN … -----END …)".into()),
-                }
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Completeness {
@@ -1203,32 +1165,5 @@ impl RuleKind {
             RuleKind::Behaviour => "behaviour",
             RuleKind::Safety => "safety",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::FileFormat;
-
-    #[test]
-    fn file_formats_take_their_own_text_and_nothing_else() {
-        let ini = FileFormat::Ini;
-        assert!(ini
-            .check(b"; c\n# c\n[ \\IPGroup ]\nFORMAT Index = Name;\n\n")
-            .is_ok());
-        assert!(ini.check(b"").is_err(), "an empty file is no ini file");
-        assert!(ini.check(b"  \n\n").is_err());
-        let e = ini.check(b"a = 1\nplain words\n").unwrap_err();
-        assert!(e.contains("line 2"), "{e}");
-        assert!(ini.check(b"a = \xff\n").is_err(), "not UTF-8");
-        let pem = FileFormat::Pem;
-        assert!(pem
-            .check(b"x\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
-            .is_ok());
-        assert!(
-            pem.check(b"-----END X-----\n-----BEGIN X-----\n").is_err(),
-            "END before BEGIN"
-        );
-        assert!(pem.check(b"MIIB").is_err());
     }
 }

@@ -1165,18 +1165,17 @@ async fn mediant_uploads_are_checked_against_their_file_format() {
             b"-----BEGIN CERTIFICATE-----\nZGlhbHRvbmU=\n-----END CERTIFICATE-----\n",
         ),
     ];
+    let put = |path: &'static str, content: &'static [u8]| {
+        let emu = emu.clone();
+        async move {
+            let (ct, body) = sample::multipart("file", "upload.txt", content);
+            let who = As::Role("security-administrator");
+            send(&emu, "mediant", who, "PUT", path, Some((&ct, body))).await
+        }
+    };
     for (path, code, bad, good) in cases {
         let before = api.fingerprint();
-        let (ct, body) = sample::multipart("file", "upload.txt", bad);
-        let a = send(
-            &emu,
-            "mediant",
-            As::Role("security-administrator"),
-            "PUT",
-            path,
-            Some((&ct, body)),
-        )
-        .await;
+        let a = put(path, bad).await;
         assert_eq!(a.status, 400, "{path}: {}", a.text());
         assert!(has_code(&api.spec, &a, code), "{path}: {}", a.text());
         assert_eq!(
@@ -1184,16 +1183,7 @@ async fn mediant_uploads_are_checked_against_their_file_format() {
             before,
             "{path}: a refused upload changed state"
         );
-        let (ct, body) = sample::multipart("file", "upload.txt", good);
-        let a = send(
-            &emu,
-            "mediant",
-            As::Role("security-administrator"),
-            "PUT",
-            path,
-            Some((&ct, body)),
-        )
-        .await;
+        let a = put(path, good).await;
         assert_eq!(a.status, 200, "{path}: {}", a.text());
     }
 }
