@@ -902,6 +902,32 @@ pub fn write_multipart(parts: &[Part], boundary: &str) -> Result<Vec<u8>, CodecE
     Ok(out)
 }
 
+// ---- dotted paths into JSON values ----------------------------------------------
+
+/// Set `value` at a dotted `path` inside `obj`, creating objects on the way.
+pub fn set_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
+    let mut cur = obj;
+    let mut parts = path.split('.').peekable();
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), value);
+            return;
+        }
+        let next = cur
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        cur = next.as_object_mut().expect("just made an object");
+    }
+}
+
+/// Read a dotted path.
+pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |cur, p| cur.get(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
 
 pub mod codec;
+pub mod contract;
 pub mod diag;
 pub mod emulator;
 pub mod export;
@@ -30,3 +31,27 @@ pub mod report;
 pub mod runner;
 pub mod sample;
 pub mod spec;
+
+use std::path::Path;
+
+/// Load a spec file or directory and check it whole: the spec's own checks, then that
+/// its explicit rule IDs do not collide with the IDs the plan generates (D006). What the
+/// CLI, the harness and the tests call; [`spec::load`] alone cannot run the plan check,
+/// because `spec` sits below `plan`.
+pub fn load(path: &Path) -> Result<spec::Spec, Vec<diag::Diagnostic>> {
+    checked(spec::load(path)?)
+}
+
+/// [`load`] for spec text held in memory, named `name` in diagnostics.
+pub fn load_str(name: &str, text: &str) -> Result<spec::Spec, Vec<diag::Diagnostic>> {
+    checked(spec::load_str(name, text)?)
+}
+
+fn checked(s: spec::Spec) -> Result<spec::Spec, Vec<diag::Diagnostic>> {
+    let diags = plan::check_ids(&s);
+    if diags.is_empty() {
+        Ok(s)
+    } else {
+        Err(diags)
+    }
+}

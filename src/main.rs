@@ -168,7 +168,7 @@ struct RunArgs {
     max_body: usize,
     /// Request body size the target must refuse above (the oversize probe sends one byte
     /// more); also the limit of the bundled emulator.
-    #[arg(long, value_name = "BYTES", default_value_t = dialtone::emulator::DEFAULT_MAX_BODY)]
+    #[arg(long, value_name = "BYTES", default_value_t = dialtone::contract::DEFAULT_MAX_BODY)]
     body_limit: usize,
     /// Send every request through this plain HTTP proxy.
     #[arg(long, value_name = "URL")]
@@ -279,7 +279,7 @@ struct FuzzArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_body: usize,
     /// Request body limit of the bundled emulator.
-    #[arg(long, value_name = "BYTES", default_value_t = dialtone::emulator::DEFAULT_MAX_BODY)]
+    #[arg(long, value_name = "BYTES", default_value_t = dialtone::contract::DEFAULT_MAX_BODY)]
     body_limit: usize,
     /// Send every request through this plain HTTP proxy.
     #[arg(long, value_name = "URL")]
@@ -429,7 +429,7 @@ fn lint(paths: Vec<PathBuf>, json: bool) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for t in &targets {
-        match spec::load(t) {
+        match dialtone::load(t) {
             Ok(s) => {
                 clean += 1;
                 if !json {
@@ -487,7 +487,7 @@ fn load_named(name: &str) -> Result<Vec<Spec>> {
                 spec::BUNDLED.join(", ")
             );
         }
-        match spec::load(&path) {
+        match dialtone::load(&path) {
             Ok(s) => specs.push(s),
             Err(diags) => {
                 for d in &diags {
@@ -610,7 +610,12 @@ fn emulate(
         println!("{}", running.url);
         std::io::stdout().flush()?;
         if let Some(path) = write_profile {
-            let profile = emu.profile(&running.url, tls);
+            let profile = dialtone::profile::Profile::for_emulator(
+                &emu.accounts(),
+                &emu.api_names(),
+                &running.url,
+                tls,
+            );
             std::fs::write(&path, profile.to_toml())
                 .with_context(|| format!("writing the profile to {}", path.display()))?;
             eprintln!("dialtone: wrote target profile {}", path.display());

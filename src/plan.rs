@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
@@ -158,6 +159,36 @@ enum Decider {
     Role,
     Allowed,
 }
+/// Explicit rule IDs must not collide with the IDs the plan generates.
+pub fn check_ids(spec: &Spec) -> Vec<Diagnostic> {
+    let mut diags = Diagnostics::default();
+    let plan = plan(spec);
+    let mut seen = std::collections::HashSet::new();
+    for e in &plan {
+        if seen.insert(e.id.as_str()) {
+            continue;
+        }
+        let api = spec.name();
+        let rel = e.id.strip_prefix(&format!("{api}/")).unwrap_or(&e.id);
+        let (file, off) = spec
+            .raw
+            .rules
+            .iter()
+            .find(|r| r.id.get_ref() == rel)
+            .map(|r| (r.file, r.id.span().start))
+            .unwrap_or((0, 0));
+        if let Some(f) = spec.raw.files.get(file) {
+            diags.at(
+                f,
+                off,
+                "D006",
+                format!("test id `{}` occurs twice in the plan", e.id),
+                Some("an explicit rule id collides with a generated one; rename the rule".into()),
+            );
+        }
+    }
+    diags.sorted()
+}
 
 /// Build the plan for one spec.
 pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
@@ -249,7 +280,7 @@ fn matrix(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         }
         let allow: Vec<String> = ep.op.iter().map(|o| o.method.get_ref().clone()).collect();
         for method in &methods {
-            let op = ep.op.iter().find(|o| o.method.get_ref() == method);
+            let op = ep.operation(method);
             let mut columns: Vec<(String, Option<&Role>)> = vec![
                 (NO_CREDENTIALS.into(), None),
                 (BAD_CREDENTIALS.into(), None),
@@ -409,7 +440,7 @@ fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
 /// equivalence where both are served, and a bounded request body.
 fn robustness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     let m = spec.matrix();
-    if let Some(env) = crate::emulator::render::default_envelope(spec) {
+    if let Some(env) = spec.default_envelope() {
         if env.message_path.is_some() || env.code_path.is_some() || env.template.is_some() {
             let mut e = base_entry(
                 api,
@@ -980,7 +1011,7 @@ fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         if let Some(ep) = spec.endpoint(j.start.get_ref()) {
             e.path = Some(spec.full_path(ep));
             e.endpoint = Some(ep.id.get_ref().clone());
-            if let Some(op) = ep.op.iter().find(|o| o.method.get_ref() == &j.start_method) {
+            if let Some(op) = ep.operation(&j.start_method) {
                 e.role = lowest_allowed(spec, op);
                 e.safety = Spec::safety(op);
             }
@@ -1033,10 +1064,7 @@ fn explicit(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
         if let Some(ep) = r.endpoint.as_ref().and_then(|e| spec.endpoint(e.get_ref())) {
             e.endpoint = Some(ep.id.get_ref().clone());
             e.path = Some(spec.full_path(ep));
-            let op = r
-                .method
-                .as_ref()
-                .and_then(|m| ep.op.iter().find(|o| o.method.get_ref() == m));
+            let op = r.method.as_ref().and_then(|m| ep.operation(m));
             e.safety = r
                 .safety
                 .or(op.map(Spec::safety))

@@ -46,7 +46,7 @@ pub fn start_emulator(
     let running = rt
         .block_on(server::serve(router, ServerOptions::default()))
         .map_err(|e| PresentError::Emulator(e.to_string()))?;
-    let profile = emu.profile(&running.url, false);
+    let profile = Profile::for_emulator(&emu.accounts(), &emu.api_names(), &running.url, false);
     Ok(LocalEmulator { running, profile })
 }
 

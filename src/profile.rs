@@ -184,6 +184,58 @@ pub enum ProfileError {
 const SECRET_KEYS: [&str; 4] = ["password_env", "password", "token_env", "token"];
 
 impl Profile {
+    /// A target profile that reaches an emulator at `url`: every account, with its
+    /// throwaway password or token written in plain (allowed only for emulator profiles).
+    pub fn for_emulator(
+        accounts: &[crate::contract::Account],
+        apis: &[String],
+        url: &str,
+        tls: bool,
+    ) -> Profile {
+        let single = apis.len() == 1;
+        let mut out = IndexMap::new();
+        for a in accounts {
+            let key = if single {
+                a.role.clone()
+            } else {
+                format!("{}.{}", a.api, a.role)
+            };
+            let (password, token, user) = if a.bearer {
+                (None, Some(a.secret.clone()), None)
+            } else {
+                (Some(a.secret.clone()), None, Some(a.user.clone()))
+            };
+            out.insert(
+                key,
+                Account {
+                    user,
+                    password_env: None,
+                    password,
+                    token_env: None,
+                    token,
+                },
+            );
+        }
+        Profile {
+            target: Target {
+                url: url.to_string(),
+                emulator: true,
+                api: Some(if single {
+                    apis[0].clone()
+                } else {
+                    "all".to_string()
+                }),
+            },
+            tls: TlsOptions {
+                insecure_skip_verify: tls,
+                ca_file: None,
+                server_name: None,
+            },
+            accounts: out,
+            source: None,
+        }
+    }
+
     /// Read and check a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {

@@ -12,6 +12,7 @@ use dialtone::codec;
 use dialtone::emulator::faults::Faults;
 use dialtone::emulator::Emulator;
 use dialtone::fuzzing::TARGETS;
+use dialtone::profile::Profile;
 use serde_json::Value;
 
 fn fuzz_dir() -> PathBuf {
@@ -263,17 +264,35 @@ fn regenerate_corpora() {
     let mut c = Corpus::new("profile_load");
     c.add(
         "emulator-all",
-        emu.profile("http://127.0.0.1:8080", false).to_toml(),
+        Profile::for_emulator(
+            &emu.accounts(),
+            &emu.api_names(),
+            "http://127.0.0.1:8080",
+            false,
+        )
+        .to_toml(),
     );
     c.add(
         "emulator-all-tls",
-        emu.profile("https://127.0.0.1:8443", true).to_toml(),
+        Profile::for_emulator(
+            &emu.accounts(),
+            &emu.api_names(),
+            "https://127.0.0.1:8443",
+            true,
+        )
+        .to_toml(),
     );
     for s in &specs {
         let one = Emulator::new(vec![load(s.name())], Faults::default()).unwrap();
         c.add(
             &format!("emulator-{}", s.name()),
-            one.profile("http://localhost:9000", false).to_toml(),
+            Profile::for_emulator(
+                &one.accounts(),
+                &one.api_names(),
+                "http://localhost:9000",
+                false,
+            )
+            .to_toml(),
         );
     }
     c.add(

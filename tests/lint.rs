@@ -25,7 +25,7 @@ fn broken_fixtures_fail_with_precise_diagnostics() {
         files.len()
     );
     for f in files {
-        let diags = spec::load(&f).expect_err(&format!("{} should not load", f.display()));
+        let diags = dialtone::load(&f).expect_err(&format!("{} should not load", f.display()));
         assert!(!diags.is_empty());
         for d in &diags {
             assert_eq!(d.file, f, "diagnostic points at the wrong file");
@@ -40,16 +40,16 @@ fn broken_fixtures_fail_with_precise_diagnostics() {
 #[test]
 fn every_problem_in_a_file_is_reported_at_once() {
     // Three independent typos in one file: all three are reported, not just the first.
-    let diags = spec::load(Path::new("tests/fixtures/broken/unknown-key.toml")).unwrap_err();
+    let diags = dialtone::load(Path::new("tests/fixtures/broken/unknown-key.toml")).unwrap_err();
     assert_eq!(diags.len(), 3, "{diags:#?}");
     let diags =
-        spec::load(Path::new("tests/fixtures/broken/undefined-references.toml")).unwrap_err();
+        dialtone::load(Path::new("tests/fixtures/broken/undefined-references.toml")).unwrap_err();
     assert_eq!(diags.len(), 6, "{diags:#?}");
 }
 
 #[test]
 fn good_fixture_is_clean() {
-    let s = spec::load(Path::new("tests/fixtures/good/mini.toml")).expect("clean");
+    let s = dialtone::load(Path::new("tests/fixtures/good/mini.toml")).expect("clean");
     assert_eq!(s.name(), "mini");
     assert_eq!(s.endpoints().count(), 2);
 }
@@ -58,7 +58,7 @@ fn good_fixture_is_clean() {
 fn bundled_specs_are_clean() {
     for name in spec::BUNDLED {
         let path = spec::resolve(name);
-        if let Err(diags) = spec::load(&path) {
+        if let Err(diags) = dialtone::load(&path) {
             let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
             panic!("{name} has {} problems:\n{}", diags.len(), text.join("\n"));
         }
@@ -179,7 +179,7 @@ fn every_model_key_is_known_to_the_typo_hints() {
 fn docs_decisions_lists_every_decision() {
     let doc = std::fs::read_to_string("docs/decisions.md").expect("docs/decisions.md");
     for name in spec::BUNDLED {
-        let s = spec::load(&spec::resolve(name)).expect("clean");
+        let s = dialtone::load(&spec::resolve(name)).expect("clean");
         for d in s.decisions() {
             assert!(
                 doc.contains(&format!("`{}`", d.id.get_ref())),

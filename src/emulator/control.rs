@@ -1,4 +1,5 @@
-//! The control interface, under [`CONTROL_PREFIX`] on the emulator's own port.
+//! The control interface, under [`CONTROL_PREFIX`] on the emulator's own port. The
+//! requests are [`crate::contract::Control`], which the runner builds.
 //!
 //! | request | effect |
 //! |---|---|
@@ -14,11 +15,12 @@
 //! Answers are JSON; errors are `{"error": "..."}` with a 4xx status.
 
 use axum::body::Body;
-use axum::http::{request::Parts, Method, Response};
+use axum::http::{request::Parts, Response};
 use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
 
-use super::{faults, render, vendor, Emulator, CONTROL_PREFIX};
+use super::{faults, render, vendor, ApiEmu, Emulator};
+use crate::contract::{Control, NotControl, CONTROL_PREFIX};
 
 /// Control bodies may be large (a seeded table), but not unbounded.
 const CONTROL_MAX_BODY: usize = 1 << 30;
@@ -36,28 +38,35 @@ fn error(status: u16, msg: impl Into<String>) -> Response<Body> {
 }
 
 pub(super) async fn handle(emu: &Emulator, parts: &Parts, body: Body) -> Response<Body> {
-    let rest = parts.uri.path()[CONTROL_PREFIX.len()..].trim_matches('/');
-    let segs: Vec<&str> = if rest.is_empty() {
-        vec![]
-    } else {
-        rest.split('/').collect()
+    let request = Control::parse(parts.method.as_str(), parts.uri.path(), parts.uri.query());
+    let c = match request {
+        Ok(c) => c,
+        Err(NotControl::CollectionMethod) => {
+            return error(405, "collections take GET, PUT, or POST .../generate")
+        }
+        Err(NotControl::Unknown) => {
+            return error(
+                404,
+                format!("unknown control request; see `GET {CONTROL_PREFIX}`"),
+            )
+        }
     };
-    let count = parts.uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|p| p.strip_prefix("count="))
-            .map(str::to_string)
-    });
-    match (&parts.method, segs.as_slice()) {
-        (&Method::GET, []) => answer(200, overview(emu)),
-        (&Method::POST, ["reset"]) => match emu.reset() {
+    let api = match c.api() {
+        None => None,
+        Some(name) => match emu.api(name) {
+            Some(a) => Some(a),
+            None => return error(404, format!("no API `{name}` is served here")),
+        },
+    };
+    match (c, api) {
+        (Control::Overview, _) => answer(200, overview(emu)),
+        (Control::Reset, _) => match emu.reset() {
             Ok(()) => answer(200, json!({ "reset": true })),
             Err(e) => error(500, e.to_string()),
         },
-        (m, [api, "states", state]) if m == Method::PUT || m == Method::DELETE => {
-            let Some(a) = emu.api(api) else {
-                return error(404, format!("no API `{api}` is served here"));
-            };
-            if a.set_state(state, m == Method::PUT) {
+        (Control::EnterState { api, state } | Control::LeaveState { api, state }, Some(a)) => {
+            let enter = matches!(c, Control::EnterState { .. });
+            if a.set_state(state, enter) {
                 answer(200, json!({ "api": api, "states": a.states() }))
             } else {
                 let known: Vec<String> =
@@ -68,57 +77,60 @@ pub(super) async fn handle(emu: &Emulator, parts: &Parts, body: Body) -> Respons
                 )
             }
         }
-        (m, [api, "collections", name, rest @ ..]) => {
-            let Some(a) = emu.api(api) else {
-                return error(404, format!("no API `{api}` is served here"));
+        (Control::TokenLive { token, .. }, Some(a)) => {
+            answer(200, json!({ "live": vendor::token_live(a, token) }))
+        }
+        (c, Some(a)) => collection(a, c, body).await,
+        (_, None) => error(404, "unknown control request"),
+    }
+}
+
+/// The collection requests: count, load, generate.
+async fn collection(a: &ApiEmu, c: Control<'_>, body: Body) -> Response<Body> {
+    let (api, name) = match c {
+        Control::CountRows { api, collection }
+        | Control::LoadRows { api, collection }
+        | Control::Generate {
+            api, collection, ..
+        } => (api, collection),
+        _ => return error(404, "unknown control request"),
+    };
+    if a.table(name).is_none() {
+        let known: Vec<&String> = a.tables.keys().collect();
+        return error(
+            404,
+            format!("{api} has no collection `{name}`; collections: {known:?}"),
+        );
+    }
+    match c {
+        Control::CountRows { .. } => {
+            answer(200, json!({ "count": a.table(name).map(|t| t.len()) }))
+        }
+        Control::Generate { count, .. } => {
+            let Some(n) = count else {
+                return error(400, "generate needs ?count=N with N a whole number");
             };
-            if a.table(name).is_none() {
-                let known: Vec<&String> = a.tables.keys().collect();
-                return error(
-                    404,
-                    format!("{api} has no collection `{name}`; collections: {known:?}"),
-                );
+            if n > 50_000_000 {
+                return error(400, "count above 50000000");
             }
-            match (m, rest) {
-                (&Method::GET, []) => {
-                    answer(200, json!({ "count": a.table(name).map(|t| t.len()) }))
-                }
-                (&Method::POST, ["generate"]) => {
-                    let Some(n) = count.as_deref().and_then(|c| c.parse::<u64>().ok()) else {
-                        return error(400, "generate needs ?count=N with N a whole number");
-                    };
-                    if n > 50_000_000 {
-                        return error(400, "count above 50000000");
-                    }
-                    a.generate(name, n);
-                    answer(200, json!({ "count": n }))
-                }
-                (&Method::PUT, []) => {
-                    let bytes = match Limited::new(body, CONTROL_MAX_BODY).collect().await {
-                        Ok(c) => c.to_bytes(),
-                        Err(e) => return error(413, format!("body: {e}")),
-                    };
-                    let items: Vec<Value> = match serde_json::from_slice(&bytes) {
-                        Ok(Value::Array(a)) => a,
-                        Ok(_) => return error(400, "expected a JSON array of objects"),
-                        Err(e) => return error(400, format!("body: {e}")),
-                    };
-                    match a.load_rows(name, items) {
-                        Ok(n) => answer(200, json!({ "count": n })),
-                        Err(e) => error(400, e),
-                    }
-                }
-                _ => error(405, "collections take GET, PUT, or POST .../generate"),
+            a.generate(name, n);
+            answer(200, json!({ "count": n }))
+        }
+        _ => {
+            let bytes = match Limited::new(body, CONTROL_MAX_BODY).collect().await {
+                Ok(c) => c.to_bytes(),
+                Err(e) => return error(413, format!("body: {e}")),
+            };
+            let items: Vec<Value> = match serde_json::from_slice(&bytes) {
+                Ok(Value::Array(a)) => a,
+                Ok(_) => return error(400, "expected a JSON array of objects"),
+                Err(e) => return error(400, format!("body: {e}")),
+            };
+            match a.load_rows(name, items) {
+                Ok(n) => answer(200, json!({ "count": n })),
+                Err(e) => error(400, e),
             }
         }
-        (&Method::GET, [api, "tokens", token]) => match emu.api(api) {
-            Some(a) => answer(200, json!({ "live": vendor::token_live(a, token) })),
-            None => error(404, format!("no API `{api}` is served here")),
-        },
-        _ => error(
-            404,
-            format!("unknown control request; see `GET {CONTROL_PREFIX}`"),
-        ),
     }
 }
 

@@ -326,9 +326,7 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
         parts.method.as_str().to_string()
     };
     let routed = match_route(api, &path);
-    let op = routed
-        .as_ref()
-        .and_then(|(ep, _)| ep.op.iter().find(|o| o.method.get_ref() == &method));
+    let op = routed.as_ref().and_then(|(ep, _)| ep.operation(&method));
     let caller = credentials(api, &parts.headers, &emu.faults);
     let role = match caller {
         Caller::Role(i) => spec.role(&api.accounts[i].role),

@@ -12,7 +12,7 @@
 
 mod body;
 pub use crate::codec;
-pub use body::check_value;
+pub use crate::spec::check::check_value;
 mod control;
 mod engine;
 pub mod faults;
@@ -29,7 +29,6 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use parking_lot::Mutex;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::spec::model::{AuthScheme, FieldType, Schema};
@@ -38,22 +37,11 @@ use faults::Faults;
 use store::{Key, Rows, Table};
 
 /// Reserved path prefix of the control interface.
-pub const CONTROL_PREFIX: &str = "/_dialtone";
-/// Request body limit when an operation documents none (`request.max_bytes`).
-pub const DEFAULT_MAX_BODY: usize = 64 << 20;
+pub use crate::contract::{CONTROL_PREFIX, DEFAULT_MAX_BODY};
 /// Limit on the total uncompressed size of an uploaded zip archive.
 pub const ZIP_MAX_TOTAL: u64 = 1 << 30;
 
-/// A throwaway account of the emulator: one per role of each API.
-#[derive(Debug, Clone, Serialize)]
-pub struct Account {
-    pub api: String,
-    pub role: String,
-    pub user: String,
-    /// Password (basic) or token (bearer). These accounts exist only in the emulator.
-    pub secret: String,
-    pub bearer: bool,
-}
+pub use crate::contract::Account;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -168,51 +156,9 @@ impl Emulator {
             .collect()
     }
 
-    /// A target profile that reaches this emulator at `url`: every account, with its
-    /// throwaway password or token written in plain (allowed only for emulator profiles).
-    pub fn profile(&self, url: &str, tls: bool) -> crate::profile::Profile {
-        let single = self.apis.len() == 1;
-        let mut accounts = IndexMap::new();
-        for a in self.accounts() {
-            let key = if single {
-                a.role.clone()
-            } else {
-                format!("{}.{}", a.api, a.role)
-            };
-            let (password, token, user) = if a.bearer {
-                (None, Some(a.secret.clone()), None)
-            } else {
-                (Some(a.secret.clone()), None, Some(a.user.clone()))
-            };
-            accounts.insert(
-                key,
-                crate::profile::Account {
-                    user,
-                    password_env: None,
-                    password,
-                    token_env: None,
-                    token,
-                },
-            );
-        }
-        crate::profile::Profile {
-            target: crate::profile::Target {
-                url: url.to_string(),
-                emulator: true,
-                api: Some(if single {
-                    self.apis[0].name().to_string()
-                } else {
-                    "all".to_string()
-                }),
-            },
-            tls: crate::profile::TlsOptions {
-                insecure_skip_verify: tls,
-                ca_file: None,
-                server_name: None,
-            },
-            accounts,
-            source: None,
-        }
+    /// The names of the APIs served, in order.
+    pub fn api_names(&self) -> Vec<String> {
+        self.apis.iter().map(|a| a.name().to_string()).collect()
     }
 
     /// An axum router serving this emulator.
@@ -317,19 +263,7 @@ impl ApiEmu {
         let mut tables = IndexMap::new();
         for c in emu.spec.collections() {
             let schema = emu.spec.schema(c.schema.get_ref());
-            let keys: Vec<String> = if c.key.is_empty() {
-                schema
-                    .map(|s| {
-                        s.field
-                            .iter()
-                            .filter(|f| f.key)
-                            .map(|f| f.name.get_ref().clone())
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            } else {
-                c.key.clone()
-            };
+            let keys = emu.spec.collection_keys(c);
             let mut cols: Vec<String> = schema
                 .map(|s| s.field.iter().map(|f| f.name.get_ref().clone()).collect())
                 .unwrap_or_default();

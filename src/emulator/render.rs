@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, Response, StatusCode};
 use serde_json::{Map, Value};
 
 use super::codec;
+pub use crate::codec::{get_path, set_path};
+pub use crate::spec::item_name;
 use crate::spec::model::{BodyFormat, Envelope, Outcome, Schema};
 use crate::spec::Spec;
 
@@ -38,30 +40,6 @@ impl Fmt {
             Fmt::Binary
         }
     }
-}
-
-/// Set `value` at a dotted `path` inside `obj`, creating objects on the way.
-pub fn set_path(obj: &mut Map<String, Value>, path: &str, value: Value) {
-    let mut cur = obj;
-    let mut parts = path.split('.').peekable();
-    while let Some(p) = parts.next() {
-        if parts.peek().is_none() {
-            cur.insert(p.to_string(), value);
-            return;
-        }
-        let next = cur
-            .entry(p.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !next.is_object() {
-            *next = Value::Object(Map::new());
-        }
-        cur = next.as_object_mut().expect("just made an object");
-    }
-}
-
-/// Read a dotted path.
-pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |cur, p| cur.get(p))
 }
 
 pub fn reason(status: u16) -> &'static str {
@@ -147,7 +125,7 @@ pub fn outcome(
         .or(env_hint);
     let env = env_name
         .and_then(|n| spec.envelope(n))
-        .or_else(|| default_envelope(spec));
+        .or_else(|| spec.default_envelope());
     let msg = code
         .and_then(|c| c.message.clone())
         .or(message.map(str::to_string))
@@ -160,30 +138,6 @@ pub fn outcome(
         }
         _ => raw(o.status, None, Vec::new()),
     }
-}
-
-/// The envelope an API's bare error answers use: the one the matrix cells name, else the
-/// first envelope that carries a message.
-pub fn default_envelope(spec: &Spec) -> Option<&Envelope> {
-    let m = spec.matrix();
-    let named = [&m.not_found, &m.forbidden, &m.method_not_allowed]
-        .iter()
-        .find_map(|c| c.envelope.as_ref().map(|e| e.get_ref().clone()));
-    named.and_then(|n| spec.envelope(&n)).or_else(|| {
-        spec.envelopes()
-            .find(|e| e.message_path.is_some() || e.template.is_some())
-    })
-}
-
-/// Name of one item's element: the schema's XML element, else its name.
-pub fn item_name(schema: Option<&Schema>) -> String {
-    schema
-        .map(|s| {
-            s.xml_element
-                .clone()
-                .unwrap_or_else(|| s.name.get_ref().clone())
-        })
-        .unwrap_or_else(|| "item".into())
 }
 
 /// Columns of a CSV representation: the schema's scalar fields, else the first row's.

@@ -73,16 +73,7 @@ impl std::fmt::Display for Key {
         }
     }
 }
-
-/// Text of a JSON scalar; `None` for objects, arrays and null.
-pub fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
+pub use crate::spec::check::scalar_text;
 
 /// Named access to a record's fields: JSON objects and rows alike.
 pub trait Fields {

@@ -5,12 +5,12 @@ use std::path::Path;
 use super::assert_inside;
 use crate::profile::{Profile, ProfileError};
 
-/// Spec TOML: `spec::load_str` on the input (non-UTF-8 input is read lossily). Every
+/// Spec TOML: `dialtone::load_str` on the input (non-UTF-8 input is read lossily). Every
 /// diagnostic names the file and a line:col inside the text. A spec that loads gives the
 /// same plan and the same OpenAPI export twice.
 pub fn spec_load(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    match crate::spec::load_str("fuzz.toml", &text) {
+    match crate::load_str("fuzz.toml", &text) {
         Err(diags) => {
             assert!(!diags.is_empty(), "a refused spec has diagnostics");
             for d in &diags {

@@ -421,7 +421,7 @@ impl Fuzzer {
             Err(_) => true,
         };
         if t.session.emulator() && write && changed {
-            let reset = Req::new("POST", format!("{}/reset", crate::emulator::CONTROL_PREFIX));
+            let reset = Req::new("POST", crate::contract::Control::Reset.path());
             let _ = t.session.client.send(&reset).await;
         }
         (sent, verdict)

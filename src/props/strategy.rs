@@ -324,18 +324,7 @@ pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
                 .sboxed(),
         );
     }
-    let texty = matches!(
-        f.ty,
-        FieldType::String
-            | FieldType::Hostname
-            | FieldType::Email
-            | FieldType::Ip
-            | FieldType::Mac
-            | FieldType::Uuid
-            | FieldType::Datetime
-            | FieldType::Date
-    );
-    if texty {
+    if f.ty.is_texty() {
         if let Some(max) = f.max_len {
             let n = name.clone();
             let max = max as usize;

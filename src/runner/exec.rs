@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use super::http::{Auth, Req, Resp, Sent};
 use super::outcome::{self, find_object, leaves, text_of};
 use super::{Session, Test, Verdict};
-use crate::emulator::render::{default_envelope, get_path};
+use crate::codec::get_path;
+use crate::contract::Control;
 
 use crate::plan::{CursorCheck, Exercise, BAD_CREDENTIALS, NO_CREDENTIALS};
 use crate::sample;
@@ -202,7 +203,13 @@ impl<'a> Ctx<'a> {
         let api = self.t.entry.api.clone();
         for st in std::mem::take(&mut self.states) {
             let _ = self
-                .control("DELETE", &format!("/{api}/states/{st}"), None)
+                .control(
+                    Control::LeaveState {
+                        api: &api,
+                        state: &st,
+                    },
+                    None,
+                )
                 .await;
         }
         let changed = self.exchanges.iter().any(|x| {
@@ -215,7 +222,7 @@ impl<'a> Ctx<'a> {
                     })
         });
         if (self.dirty || changed) && self.s.emulator() {
-            let _ = self.control("POST", "/reset", None).await;
+            let _ = self.control(Control::Reset, None).await;
         }
         for req in std::mem::take(&mut self.undo) {
             let _ = self.s.client.send(&req).await;
@@ -231,8 +238,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// A request to the emulator's control interface (not part of the evidence).
-    async fn control(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Step<Resp> {
-        let mut req = Req::new(method, format!("{}{path}", crate::emulator::CONTROL_PREFIX));
+    async fn control(&self, c: Control<'_>, body: Option<Vec<u8>>) -> Step<Resp> {
+        let (method, path) = (c.method(), c.path());
+        let mut req = Req::new(method, &path);
         if let Some(b) = body {
             req = req.body("application/json", b);
         }
@@ -263,7 +271,7 @@ impl<'a> Ctx<'a> {
     async fn enter_state(&mut self, state: &str) -> Step<()> {
         self.need_control(&format!("needs the device in state `{state}`"))?;
         let api = self.t.entry.api.clone();
-        self.control("PUT", &format!("/{api}/states/{state}"), None)
+        self.control(Control::EnterState { api: &api, state }, None)
             .await?;
         self.states.push(state.to_string());
         Ok(())
@@ -411,7 +419,7 @@ impl<'a> Ctx<'a> {
         let e = &self.t.entry;
         let ep = e.endpoint.as_deref().and_then(|id| self.spec.endpoint(id));
         let op = match (ep, &e.method) {
-            (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
+            (Some(ep), Some(m)) => ep.operation(m),
             _ => None,
         };
         (ep, op)
@@ -638,7 +646,7 @@ impl<'a> Ctx<'a> {
         if o.verdict != Verdict::Pass {
             return Ok(o);
         }
-        let Some(env) = default_envelope(self.spec) else {
+        let Some(env) = self.spec.default_envelope() else {
             return Ok(o);
         };
         let want = outcome::essence(&env.content_type);
@@ -970,7 +978,7 @@ impl<'a> Ctx<'a> {
     /// The request that deletes `found` (a record of `collection`, identified by its key).
     fn delete_request(&self, collection: &Collection, found: &Map<String, Value>) -> Option<Req> {
         let (dep, dop) = self.deleter(collection.name.get_ref())?;
-        let key = self.collection_keys(collection);
+        let key = self.spec.collection_keys(collection);
         let kv: Vec<(String, String)> = key
             .iter()
             .filter_map(|k| found.get(k).map(|v| (k.clone(), text_of(v))))
@@ -1039,26 +1047,9 @@ impl<'a> Ctx<'a> {
         Ok(self.with_body(req, Some(body)))
     }
 
-    /// The collection's key fields: its own `key`, else the schema's fields marked `key`.
-    fn collection_keys(&self, collection: &Collection) -> Vec<String> {
-        if !collection.key.is_empty() {
-            return collection.key.clone();
-        }
-        self.spec
-            .schema(collection.schema.get_ref())
-            .map(|s| {
-                s.field
-                    .iter()
-                    .filter(|f| f.key)
-                    .map(|f| f.name.get_ref().clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// The key values of every record a read-back of `collection` shows.
     fn key_tuples(&self, collection: &Collection, resp: &Resp) -> Option<HashSet<Vec<String>>> {
-        let keys = self.collection_keys(collection);
+        let keys = self.spec.collection_keys(collection);
         if keys.is_empty() {
             return None;
         }
@@ -1213,7 +1204,7 @@ impl<'a> Ctx<'a> {
                 .await?
                 .and_then(|r| outcome::parse(&r).ok())
             {
-                let keys = self.collection_keys(c);
+                let keys = self.spec.collection_keys(c);
                 let mut found = Vec::new();
                 records(&tree, &keys, &mut found);
                 for rec in found {
@@ -1228,7 +1219,7 @@ impl<'a> Ctx<'a> {
         }
         // No read-back to find it by, but the client chose its whole key: delete it by that.
         if let (None, Some(c), true) = (&keys_before, self.collection(), resp.status < 300) {
-            let keys = self.collection_keys(c);
+            let keys = self.spec.collection_keys(c);
             let assigned = |k: &String| {
                 self.spec.schema(c.schema.get_ref()).is_some_and(|s| {
                     s.field
@@ -1288,15 +1279,7 @@ impl<'a> Ctx<'a> {
             return Ok(o);
         };
         let schema = self.spec.schema(c.schema.get_ref());
-        let assigned: HashSet<&str> = schema
-            .map(|s| {
-                s.field
-                    .iter()
-                    .filter(|f| f.server_assigned)
-                    .map(|f| f.name.get_ref().as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let assigned = self.spec.server_assigned(c);
         // Identify the record by the scalar fields that are unique or part of the key.
         let ident: Vec<(String, String)> = schema
             .map(|s| {
@@ -1619,7 +1602,7 @@ impl<'a> Ctx<'a> {
                 v.extend(p.fields.get("items").cloned());
                 v.extend(op.response.as_ref().and_then(|r| r.wrapper.clone()));
                 v.push("items".into());
-                v.push(crate::emulator::render::item_name(schema));
+                v.push(crate::spec::item_name(schema));
                 v
             },
             accept: Self::accept_for(Some(op)),
@@ -1634,8 +1617,11 @@ impl<'a> Ctx<'a> {
             (Some(c), true) if check != CursorCheck::Empty => {
                 let api = e.api.clone();
                 self.control(
-                    "POST",
-                    &format!("/{api}/collections/{c}/generate?count={SEED_ROWS}"),
+                    Control::Generate {
+                        api: &api,
+                        collection: c,
+                        count: Some(SEED_ROWS),
+                    },
                     None,
                 )
                 .await?;
@@ -1803,8 +1789,10 @@ impl<'a> Ctx<'a> {
                 self.need_control("needs an empty collection")?;
                 let api = e.api.clone();
                 self.control(
-                    "PUT",
-                    &format!("/{api}/collections/{c}"),
+                    Control::LoadRows {
+                        api: &api,
+                        collection: c,
+                    },
                     Some(b"[]".to_vec()),
                 )
                 .await?;
@@ -1936,8 +1924,11 @@ impl<'a> Ctx<'a> {
         if emulated {
             let c = collection.unwrap_or_default();
             self.control(
-                "POST",
-                &format!("/{api}/collections/{c}/generate?count={n}"),
+                Control::Generate {
+                    api,
+                    collection: c,
+                    count: Some(n as u64),
+                },
                 None,
             )
             .await?;
@@ -2301,23 +2292,38 @@ impl<'a> Ctx<'a> {
         for (i, step) in case.steps.iter().enumerate() {
             let at = format!("step {} `{}`", i + 1, step.name);
             if let Some(c) = &step.control {
-                use super::cases::Control;
+                use super::cases::Control as Case;
                 match c {
-                    Control::Reset => self.control("POST", "/reset", None).await?,
-                    Control::Enter(s) => {
+                    Case::Reset => self.control(Control::Reset, None).await?,
+                    Case::Enter(s) => {
                         self.states.push(s.clone());
-                        self.control("PUT", &format!("/{api}/states/{s}"), None)
-                            .await?
-                    }
-                    Control::Leave(s) => {
-                        self.states.retain(|x| x != s);
-                        self.control("DELETE", &format!("/{api}/states/{s}"), None)
-                            .await?
-                    }
-                    Control::Generate { collection, count } => {
                         self.control(
-                            "POST",
-                            &format!("/{api}/collections/{collection}/generate?count={count}"),
+                            Control::EnterState {
+                                api: &api,
+                                state: s,
+                            },
+                            None,
+                        )
+                        .await?
+                    }
+                    Case::Leave(s) => {
+                        self.states.retain(|x| x != s);
+                        self.control(
+                            Control::LeaveState {
+                                api: &api,
+                                state: s,
+                            },
+                            None,
+                        )
+                        .await?
+                    }
+                    Case::Generate { collection, count } => {
+                        self.control(
+                            Control::Generate {
+                                api: &api,
+                                collection,
+                                count: Some(*count),
+                            },
                             None,
                         )
                         .await?

@@ -71,7 +71,7 @@ impl Default for Options {
             allow_write: false,
             allow_disruptive: false,
             client: ClientOptions::default(),
-            body_limit: crate::emulator::DEFAULT_MAX_BODY,
+            body_limit: crate::contract::DEFAULT_MAX_BODY,
             prefix: "dialtone-".into(),
             test_budget: Duration::from_secs(60),
             keep_passing_evidence: false,
@@ -382,7 +382,7 @@ impl Session {
         rule_of(spec, e).is_some_and(|r| {
             let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
             let op = match (ep, &r.method) {
-                (Some(ep), Some(m)) => ep.op.iter().find(|o| o.method.get_ref() == m),
+                (Some(ep), Some(m)) => ep.operation(m),
                 _ => None,
             };
             // A method the endpoint does not have is itself the stimulus (a 405 probe).

@@ -98,7 +98,7 @@ fn redact(spec: &Spec, endpoint: &str, v: &mut Value) {
         .collect();
     let schema = spec
         .endpoint(endpoint)
-        .and_then(|ep| ep.op.iter().find(|o| o.method.get_ref() == "GET"))
+        .and_then(|ep| ep.operation("GET"))
         .and_then(|op| op.response.as_ref())
         .and_then(|r| r.schema.as_ref())
         .and_then(|s| spec.schema(s.get_ref()));

@@ -3,6 +3,8 @@
 //! `load` is the only entry point other modules need: it returns a [`Spec`] that has passed
 //! every check, or every diagnostic found.
 
+pub mod check;
+mod facts;
 pub mod load;
 pub mod model;
 mod validate;
@@ -11,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
+pub use facts::item_name;
 pub use load::{FileId, RawSpec, Sourced};
 use model::*;
 
@@ -100,42 +103,7 @@ fn finish(raw: RawSpec, mut diags: Diagnostics) -> Result<Spec, Vec<Diagnostic>>
         return Err(diags.sorted());
     }
     let index = Index::of(&raw);
-    let spec = Spec { raw, index };
-    check_plan_ids(&spec, &mut diags);
-    if diags.is_empty() {
-        Ok(spec)
-    } else {
-        Err(diags.sorted())
-    }
-}
-
-/// Explicit rule IDs must not collide with the IDs the plan generates.
-fn check_plan_ids(spec: &Spec, diags: &mut Diagnostics) {
-    let plan = crate::plan::plan(spec);
-    let mut seen = std::collections::HashSet::new();
-    for e in &plan {
-        if seen.insert(e.id.as_str()) {
-            continue;
-        }
-        let api = spec.name();
-        let rel = e.id.strip_prefix(&format!("{api}/")).unwrap_or(&e.id);
-        let (file, off) = spec
-            .raw
-            .rules
-            .iter()
-            .find(|r| r.id.get_ref() == rel)
-            .map(|r| (r.file, r.id.span().start))
-            .unwrap_or((0, 0));
-        if let Some(f) = spec.raw.files.get(file) {
-            diags.at(
-                f,
-                off,
-                "D006",
-                format!("test id `{}` occurs twice in the plan", e.id),
-                Some("an explicit rule id collides with a generated one; rename the rule".into()),
-            );
-        }
-    }
+    Ok(Spec { raw, index })
 }
 
 impl Spec {

@@ -572,6 +572,23 @@ pub enum FieldType {
     Any,
 }
 
+impl FieldType {
+    /// Whether values of this type travel as text with a length (and maybe a format).
+    pub fn is_texty(self) -> bool {
+        matches!(
+            self,
+            FieldType::String
+                | FieldType::Hostname
+                | FieldType::Email
+                | FieldType::Ip
+                | FieldType::Mac
+                | FieldType::Uuid
+                | FieldType::Datetime
+                | FieldType::Date
+        )
+    }
+}
+
 /// `[[collection]]`: a stateful set of records the emulator keeps.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -11,6 +11,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use serde_json::{Map, Value};
 
 use super::{caller_role, describe, records, success_outcomes, Ctx, Outcome, Step};
+use crate::contract::Control;
 use crate::plan::NO_CREDENTIALS;
 use crate::runner::outcome::{self, find_object, text_of};
 use crate::runner::Verdict;
@@ -70,8 +71,10 @@ impl<'a> Ctx<'a> {
         }
         let api = self.t.entry.api.clone();
         self.control(
-            "PUT",
-            &format!("/{api}/collections/{}", c.name.get_ref()),
+            Control::LoadRows {
+                api: &api,
+                collection: c.name.get_ref(),
+            },
             Some(b"[]".to_vec()),
         )
         .await?;
@@ -133,7 +136,7 @@ impl<'a> Ctx<'a> {
         let Some(back) = self.read_back().await? else {
             return Ok((Created::NotShown, sent));
         };
-        let keys = self.collection_keys(c);
+        let keys = self.spec.collection_keys(c);
         let tree = match outcome::parse(&back) {
             Ok(t) => t,
             Err(why) => {
@@ -198,17 +201,7 @@ impl<'a> Ctx<'a> {
         sent: &Map<String, Value>,
         got: &Map<String, Value>,
     ) -> Option<Outcome> {
-        let assigned: HashSet<&str> = self
-            .spec
-            .schema(c.schema.get_ref())
-            .map(|s| {
-                s.field
-                    .iter()
-                    .filter(|f| f.server_assigned)
-                    .map(|f| f.name.get_ref().as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let assigned = self.spec.server_assigned(c);
         for (k, v) in sent {
             if assigned.contains(k.as_str()) || v.is_object() || v.is_array() || v.is_null() {
                 continue;
@@ -397,7 +390,7 @@ impl<'a> Ctx<'a> {
         c: &Collection,
         rec: &Map<String, Value>,
     ) -> Option<(String, &'a Operation)> {
-        let keys = self.collection_keys(c);
+        let keys = self.spec.collection_keys(c);
         for ep in self.spec.endpoints() {
             if ep.collection.as_ref().map(|x| x.get_ref()) != Some(c.name.get_ref()) {
                 continue;
@@ -470,7 +463,7 @@ impl<'a> Ctx<'a> {
             None => None,
         };
         let mut runner = self.case_runner(31);
-        let keys = self.collection_keys(c);
+        let keys = self.spec.collection_keys(c);
         if keys.is_empty() {
             return Err(Outcome::skip(
                 "the collection has no key to find a record by",
@@ -508,8 +501,11 @@ impl<'a> Ctx<'a> {
                 _ => {
                     let api = e.api.clone();
                     self.control(
-                        "POST",
-                        &format!("/{api}/collections/{}/generate?count=3", c.name.get_ref()),
+                        Control::Generate {
+                            api: &api,
+                            collection: c.name.get_ref(),
+                            count: Some(3),
+                        },
                         None,
                     )
                     .await?;
@@ -714,7 +710,7 @@ impl<'a> Ctx<'a> {
         let ep = eps[p.endpoint];
         let method = pick_method(ep, methods, p.method);
         let method = &method;
-        let op = ep.op.iter().find(|o| o.method.get_ref() == method);
+        let op = ep.operation(method);
         let target = match op {
             Some(op) => sample::target(spec, ep, op),
             None => sample::path_with(spec, ep, &|_, v| v),

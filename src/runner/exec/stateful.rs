@@ -59,7 +59,7 @@ impl<'a> Ctx<'a> {
             replace: None,
             create_fields: vec![],
             free_fields: vec![],
-            keys: self.collection_keys(c),
+            keys: self.spec.collection_keys(c),
             assigned_key: false,
         };
         for ep in self.spec.endpoints() {

@@ -1,0 +1,329 @@
+//! The field-value oracle: what a value must be to satisfy its field's schema.
+//!
+//! One set of checks, used by the emulator on every request body, by the proptest
+//! strategies to know which values are valid, and by their tests to cross-check both.
+
+use serde_json::Value;
+
+use super::model::*;
+use super::Spec;
+
+/// A scalar's text (numbers and booleans as written); `None` for objects, arrays and null.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Check one item against the schema and normalise its values. Returns the message of the
+/// first problem.
+pub fn check_item(
+    spec: &Spec,
+    schema: &Schema,
+    mode: Option<Completeness>,
+    item: &mut Value,
+    skip_required: bool,
+    skip_values: bool,
+) -> Result<(), String> {
+    let Some(obj) = item.as_object_mut() else {
+        return Err("item is not an object".into());
+    };
+    // One lookup per field: presence, then the value's type.
+    let mut known = 0;
+    for f in &schema.field {
+        let name = f.name.get_ref();
+        let slot = obj.get_mut(name);
+        known += usize::from(slot.is_some());
+        match slot.filter(|v| !v.is_null()) {
+            Some(v) => match normalise(spec, f, v) {
+                Err(_) if skip_values => {}
+                r => r.map_err(|e| format!("field `{name}`: {e}"))?,
+            },
+            None if !skip_required => {
+                // The same field sets as the plan's completeness probes.
+                let need = match mode {
+                    Some(Completeness::AllFields) => !f.server_assigned,
+                    Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
+                    Some(Completeness::Partial) | Some(Completeness::KeyOnly) => {
+                        f.key || f.required
+                    }
+                    None => false,
+                };
+                if need {
+                    return Err(format!("missing required field `{name}`"));
+                }
+            }
+            None => {}
+        }
+    }
+    if schema.unknown_fields == UnknownFields::Reject {
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !schema.field.iter().any(|f| f.name.get_ref() == *k))
+        {
+            return Err(format!("unknown field `{k}`"));
+        }
+    }
+    // Fields the schema does not list are dropped where it says to ignore them.
+    if schema.unknown_fields == UnknownFields::Ignore && known < obj.len() {
+        obj.retain(|k, _| schema.field.iter().any(|f| f.name.get_ref() == k));
+    }
+    Ok(())
+}
+
+/// Check one field's value as the emulator checks a request body, and return it
+/// normalised: `Err` names the broken constraint. For property tests of the strategies.
+pub fn check_value(spec: &Spec, f: &Field, mut v: Value) -> Result<Value, String> {
+    normalise(spec, f, &mut v)?;
+    Ok(v)
+}
+
+/// Make a scalar a JSON string in place (numbers and booleans as written); `None` for
+/// objects, arrays and null. Strings are left where they are, not copied.
+fn as_text(v: &mut Value) -> Option<&str> {
+    if !v.is_string() {
+        *v = Value::String(scalar_text(v)?);
+    }
+    v.as_str()
+}
+
+pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
+    match f.ty {
+        FieldType::Integer => {
+            let n: i64 = parse_number(v, "an integer")?;
+            check_range(f, n as f64)?;
+            *v = Value::from(n);
+        }
+        FieldType::Number => {
+            let n: f64 = parse_number(v, "a number")?;
+            check_range(f, n)?;
+        }
+        FieldType::Digits => {
+            let s = as_text(v).ok_or("not a digit string")?;
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{s}` is not a digit string"));
+            }
+        }
+        FieldType::Boolean => {
+            let b = match v {
+                Value::Bool(b) => *b,
+                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err("not a boolean".into()),
+            };
+            *v = Value::Bool(b);
+        }
+        FieldType::Enum => {
+            let s = scalar_text(v).ok_or("not an enumeration value")?;
+            let ok = f.enum_values.is_empty()
+                || f.enum_values.iter().any(|e| match e {
+                    toml::Value::String(x) => *x == s,
+                    other => other.to_string() == s,
+                });
+            if !ok {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+        }
+        FieldType::Object => {
+            if let (Some(sn), true) = (&f.schema, v.is_object()) {
+                if let Some(sub) = spec.schema(sn.get_ref()) {
+                    check_item(spec, sub, None, v, true, false)?;
+                }
+            } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
+                return Err("not an object".into());
+            }
+        }
+        FieldType::Array if !v.is_array() => {
+            // XML and CSV cannot tell one element from a list of one.
+            let one = v.take();
+            *v = match one {
+                Value::String(s) if s.contains(';') => {
+                    Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
+                }
+                Value::String(s) if s.is_empty() => Value::Array(vec![]),
+                other => Value::Array(vec![other]),
+            };
+        }
+        ty if ty.is_texty() => {
+            let s = as_text(v).ok_or("not a string")?;
+            if f.min_len.is_some() || f.max_len.is_some() {
+                let len = s.chars().count() as u64;
+                if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
+                    return Err(format!("length {len} is outside the allowed range"));
+                }
+            }
+            if !f.enum_values.is_empty() && !f.enum_values.iter().any(|e| e.as_str() == Some(s)) {
+                return Err(format!("`{s}` is not one of the allowed values"));
+            }
+            // An empty value is "not given"; whether that is allowed is `required`'s call.
+            if !s.is_empty() && !format_ok(f.ty, s) {
+                return Err(format!("`{s}` is not a valid {}", format_name(f.ty)));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn format_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Ip => "IP address",
+        FieldType::Mac => "MAC address",
+        FieldType::Uuid => "UUID",
+        FieldType::Datetime => "date and time",
+        FieldType::Date => "date",
+        _ => "value",
+    }
+}
+
+/// The text formats the field types promise (docs/spec-format.md, field types).
+pub fn format_ok(ty: FieldType, s: &str) -> bool {
+    let hex = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_hexdigit());
+    let num = |t: &str, lo: u32, hi: u32| {
+        !t.is_empty()
+            && t.bytes().all(|b| b.is_ascii_digit())
+            && t.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+    };
+    let date = |d: &str| {
+        let p: Vec<&str> = d.split('-').collect();
+        p.len() == 3
+            && p[0].len() == 4
+            && num(p[0], 0, 9999)
+            && p[1].len() == 2
+            && num(p[1], 1, 12)
+            && p[2].len() == 2
+            && num(p[2], 1, 31)
+    };
+    match ty {
+        FieldType::Ip => s.parse::<std::net::IpAddr>().is_ok(),
+        FieldType::Mac => {
+            hex(s, 12)
+                || [':', '-'].iter().any(|sep| {
+                    let p: Vec<&str> = s.split(*sep).collect();
+                    p.len() == 6 && p.iter().all(|x| hex(x, 2))
+                })
+        }
+        FieldType::Uuid => {
+            let p: Vec<&str> = s.split('-').collect();
+            p.len() == 5 && [8, 4, 4, 4, 12].iter().zip(&p).all(|(n, x)| hex(x, *n))
+        }
+        FieldType::Date => date(s),
+        FieldType::Datetime => {
+            let Some((d, t)) = s.split_once('T') else {
+                return false;
+            };
+            // Time, then an optional zone: `Z`, `+HH:MM` or `-HH:MM`.
+            let (t, zone) = match t.find(['Z', '+', '-']) {
+                Some(i) => (&t[..i], &t[i..]),
+                None => (t, ""),
+            };
+            let zone_ok = zone.is_empty()
+                || zone == "Z"
+                || (zone.len() == 6
+                    && num(&zone[1..3], 0, 23)
+                    && &zone[3..4] == ":"
+                    && num(&zone[4..], 0, 59));
+            let (hms, frac) = t.split_once('.').unwrap_or((t, "0"));
+            let p: Vec<&str> = hms.split(':').collect();
+            date(d)
+                && zone_ok
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !frac.is_empty()
+                && p.len() == 3
+                && p.iter().all(|x| x.len() == 2)
+                && num(p[0], 0, 23)
+                && num(p[1], 0, 59)
+                && num(p[2], 0, 60)
+        }
+        _ => true,
+    }
+}
+
+/// A number sent as a JSON number or as text (XML and CSV carry only text).
+fn parse_number<T: std::str::FromStr>(v: &Value, what: &str) -> Result<T, String> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err(format!("not {what}")),
+    };
+    text.parse().map_err(|_| format!("`{text}` is not {what}"))
+}
+
+fn check_range(f: &Field, n: f64) -> Result<(), String> {
+    if f.min.is_some_and(|m| n < m) || f.max.is_some_and(|m| n > m) {
+        return Err(format!("{n} is outside the allowed range"));
+    }
+    Ok(())
+}
+
+/// Why an uploaded file is not in the format its request names, if it is not.
+pub fn file_format_problem(format: FileFormat, bytes: &[u8]) -> Result<(), String> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text: {e}"))?;
+    match format {
+        FileFormat::Ini => {
+            for (n, line) in text.lines().enumerate() {
+                let l = line.trim();
+                let ok = l.is_empty()
+                    || l.starts_with(';')
+                    || l.starts_with('#')
+                    || (l.starts_with('[') && l.ends_with(']'))
+                    || l.contains('=');
+                if !ok {
+                    return Err(format!(
+                        "line {} of the ini file is neither a comment, a [section] nor name = value",
+                        n + 1
+                    ));
+                }
+            }
+            if text.trim().is_empty() {
+                return Err("the ini file is empty".into());
+            }
+            Ok(())
+        }
+        FileFormat::Pem => {
+            let begin = text.find("-----BEGIN ");
+            let end = begin.and_then(|b| text[b..].find("-----END "));
+            match (begin, end) {
+                (Some(_), Some(_)) => Ok(()),
+                _ => Err("the file holds no PEM block (-----BEGIN … -----END …)".into()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_format_problem;
+    use crate::spec::model::FileFormat;
+
+    #[test]
+    fn file_formats_take_their_own_text_and_nothing_else() {
+        let ini = FileFormat::Ini;
+        assert!(
+            file_format_problem(ini, b"; c\n# c\n[ \\IPGroup ]\nFORMAT Index = Name;\n\n").is_ok()
+        );
+        assert!(
+            file_format_problem(ini, b"").is_err(),
+            "an empty file is no ini file"
+        );
+        assert!(file_format_problem(ini, b"  \n\n").is_err());
+        let e = file_format_problem(ini, b"a = 1\nplain words\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(
+            file_format_problem(ini, b"a = \xff\n").is_err(),
+            "not UTF-8"
+        );
+        let pem = FileFormat::Pem;
+        let block = b"x\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
+        assert!(file_format_problem(pem, block).is_ok());
+        assert!(
+            file_format_problem(pem, b"-----END X-----\n-----BEGIN X-----\n").is_err(),
+            "END before BEGIN"
+        );
+        assert!(file_format_problem(pem, b"MIIB").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! Facts derived from a spec that more than one layer needs: the default error envelope,
+//! item element names, collection keys, server-assigned fields, an endpoint's operation.
+//!
+//! The runner, the plan, the strategies and the emulator all read these here, so that
+//! each is worked out once and the client and the server cannot disagree on them.
+
+use super::model::*;
+use super::Spec;
+
+impl Spec {
+    /// The envelope errors come in when an outcome names none: the one the matrix's
+    /// not-found, forbidden or method-not-allowed answers name, else the first envelope
+    /// that carries a message or a template.
+    pub fn default_envelope(&self) -> Option<&Envelope> {
+        let m = self.matrix();
+        let named = [&m.not_found, &m.forbidden, &m.method_not_allowed]
+            .iter()
+            .find_map(|c| c.envelope.as_ref().map(|e| e.get_ref().clone()));
+        named.and_then(|n| self.envelope(&n)).or_else(|| {
+            self.envelopes()
+                .find(|e| e.message_path.is_some() || e.template.is_some())
+        })
+    }
+
+    /// A collection's key fields: its own `key`, else its schema's fields marked `key`.
+    pub fn collection_keys(&self, c: &Collection) -> Vec<String> {
+        if !c.key.is_empty() {
+            return c.key.clone();
+        }
+        self.schema(c.schema.get_ref())
+            .map(|s| s.key_fields().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// The names of the fields the server assigns in a collection's records.
+    pub fn server_assigned(&self, c: &Collection) -> std::collections::HashSet<&str> {
+        self.schema(c.schema.get_ref())
+            .map(|s| {
+                s.field
+                    .iter()
+                    .filter(|f| f.server_assigned)
+                    .map(|f| f.name.get_ref().as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Schema {
+    /// The names of the fields marked `key`.
+    pub fn key_fields(&self) -> impl Iterator<Item = &str> {
+        self.field
+            .iter()
+            .filter(|f| f.key)
+            .map(|f| f.name.get_ref().as_str())
+    }
+}
+
+impl Endpoint {
+    /// The endpoint's operation for `method`, if it has one.
+    pub fn operation(&self, method: &str) -> Option<&Operation> {
+        self.op.iter().find(|o| o.method.get_ref() == method)
+    }
+}
+
+/// The element name of one item: the schema's XML element, else its name, else `item`.
+pub fn item_name(schema: Option<&Schema>) -> String {
+    schema
+        .map(|s| {
+            s.xml_element
+                .clone()
+                .unwrap_or_else(|| s.name.get_ref().clone())
+        })
+        .unwrap_or_else(|| "item".into())
+}
