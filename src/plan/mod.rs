@@ -19,6 +19,7 @@ mod bodies;
 mod cursors;
 mod lifecycle;
 mod matrix;
+mod resolve;
 mod rules;
 
 pub use rules::snapshots;
@@ -65,6 +66,40 @@ pub struct PlanEntry {
     /// How the runner exercises the entry.
     #[serde(skip)]
     pub check: Exercise,
+    /// Where the entry points in its spec, resolved once when planning.
+    #[serde(skip)]
+    pub target: Target,
+    /// Why no request can exercise the entry, whatever the target, when the spec alone
+    /// says so (a prose-only rule, a rule with no stimulus of its own, a cursor check the
+    /// pagination cannot express). The runner reports it as the skip reason.
+    #[serde(skip)]
+    pub unrunnable: Option<&'static str>,
+}
+
+/// Positions in a spec: of the entry's endpoint (in `Spec::endpoints`), of its operation
+/// (in the endpoint's `op` list) and of the explicit rule it checks (in `Spec::rules`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Target {
+    pub endpoint: Option<usize>,
+    pub op: Option<usize>,
+    pub rule: Option<usize>,
+}
+
+impl Target {
+    /// The endpoint the entry targets.
+    pub fn endpoint_at<'s>(&self, spec: &'s Spec) -> Option<&'s Endpoint> {
+        spec.endpoint_at(self.endpoint?)
+    }
+
+    /// The operation the entry targets.
+    pub fn operation<'s>(&self, spec: &'s Spec) -> Option<&'s Operation> {
+        self.endpoint_at(spec)?.op.get(self.op?)
+    }
+
+    /// The explicit rule the entry checks.
+    pub fn rule_at<'s>(&self, spec: &'s Spec) -> Option<&'s Rule> {
+        spec.raw.rules.get(self.rule?).map(|r| &r.value)
+    }
 }
 
 impl PlanEntry {
@@ -203,6 +238,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     lifecycle::jobs_and_refs(spec, &api, &mut out);
     bodies::robustness(spec, &api, &mut out);
     rules::explicit(spec, &api, &mut out);
+    resolve::resolve(spec, &mut out);
     out
 }
 
@@ -239,6 +275,8 @@ impl PlanEntry {
             decision: None,
             field: None,
             check,
+            target: Target::default(),
+            unrunnable: None,
         }
     }
 

@@ -185,6 +185,8 @@ impl Case {
             decision: None,
             field: None,
             check: Exercise::Rule,
+            target: Default::default(),
+            unrunnable: None,
         }
     }
 
