@@ -2,43 +2,30 @@
 //! the same generator and judge as `dialtone run --spec all`, presented by libtest-mimic
 //! (`harness = false`). Filters work as usual: `cargo test --test conformance -- matrix`.
 
+mod common;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use dialtone::emulator::faults::Faults;
-use dialtone::present::{self, Run};
+use dialtone::present::Run;
 use dialtone::runner::{cases, Options, Suite};
 use dialtone::spec;
 
-/// Bodies above this are refused by the emulator here, and the oversize probe sends one
-/// byte more: small, so the probe costs little in a debug build.
-const BODY_LIMIT: usize = 1 << 20;
+use common::{bundled, client_runtime, runtime, start_emulator, BODY_LIMIT};
 
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
-    let rt = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime"),
-    );
-    let client_rt = Arc::new(
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime"),
-    );
-    let load = |n: &str| spec::load(&spec::resolve(n)).unwrap_or_else(|d| panic!("{n}: {d:?}"));
+    // The emulators serve from a multi-thread runtime; the sessions run on their own.
+    let rt = runtime();
+    let client_rt = Arc::new(client_runtime());
     let mut emulators = Vec::new();
     let mut profiles = Vec::new();
-    for name in spec::BUNDLED {
-        let local = present::start_emulator(&rt, vec![load(name)], Faults::none(), BODY_LIMIT)
-            .expect("start the emulator");
+    for (name, spec) in spec::BUNDLED.iter().zip(bundled()) {
+        let local = start_emulator(&rt, spec, &[], BODY_LIMIT);
         profiles.push((name.to_string(), local.profile.clone()));
         emulators.push(local);
     }
-    let specs = spec::BUNDLED.iter().map(|n| load(n)).collect();
+    let specs = bundled();
     let case_list = cases::load_dir(&cases::bundled_dir()).expect("cases load");
     assert!(case_list.len() >= 4, "the bundled cases are missing");
     let suite = Suite::new(specs, case_list);

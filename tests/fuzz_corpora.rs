@@ -4,6 +4,8 @@
 //! `cargo test --test fuzz_corpora -- --ignored regenerate` rewrites the seed corpora from
 //! the specs, their examples and what the emulator and codecs produce (`fuzz/README.md`).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use dialtone::emulator::Emulator;
 use dialtone::fuzzing::TARGETS;
 use dialtone::profile::Profile;
 use serde_json::Value;
+
+use common::{bundled, client_runtime, spec as load};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -141,10 +145,7 @@ fn rendered(emu: &Arc<Emulator>) -> Rendered {
     use axum::http::Request;
     use base64::Engine as _;
     use http_body_util::BodyExt as _;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = client_runtime();
     let mut out = Rendered {
         json: vec![],
         xml: vec![],
@@ -226,16 +227,8 @@ fn spread<T: Clone>(items: &[T], n: usize) -> Vec<T> {
 #[test]
 #[ignore = "rewrites fuzz/corpus; run with --ignored regenerate"]
 fn regenerate_corpora() {
-    let load = |n: &str| dialtone::spec::load(&dialtone::spec::resolve(n)).unwrap();
-    let specs: Vec<dialtone::spec::Spec> =
-        dialtone::spec::BUNDLED.iter().map(|n| load(n)).collect();
-    let emu = Arc::new(
-        Emulator::new(
-            dialtone::spec::BUNDLED.iter().map(|n| load(n)).collect(),
-            Faults::default(),
-        )
-        .unwrap(),
-    );
+    let specs: Vec<dialtone::spec::Spec> = bundled();
+    let emu = Arc::new(Emulator::new(bundled(), Faults::default()).unwrap());
     let r = rendered(&emu);
     let mut rng = Bytes(0x9E37_79B9_7F4A_7C15);
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::common::*;
+use super::support::*;
 use dialtone::emulator::faults::CATALOGUE;
 use dialtone::emulator::Emulator;
 

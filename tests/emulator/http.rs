@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::common::*;
+use super::support::*;
 use dialtone::emulator::server::{serve, ServerOptions};
 
 async fn start(

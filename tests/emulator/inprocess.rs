@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::common::*;
+use super::support::*;
 use dialtone::plan::{self, BAD_CREDENTIALS, NO_CREDENTIALS};
 use dialtone::sample;
 

@@ -1,0 +1,393 @@
+//! `dialtone run` as a user runs it: exit codes, reports on disk, libtest options, bad
+//! arguments, the request-rate cap.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::dialtone_in;
+
+/// The scratch directory of these tests.
+fn scratch() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("runner_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn dialtone(args: &[&str]) -> Output {
+    // Run where stored regressions land in a scratch directory, not in the checkout.
+    dialtone_in(&scratch(), args)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    scratch().join(name)
+}
+
+#[test]
+fn conformant_run_exits_0_and_writes_every_report() {
+    let (j, x, h) = (tmp("ok.json"), tmp("ok.xml"), tmp("ok.html"));
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "-q",
+        "--body-limit",
+        "1048576",
+        "--json",
+        j.to_str().unwrap(),
+        "--junit",
+        x.to_str().unwrap(),
+        "--html",
+        h.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert_eq!(report["schema"], "dialtone-run/1");
+    assert_eq!(report["emulator"], true);
+    let results = report["results"].as_array().unwrap();
+    assert!(results.len() > 100, "{}", results.len());
+    assert!(results
+        .iter()
+        .all(|r| r["verdict"] != "fail" && r["verdict"] != "error"));
+    assert!(
+        results.iter().any(|r| r["kind"] == "case"),
+        "cases are part of the run"
+    );
+    let junit = std::fs::read_to_string(&x).unwrap();
+    let cases = junit.matches("<testcase").count();
+    assert_eq!(cases, results.len(), "one JUnit test case per result");
+    assert!(!junit.contains("<failure"), "{junit}");
+    let mut reader = quick_xml::Reader::from_str(&junit);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("JUnit is not XML: {e}"),
+        }
+    }
+    assert!(std::fs::read_to_string(&h)
+        .unwrap()
+        .contains("roaming-profile"));
+}
+
+#[test]
+fn a_fault_exits_1_names_the_rule_and_prints_a_reproducer() {
+    let j = tmp("fault.json");
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--fault",
+        "skip-completeness",
+        "--body-limit",
+        "1048576",
+        "--json",
+        j.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("curl -sS -i"), "{out}");
+    assert!(!out.contains("reseller-dialtone"), "a secret leaked: {out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    let failing: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "fail")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        failing
+            .iter()
+            .any(|id| id.contains("/completeness/") && id.contains("/omit-")),
+        "{failing:?}"
+    );
+    let first = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["verdict"] == "fail")
+        .unwrap();
+    assert!(first["expected"].is_string() && first["actual"].is_string());
+    assert!(first["exchanges"][0]["curl"]
+        .as_str()
+        .unwrap()
+        .contains("$DIALTONE_"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    for (args, want) in [
+        (vec!["run", "--spec", "nosuch"], "no such spec"),
+        (
+            vec!["run", "--spec", "mediant", "--rate", "0"],
+            "--rate must be",
+        ),
+        (
+            vec![
+                "run",
+                "--spec",
+                "mediant",
+                "--target",
+                "http://127.0.0.1:9",
+                "--fault",
+                "404-for-405",
+            ],
+            "--fault applies to the bundled emulator",
+        ),
+        (
+            vec!["run", "--spec", "mediant", "--fault", "no-allow-headr"],
+            "did you mean `no-allow-header`",
+        ),
+        (
+            vec![
+                "run",
+                "--spec",
+                "mediant",
+                "--profile",
+                "/nonexistent/p.toml",
+            ],
+            "/nonexistent/p.toml",
+        ),
+    ] {
+        let o = dialtone(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn an_unreachable_device_gives_errors_and_exit_2() {
+    // Port 9 (discard) on loopback: nothing listens; every read test is an error verdict,
+    // and tests that need accounts are skipped (no profile).
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--target",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot connect"), "{}", text(&o));
+}
+
+#[test]
+fn libtest_options_list_filter_and_exact() {
+    let o = dialtone(&["run", "--spec", "mediant", "--list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(listed.contains("mediant/alarms/active/cursor/walk-forward: test"));
+    assert!(listed.lines().count() > 1000);
+
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "mediant",
+        "--exact",
+        "mediant/alarms/active/cursor/walk-forward",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("1 passed"), "{out}");
+    assert!(out.contains("filtered out"), "{out}");
+}
+
+#[test]
+fn the_rate_cap_spaces_requests() {
+    // 20 requests per second: a filtered run of the alarm cursor walk (dozens of requests)
+    // cannot finish in under a second. Only a lower bound is checked; a slow machine can
+    // only make it longer.
+    let j = tmp("rate.json");
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "mediant",
+        "--rate",
+        "20",
+        "--exact",
+        "mediant/alarms/active/cursor/limit",
+        "--json",
+        j.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    let n = report["requests"].as_u64().unwrap();
+    let ms = report["duration_ms"].as_f64().unwrap();
+    assert!(n >= 4, "{n}");
+    assert!(
+        ms >= (n - 1) as f64 * 50.0 * 0.9,
+        "{n} requests in {ms} ms at 20/s"
+    );
+}
+
+#[test]
+fn a_property_failure_is_shrunk_and_its_seed_reproduces_it() {
+    let run = || {
+        dialtone(&[
+            "run",
+            "--spec",
+            "sipxconfig",
+            "--fault",
+            "skip-value-checks",
+            "--seed",
+            "42",
+            "--cases",
+            "8",
+            "--no-regressions",
+            "erl/elin/property",
+        ])
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let lines = |o: &Output| -> Vec<String> {
+        text(o)
+            .lines()
+            .filter(|l| l.starts_with("non-conformance:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let a = lines(&first);
+    assert!(!a.is_empty(), "{}", text(&first));
+    assert!(a.iter().all(|l| l.contains("seed 42")), "{a:?}");
+    // The shrunk value is the simplest breaking one: a one-character digit-string breaker.
+    assert!(a.iter().any(|l| l.contains("elin = \"")), "{a:?}");
+    assert_eq!(
+        a,
+        lines(&second),
+        "the same seed must give the same failure"
+    );
+}
+
+/// `dialtone snapshot record`, then `dialtone run --snapshots`: clean against the same
+/// answers; a changed baseline is a failure with a diff, left for `dialtone snapshot
+/// review`, which accepts or rejects it.
+#[test]
+fn snapshot_record_run_and_review() {
+    let dir = tmp("snapshots-cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    // The snapshot tests of rome against the baseline in `dir`.
+    let run = || {
+        dialtone(&[
+            "run",
+            "--spec",
+            "rome",
+            "--snapshots",
+            d,
+            "-q",
+            "/snapshot/",
+        ])
+    };
+    let o = dialtone(&["snapshot", "record", "--spec", "rome", "--dir", d, "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let file = dir.join("rome/stats__system-qps-stats__GET.snap");
+    assert!(file.is_file(), "no snapshot at {}", file.display());
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // An edited baseline stands for an answer that drifted.
+    let old = std::fs::read_to_string(&file).unwrap();
+    assert!(old.contains("systemQpsStats"));
+    std::fs::write(&file, old.replace("systemQpsStats\"", "systemQpsStatz\"")).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("rome/stats/system-qps-stats/snapshot/GET"),
+        "{out}"
+    );
+    assert!(out.contains("-    \"systemQpsStatz\": {"), "{out}");
+    assert!(out.contains("+    \"systemQpsStats\": {"), "{out}");
+    assert!(dir
+        .join("rome/stats__system-qps-stats__GET.snap.new")
+        .is_file());
+
+    let o = dialtone(&["snapshot", "review", "--dir", d, "--reject-all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 accepted, 1 rejected"), "{}", text(&o));
+    assert!(!dir
+        .join("rome/stats__system-qps-stats__GET.snap.new")
+        .exists());
+    // Run again (the drift is back as pending), then accept it: the baseline is the answer.
+    let o = run();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = dialtone(&["snapshot", "review", "--dir", d, "--accept-all"]);
+    assert!(text(&o).contains("1 accepted, 0 rejected"), "{}", text(&o));
+    assert!(!std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("systemQpsStatz"));
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "rome",
+        "--snapshots",
+        "/nonexistent/dir",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("no such snapshot directory"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// `--time-budget` bounds the property tests: with none left, each runs its first case
+/// only and says so; the report carries the budget, the seed and the case count.
+#[test]
+fn the_time_budget_stops_properties_after_their_first_case() {
+    let j = tmp("budget.json");
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--no-regressions",
+        "--time-budget",
+        "0",
+        "--cases",
+        "50",
+        "--seed",
+        "9",
+        "--json",
+        j.to_str().unwrap(),
+        "property",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("seed: 9    cases: 50    time budget: 0 s"),
+        "{}",
+        text(&o)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert_eq!(report["time_budget_s"].as_f64(), Some(0.0));
+    assert_eq!(report["cases"].as_u64(), Some(50));
+    let results = report["results"].as_array().unwrap();
+    assert!(results.len() >= 5, "{results:?}");
+    for r in results {
+        let note = r["note"].as_str().unwrap_or_default();
+        assert!(
+            note.contains("stopped after 1 of 50 cases"),
+            "{}: {note}",
+            r["id"]
+        );
+    }
+    let o = dialtone(&["run", "--spec", "roaming-profile", "--time-budget", "-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

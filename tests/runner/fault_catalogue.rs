@@ -1,0 +1,138 @@
+//! Every fault of the emulator's catalogue makes the runner fail, and the failing tests
+//! include the rule the fault breaks (the catalogue's `violates` patterns). The runner
+//! here is the same one `dialtone run` uses; only the presentation is left out.
+
+use dialtone::emulator::faults::CATALOGUE;
+use dialtone::runner::{cases, Options, Suite, Verdict};
+use dialtone::spec;
+
+use crate::common::{runtime, session, spec as load, start_emulator, BODY_LIMIT};
+
+/// `*` matches any run of characters.
+fn glob(pat: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pat.split('*').collect();
+    let mut rest = s;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(j) => rest = &rest[j + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty() || parts.len() > 1 && parts.last() == Some(&"")
+}
+
+#[test]
+fn glob_matches_like_the_catalogue_says() {
+    assert!(glob(
+        "*/matrix/*/bad-credentials",
+        "rome/x/matrix/GET/bad-credentials"
+    ));
+    assert!(!glob(
+        "*/matrix/*/bad-credentials",
+        "rome/x/matrix/GET/read"
+    ));
+    assert!(glob("rome/*", "rome/a"));
+    assert!(!glob("rome/*", "mediant/a"));
+    assert!(glob("mediant/job/*/flow", "mediant/job/debug-file/flow"));
+    assert!(!glob("mediant/job/*/flow", "mediant/job/debug-file/flowx"));
+}
+
+#[test]
+fn every_fault_fails_the_run_on_the_rule_it_breaks() {
+    let rt = runtime();
+    let case_list = || cases::load_dir(&cases::bundled_dir()).unwrap();
+    // Every (fault, API) pair the catalogue says shows the fault.
+    let mut jobs = Vec::new();
+    for (_, fault) in CATALOGUE {
+        for api in spec::BUNDLED {
+            let patterns: Vec<&str> = fault
+                .violates
+                .iter()
+                .filter(|(a, _)| *a == "*" || a == api)
+                .map(|(_, p)| *p)
+                .collect();
+            if !patterns.is_empty() {
+                jobs.push((fault, *api, patterns));
+            }
+        }
+    }
+    // Each pair runs its own emulator and session; the pairs are shared among a few threads
+    // so both cores stay busy (one session runs its tests one after another).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((fault, api, patterns)) = jobs.get(i) else {
+                    break;
+                };
+                let local = start_emulator(&rt, load(api), &[fault.name], BODY_LIMIT);
+                let suite = Suite::new(vec![load(api)], case_list());
+                let opts = Options {
+                    body_limit: BODY_LIMIT,
+                    ..Options::default()
+                };
+                let session = session(local.profile.clone(), &suite, opts);
+                let mut failing = Vec::new();
+                let mut errors = Vec::new();
+                for t in &suite.tests {
+                    let r = rt.block_on(session.run(t));
+                    match r.verdict {
+                        Verdict::Fail => failing.push(r.id),
+                        Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
+                        _ => {}
+                    }
+                }
+                rt.block_on(local.running.shutdown());
+                done.lock()
+                    .unwrap()
+                    .push((i, fault.name, *api, patterns.clone(), failing, errors));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|d| d.0);
+    assert_eq!(done.len(), jobs.len(), "a worker stopped early");
+    let mut problems = Vec::new();
+    let mut table = Vec::new();
+    for (_, name, api, patterns, failing, errors) in done {
+        let hits: Vec<&String> = failing
+            .iter()
+            .filter(|id| patterns.iter().any(|p| glob(p, id)))
+            .collect();
+        table.push(format!(
+            "{:<26} {:<16} {:>4} failing, {:>4} on its rule, e.g. {}",
+            name,
+            api,
+            failing.len(),
+            hits.len(),
+            hits.first().map(|s| s.as_str()).unwrap_or("-")
+        ));
+        if hits.is_empty() {
+            problems.push(format!(
+                "{name} on {api}: {} tests fail but none matches {patterns:?} (first failures: {:?})",
+                failing.len(),
+                &failing[..failing.len().min(5)]
+            ));
+        }
+        if !errors.is_empty() {
+            problems.push(format!(
+                "{name} on {api}: error verdicts {:?}",
+                &errors[..errors.len().min(3)]
+            ));
+        }
+    }
+    println!("{}", table.join("\n"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,0 +1,15 @@
+//! The runner against targets: the `dialtone run` command line, misbehaving targets and
+//! proxies, the safety rules on a "real device", property failures under faults, response
+//! snapshots (committed under `snapshots/` at the crate root), every emulator fault caught
+//! on the rule it breaks, and the network fuzzer.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod fault_catalogue;
+mod netfuzz;
+mod property_faults;
+mod response_snapshots;
+mod robustness;
+mod safety;

@@ -1,0 +1,78 @@
+//! `dialtone export openapi` produces documents that the official OpenAPI 3.1 schema accepts.
+
+use dialtone::export::openapi;
+use dialtone::spec::{self, Spec};
+
+use crate::common;
+
+fn validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../data/openapi-3.1-schema.json")).expect("schema");
+    jsonschema::validator_for(&schema).expect("compile OAS 3.1 schema")
+}
+
+fn check(doc: &serde_json::Value, what: &str) {
+    let v = validator();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .take(20)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} is not valid OpenAPI 3.1:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn each_bundled_spec_exports_valid_openapi() {
+    for name in spec::BUNDLED {
+        let s: Spec = common::spec(name);
+        let doc = openapi::export(&[&s]);
+        check(&doc, name);
+        let ops: usize = s.endpoints().map(|e| e.op.len()).sum();
+        let exported: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|k| !k.starts_with("x-"))
+                    .count()
+            })
+            .sum();
+        assert_eq!(exported, ops, "{name}: every operation is exported");
+        for item in doc["paths"].as_object().unwrap().values() {
+            for (k, op) in item.as_object().unwrap() {
+                if !k.starts_with("x-") {
+                    assert!(op["x-dialtone-matrix"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty()));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn all_specs_export_as_one_valid_document() {
+    let specs: Vec<Spec> = common::bundled();
+    let refs: Vec<&Spec> = specs.iter().collect();
+    let doc = openapi::export(&refs);
+    check(&doc, "all");
+    assert_eq!(doc["x-dialtone-apis"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn the_validator_rejects_a_broken_document() {
+    // Guard against a validator that accepts anything.
+    let s = spec::load(std::path::Path::new("tests/fixtures/good/mini.toml")).unwrap();
+    let mut doc = openapi::export(&[&s]);
+    check(&doc, "mini");
+    doc["openapi"] = serde_json::json!("2.0");
+    doc["paths"]["/api/v1/alarms/history"]["get"]["responses"] = serde_json::json!("none");
+    assert!(!validator().is_valid(&doc));
+}
