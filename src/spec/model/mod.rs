@@ -4,8 +4,9 @@
 //! reference in `docs/spec-format.md` describes them key by key. Every struct denies
 //! unknown keys so that a typo in a spec is an error, never a silently ignored line.
 //!
-//! Values that later checks need to point at carry a [`Spanned`](toml::Spanned) wrapper so that the
-//! loader can report `file:line:col` for semantic problems, not only for syntax errors.
+//! Values that later checks need to point at carry a [`Spanned`](toml::Spanned) wrapper so
+//! that the loader can report `file:line:col` for semantic problems, not only for syntax
+//! errors.
 //!
 //! The types are grouped by area, one file each, and all re-exported here: the shared
 //! pieces (a file's tables, provenance, outcomes and levels) live in this file.
