@@ -277,35 +277,8 @@ fn parse_xml(
                 let name = std::str::from_utf8(e.name().as_ref())
                     .map_err(|_| err(at, "element name is not valid UTF-8".into()))?
                     .to_owned();
-                let depth = stack.len();
-                match stack.last_mut() {
-                    // First child: the text so far must be whitespace.
-                    Some(parent) if !parent.has_children => {
-                        if !parent.text.trim().is_empty() {
-                            return Err(err(at, format!("mixed content in <{}>", parent.name)));
-                        }
-                        parent.has_children = true;
-                        parent.text = String::new();
-                        parent.children = Map::with_capacity(size_hints[depth - 1].min(1024));
-                    }
-                    Some(_) => {}
-                    None if root.is_some() => {
-                        return Err(err(at, "more than one root element".into()));
-                    }
-                    None => {}
-                }
-                if stack.len() >= MAX_XML_DEPTH {
-                    return Err(err(
-                        at,
-                        format!("elements nested deeper than {MAX_XML_DEPTH}"),
-                    ));
-                }
-                let frame = Frame {
-                    name,
-                    children: Map::new(),
-                    text: String::new(),
-                    has_children: false,
-                };
+                let frame = open_frame(&mut stack, root.is_some(), &size_hints, name)
+                    .map_err(|m| err(at, m))?;
                 if matches!(event, Event::Start(_)) {
                     stack.push(frame);
                 } else if finish(&mut stack, &mut root, frame, &mut size_hints, &mut sink)
@@ -348,6 +321,41 @@ fn parse_xml(
         return Err(err(end, format!("unclosed element <{}>", open.name)));
     }
     root.ok_or_else(|| err(end, "no root element".into()))
+}
+
+/// The frame for an element opening below `stack`: its parent (now known to have
+/// children) may hold no text, there is one root, and nesting stays within
+/// [`MAX_XML_DEPTH`].
+fn open_frame(
+    stack: &mut [Frame],
+    has_root: bool,
+    size_hints: &[usize; MAX_XML_DEPTH],
+    name: String,
+) -> Result<Frame, String> {
+    let depth = stack.len();
+    match stack.last_mut() {
+        // First child: the text so far must be whitespace.
+        Some(parent) if !parent.has_children => {
+            if !parent.text.trim().is_empty() {
+                return Err(format!("mixed content in <{}>", parent.name));
+            }
+            parent.has_children = true;
+            parent.text = String::new();
+            parent.children = Map::with_capacity(size_hints[depth - 1].min(1024));
+        }
+        Some(_) => {}
+        None if has_root => return Err("more than one root element".into()),
+        None => {}
+    }
+    if depth >= MAX_XML_DEPTH {
+        return Err(format!("elements nested deeper than {MAX_XML_DEPTH}"));
+    }
+    Ok(Frame {
+        name,
+        children: Map::new(),
+        text: String::new(),
+        has_children: false,
+    })
 }
 
 /// Turns an entity error into a message and the byte offset of its `&`.
