@@ -35,67 +35,10 @@ pub fn export(specs: &[&Spec]) -> Value {
             } else {
                 full.clone()
             };
-            let mut item = Map::new();
-            for op in &ep.op {
-                let m = op.method.get_ref().to_ascii_lowercase();
-                if !matches!(
-                    m.as_str(),
-                    "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
-                ) {
-                    continue;
-                }
-                item.insert(m, operation(spec, ep, op, &plan, &scheme_name, multi));
-            }
-            item.insert("x-dialtone-endpoint".into(), json!(ep.id.get_ref()));
-            item.insert("x-dialtone-api".into(), json!(api));
-            if !ep.unsupported.is_empty() {
-                item.insert("x-dialtone-unsupported".into(), json!(ep.unsupported));
-            }
-            let cells: Vec<Value> = plan
-                .iter()
-                .filter(|e| {
-                    e.kind == RuleKind::Matrix
-                        && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
-                        && !ep
-                            .op
-                            .iter()
-                            .any(|o| Some(o.method.get_ref()) == e.method.as_ref())
-                })
-                .map(cell_json)
-                .collect();
-            if !cells.is_empty() {
-                item.insert("x-dialtone-unsupported-cells".into(), Value::Array(cells));
-            }
-            if !ep.aliases.is_empty() {
-                item.insert("x-dialtone-aliases".into(), json!(ep.aliases));
-            }
+            let item = path_item(spec, ep, &plan, &scheme_name, multi);
             paths.insert(key, Value::Object(item));
         }
-        apis.push(json!({
-            "name": api,
-            "title": spec.api().title,
-            "document": spec.api().document,
-            "version": spec.api().version,
-            "bases": spec.api().bases,
-            "roles": spec.roles_by_rank().iter().map(|r| json!({"name": r.name.get_ref(), "title": r.title, "rank": r.rank})).collect::<Vec<_>>(),
-            "matrix": {
-                "methods": spec.matrix().methods.get_ref(),
-                "precedence": spec.matrix().precedence.get_ref(),
-            },
-            "codes": spec.codes().map(|c| json!({
-                "id": c.id.get_ref(), "status": c.status, "message": c.message,
-                "meaning": c.meaning, "class": c.class, "indeterminate": c.indeterminate,
-            })).collect::<Vec<_>>(),
-            "decisions": spec.decisions().map(|d| json!({
-                "id": d.id.get_ref(), "question": d.question, "choice": d.choice,
-                "alternatives": d.alternatives, "source": d.provenance.describe(),
-            })).collect::<Vec<_>>(),
-            "states": spec.states().map(|s| json!({
-                "name": s.name.get_ref(), "description": s.description,
-                "outcome": s.outcome.get_ref().to_string(),
-            })).collect::<Vec<_>>(),
-            "rules": plan.iter().filter(|e| e.endpoint.is_none()).map(rule_json).collect::<Vec<_>>(),
-        }));
+        apis.push(api_json(spec, &plan));
     }
     let title = if multi {
         "dialtone bundled specs".to_string()
@@ -120,6 +63,84 @@ pub fn export(specs: &[&Spec]) -> Value {
             "securitySchemes": security_schemes,
         },
         "x-dialtone-apis": apis,
+    })
+}
+
+/// One path's item: its operations (those OpenAPI has a key for) and the endpoint's
+/// extensions, including the matrix cells of the methods it lacks.
+fn path_item(
+    spec: &Spec,
+    ep: &Endpoint,
+    plan: &[PlanEntry],
+    scheme_name: &str,
+    multi: bool,
+) -> Map<String, Value> {
+    let api = spec.name();
+    let mut item = Map::new();
+    for op in &ep.op {
+        let m = op.method.get_ref().to_ascii_lowercase();
+        if !matches!(
+            m.as_str(),
+            "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+        ) {
+            continue;
+        }
+        item.insert(m, operation(spec, ep, op, plan, scheme_name, multi));
+    }
+    item.insert("x-dialtone-endpoint".into(), json!(ep.id.get_ref()));
+    item.insert("x-dialtone-api".into(), json!(api));
+    if !ep.unsupported.is_empty() {
+        item.insert("x-dialtone-unsupported".into(), json!(ep.unsupported));
+    }
+    let cells: Vec<Value> = plan
+        .iter()
+        .filter(|e| {
+            e.kind == RuleKind::Matrix
+                && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
+                && !ep
+                    .op
+                    .iter()
+                    .any(|o| Some(o.method.get_ref()) == e.method.as_ref())
+        })
+        .map(cell_json)
+        .collect();
+    if !cells.is_empty() {
+        item.insert("x-dialtone-unsupported-cells".into(), Value::Array(cells));
+    }
+    if !ep.aliases.is_empty() {
+        item.insert("x-dialtone-aliases".into(), json!(ep.aliases));
+    }
+    item
+}
+
+/// What `x-dialtone-apis` says of one spec: identity, roles, matrix, codes, decisions,
+/// states and the rules about no endpoint.
+fn api_json(spec: &Spec, plan: &[PlanEntry]) -> Value {
+    let api = spec.name();
+    json!({
+        "name": api,
+        "title": spec.api().title,
+        "document": spec.api().document,
+        "version": spec.api().version,
+        "bases": spec.api().bases,
+        "roles": spec.roles_by_rank().iter().map(|r| json!({"name": r.name.get_ref(), "title": r.title, "rank": r.rank})).collect::<Vec<_>>(),
+        "matrix": {
+            "methods": spec.matrix().methods.get_ref(),
+            "precedence": spec.matrix().precedence.get_ref(),
+        },
+        "codes": spec.codes().map(|c| json!({
+            "id": c.id.get_ref(), "status": c.status, "message": c.message,
+            "meaning": c.meaning, "class": c.class, "indeterminate": c.indeterminate,
+        })).collect::<Vec<_>>(),
+        "decisions": spec.decisions().map(|d| json!({
+            "id": d.id.get_ref(), "question": d.question, "choice": d.choice,
+            "alternatives": d.alternatives, "source": d.provenance.describe(),
+        })).collect::<Vec<_>>(),
+        "states": spec.states().map(|s| json!({
+            "name": s.name.get_ref(), "description": s.description,
+            "outcome": s.outcome.get_ref().to_string(),
+        })).collect::<Vec<_>>(),
+        "rules": plan.iter().filter(|e| e.endpoint.is_none()).map(rule_json).collect::<Vec<_>>(),
     })
 }
 
@@ -282,6 +303,63 @@ fn operation(
 ) -> Value {
     let api = spec.name();
     let method = op.method.get_ref();
+    let params = parameters(spec, ep, op);
+    let responses = responses(api, ep, op, plan, multi);
+    let mut o = json!({
+        "operationId": format!("{api}:{}:{method}", ep.id.get_ref()),
+        "summary": op.summary.clone().or_else(|| ep.summary.clone()).unwrap_or_else(|| format!("{method} {}", ep.path.get_ref())),
+        "security": [{ scheme: [] }],
+        "responses": responses,
+        "x-dialtone-safety": op.safety(),
+        "x-dialtone-source": op.provenance.describe(),
+        "x-dialtone-matrix": entries_for(plan, ep, method).filter(|e| e.kind == RuleKind::Matrix).map(cell_json).collect::<Vec<_>>(),
+        "x-dialtone-rules": entries_for(plan, ep, method).filter(|e| e.kind != RuleKind::Matrix).map(rule_json).collect::<Vec<_>>(),
+    });
+    if !params.is_empty() {
+        o["parameters"] = Value::Array(params);
+    }
+    if !op.codes.is_empty() {
+        o["x-dialtone-codes"] = json!(op.codes.iter().map(|c| c.get_ref()).collect::<Vec<_>>());
+    }
+    if let Some(p) = &op.pagination {
+        o["x-dialtone-pagination"] = json!(p.get_ref());
+    }
+    if let Some(req) = &op.request {
+        if !req.empty && !req.content_types.is_empty() {
+            o["requestBody"] = request_body(api, req, multi);
+        }
+        if let Some(c) = req.completeness {
+            o["x-dialtone-completeness"] = json!(c);
+        }
+    }
+    o
+}
+
+/// The plan entries about one operation, in plan order.
+fn entries_for<'a>(
+    plan: &'a [PlanEntry],
+    ep: &'a Endpoint,
+    method: &'a str,
+) -> impl Iterator<Item = &'a PlanEntry> {
+    plan.iter().filter(move |e| {
+        e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
+            && e.method.as_deref() == Some(method)
+    })
+}
+
+/// A reference to a component schema, or an array of them when `many`.
+fn schema_ref(api: &str, name: &str, many: bool, multi: bool) -> Value {
+    let r = json!({"$ref": format!("#/components/schemas/{}", schema_key(api, name, multi))});
+    if many {
+        json!({"type": "array", "items": r})
+    } else {
+        r
+    }
+}
+
+/// The path parameters, then the query parameters, then any paging parameters the query
+/// does not already name.
+fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
     let mut params = Vec::new();
     for (name, p) in &ep.params {
         let s = p.spec();
@@ -336,14 +414,18 @@ fn operation(
         }
         params.push(pj);
     }
-    let schema_ref = |name: &str, many: bool| {
-        let r = json!({"$ref": format!("#/components/schemas/{}", schema_key(api, name, multi))});
-        if many {
-            json!({"type": "array", "items": r})
-        } else {
-            r
-        }
-    };
+    params
+}
+
+/// The success response with its body, then one response per status the plan expects of
+/// the operation; statuses OpenAPI cannot key go under `default`.
+fn responses(
+    api: &str,
+    ep: &Endpoint,
+    op: &Operation,
+    plan: &[PlanEntry],
+    multi: bool,
+) -> Map<String, Value> {
     let mut responses = Map::new();
     let success = op.success_outcome();
     let mut ok = json!({"description": "success"});
@@ -352,7 +434,7 @@ fn operation(
         for ct in &r.content_types {
             let mut media = json!({});
             if let Some(s) = &r.schema {
-                media["schema"] = schema_ref(s.get_ref(), r.many);
+                media["schema"] = schema_ref(api, s.get_ref(), r.many, multi);
             }
             content.insert(ct.clone(), media);
         }
@@ -366,10 +448,7 @@ fn operation(
         responses.insert("default".into(), ok);
     }
     let mut statuses: Vec<(u16, String)> = Vec::new();
-    for e in plan.iter().filter(|e| {
-        e.endpoint.as_deref() == Some(ep.id.get_ref().as_str())
-            && e.method.as_deref() == Some(method)
-    }) {
+    for e in entries_for(plan, ep, op.method.get_ref()) {
         for o in &e.expect {
             if let Ok(oc) = o.parse::<Outcome>() {
                 statuses.push((oc.status, e.summary.clone()));
@@ -398,51 +477,30 @@ fn operation(
             }),
         );
     }
-    let mut o = json!({
-        "operationId": format!("{api}:{}:{method}", ep.id.get_ref()),
-        "summary": op.summary.clone().or_else(|| ep.summary.clone()).unwrap_or_else(|| format!("{method} {}", ep.path.get_ref())),
-        "security": [{ scheme: [] }],
-        "responses": responses,
-        "x-dialtone-safety": Spec::safety(op),
-        "x-dialtone-source": op.provenance.describe(),
-        "x-dialtone-matrix": plan.iter().filter(|e| e.kind == RuleKind::Matrix && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)).map(cell_json).collect::<Vec<_>>(),
-        "x-dialtone-rules": plan.iter().filter(|e| e.kind != RuleKind::Matrix && e.endpoint.as_deref() == Some(ep.id.get_ref().as_str()) && e.method.as_deref() == Some(method)).map(rule_json).collect::<Vec<_>>(),
-    });
-    if !params.is_empty() {
-        o["parameters"] = Value::Array(params);
-    }
-    if !op.codes.is_empty() {
-        o["x-dialtone-codes"] = json!(op.codes.iter().map(|c| c.get_ref()).collect::<Vec<_>>());
-    }
-    if let Some(p) = &op.pagination {
-        o["x-dialtone-pagination"] = json!(p.get_ref());
-    }
-    if let Some(req) = &op.request {
-        if !req.empty && !req.content_types.is_empty() {
-            let mut content = Map::new();
-            for ct in &req.content_types {
-                let mut media = json!({});
-                if let Some(s) = &req.schema {
-                    let inner = schema_ref(s.get_ref(), req.many);
-                    media["schema"] = match &req.wrapper {
-                        Some(w) => {
-                            json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
-                        }
-                        None => inner,
-                    };
+    responses
+}
+
+/// The request body: one media type per content type, with the schema (wrapped, or the
+/// file part for multipart) when the request names one.
+fn request_body(api: &str, req: &Request, multi: bool) -> Value {
+    let mut content = Map::new();
+    for ct in &req.content_types {
+        let mut media = json!({});
+        if let Some(s) = &req.schema {
+            let inner = schema_ref(api, s.get_ref(), req.many, multi);
+            media["schema"] = match &req.wrapper {
+                Some(w) => {
+                    json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
                 }
-                if let Some(ff) = &req.file_field {
-                    if ct.starts_with("multipart/") {
-                        media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream"} }, "required": [ff]});
-                    }
-                }
-                content.insert(ct.clone(), media);
+                None => inner,
+            };
+        }
+        if let Some(ff) = &req.file_field {
+            if ct.starts_with("multipart/") {
+                media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream"} }, "required": [ff]});
             }
-            o["requestBody"] = json!({"required": true, "content": content});
         }
-        if let Some(c) = req.completeness {
-            o["x-dialtone-completeness"] = json!(c);
-        }
+        content.insert(ct.clone(), media);
     }
-    o
+    json!({"required": true, "content": content})
 }

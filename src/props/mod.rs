@@ -1,4 +1,6 @@
-//! Property testing from the spec (issue 5, in progress): strategies that generate valid and
-//! invalid values for every field, for the properties the runner will check.
+//! Property testing from the spec: proptest strategies that generate, for every field type
+//! the spec language has, values a conformant device must accept and values that break
+//! exactly one documented constraint. The plan asks whether a field has an invalid value;
+//! the runner's property tests draw from both.
 
 pub mod strategy;

@@ -161,204 +161,224 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> SBoxedStrategy<Value> {
     }
 }
 
+/// An invalid value and the constraint it breaks, e.g. `` `port` above its maximum 65535 ``.
+type Invalid = SBoxedStrategy<(Value, String)>;
+
 /// A value that breaks one documented constraint of the field, with the constraint's name.
 /// `None` when the spec states no constraint a value can break (free text, `any`).
 pub fn invalid(f: &Field) -> Option<SBoxedStrategy<(Value, String)>> {
-    let mut options: Vec<SBoxedStrategy<(Value, String)>> = Vec::new();
-    let name = f.name.get_ref().clone();
-    match f.ty {
-        FieldType::Integer | FieldType::Number => {
-            if f.ty == FieldType::Integer {
-                let n = name.clone();
-                options.push(
-                    (-1000i64..1000)
-                        .prop_map(move |x| {
-                            (
-                                Value::from(x as f64 + 0.5),
-                                format!("`{n}` is not an integer"),
-                            )
-                        })
-                        .sboxed(),
-                );
-            }
-            let n = name.clone();
-            options.push(
-                "[a-z]{1,6}"
-                    .prop_map(move |s| (Value::String(s), format!("`{n}` is not a number")))
-                    .sboxed(),
-            );
-            if let Some(min) = f.min {
-                let n = name.clone();
-                options.push(
-                    (1i64..1000)
-                        .prop_map(move |d| {
-                            (
-                                Value::from(min.floor() as i64 - d),
-                                format!("`{n}` below its minimum {min}"),
-                            )
-                        })
-                        .sboxed(),
-                );
-            }
-            if let Some(max) = f.max {
-                let n = name.clone();
-                options.push(
-                    (1i64..1000)
-                        .prop_map(move |d| {
-                            (
-                                Value::from(max.ceil() as i64 + d),
-                                format!("`{n}` above its maximum {max}"),
-                            )
-                        })
-                        .sboxed(),
-                );
-            }
-        }
-        FieldType::Boolean => {
-            let n = name.clone();
-            options.push(
-                prop_oneof![Just("maybe"), Just("2"), Just("yes!")]
-                    .prop_map(move |s| (Value::String(s.into()), format!("`{n}` is not a boolean")))
-                    .sboxed(),
-            );
-        }
-        FieldType::Digits => {
-            let n = name.clone();
-            // Digits outside ASCII and control characters: text a lax check takes for a
-            // number. Between digits, since XML may trim whitespace at the edges.
-            options.push(
-                (
-                    "[0-9]{1,3}",
-                    proptest::sample::select(vec!["١", "٣", "０", "９", "\u{0}", "\t", "\u{7f}"]),
-                    "[0-9]{1,3}",
-                )
-                    .prop_map(move |(a, x, b)| {
-                        (
-                            Value::String(format!("{a}{x}{b}")),
-                            format!("`{n}` has a non-ASCII digit or a control character"),
-                        )
-                    })
-                    .sboxed(),
-            );
-            let n = name.clone();
-            options.push(
-                ("[0-9]{0,4}", "[a-zA-Z+#*]", "[0-9]{0,4}")
-                    .prop_map(move |(a, x, b)| {
-                        (
-                            Value::String(format!("{a}{x}{b}")),
-                            format!("`{n}` has a character that is not a digit"),
-                        )
-                    })
-                    .sboxed(),
-            );
-        }
+    let name = f.name.get_ref();
+    let mut options: Vec<Invalid> = match f.ty {
+        FieldType::Integer | FieldType::Number => not_in_range(f, name),
+        FieldType::Boolean => vec![not_boolean(name)],
+        FieldType::Digits => not_digits(name),
         FieldType::Ip
         | FieldType::Mac
         | FieldType::Uuid
         | FieldType::Datetime
-        | FieldType::Date => {
-            let n = name.clone();
-            let ty = f.ty;
-            let broken: Vec<&'static str> = match ty {
-                FieldType::Ip => vec![
-                    "999.1.1.1",
-                    "1.2.3",
-                    "a.b.c.d",
-                    "10.0.0.1\u{0}",
-                    "１０.０.０.１",
-                ],
-                FieldType::Mac => vec![
-                    "zz:zz:zz:zz:zz:zz",
-                    "00:11:22:33:44",
-                    "0011223344556677",
-                    "00:11:22:33:44:5\n",
-                ],
-                FieldType::Uuid => vec![
-                    "not-a-uuid",
-                    "123e4567-e89b-12d3-a456",
-                    "123e4567e89b12d3a456426614174000zz",
-                ],
-                FieldType::Datetime => {
-                    vec!["2024-13-45T25:61:00Z", "yesterday", "2024-01-01 00:00"]
-                }
-                _ => vec!["2024-13-45", "01/02/2024", "tomorrow"],
-            };
-            let broken: Vec<String> = broken.into_iter().map(str::to_string).collect();
-            options.push(
-                proptest::sample::select(broken)
-                    .prop_map(move |s| (Value::String(s), format!("`{n}` is not a valid {ty:?}")))
-                    .sboxed(),
-            );
-        }
-        FieldType::Object => {
-            let n = name.clone();
-            options.push(
-                (1i64..100)
-                    .prop_map(move |x| (Value::from(x), format!("`{n}` is not an object")))
-                    .sboxed(),
-            );
-        }
-        _ => {}
-    }
+        | FieldType::Date => vec![malformed(f.ty, name)],
+        FieldType::Object => vec![not_object(name)],
+        _ => Vec::new(),
+    };
     if !f.enum_values.is_empty() {
-        let n = name.clone();
-        let allowed: Vec<String> = f
-            .enum_values
-            .iter()
-            .map(|e| match e {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect();
-        options.push(
-            "[a-z]{3,10}"
-                .prop_filter("must not be an allowed value", move |s| {
-                    !allowed.contains(s)
-                })
-                .prop_map(move |s| {
-                    (
-                        Value::String(format!("dialtone-{s}")),
-                        format!("`{n}` outside its enumeration"),
-                    )
-                })
-                .sboxed(),
-        );
+        options.push(outside_enum(f, name));
     }
     if f.ty.is_texty() {
-        if let Some(max) = f.max_len {
-            let n = name.clone();
-            let max = max as usize;
-            options.push(
-                (1usize..16)
-                    .prop_map(move |extra| {
-                        (
-                            Value::String("x".repeat(max + extra)),
-                            format!("`{n}` longer than {max}"),
-                        )
-                    })
-                    .sboxed(),
-            );
-        }
-        if let Some(min) = f.min_len.filter(|m| *m > 0) {
-            let n = name.clone();
-            let min = min as usize;
-            options.push(
-                (0usize..min)
-                    .prop_map(move |len| {
-                        (
-                            Value::String("x".repeat(len)),
-                            format!("`{n}` shorter than {min}"),
-                        )
-                    })
-                    .sboxed(),
-            );
-        }
+        options.extend(wrong_length(f, name));
     }
     if options.is_empty() {
         None
     } else {
         Some(proptest::strategy::Union::new(options).sboxed())
     }
+}
+
+/// For a number: a fraction where an integer is due, text, and values beyond `min`/`max`.
+fn not_in_range(f: &Field, name: &str) -> Vec<Invalid> {
+    let mut options = Vec::new();
+    if f.ty == FieldType::Integer {
+        let n = name.to_owned();
+        options.push(
+            (-1000i64..1000)
+                .prop_map(move |x| {
+                    (
+                        Value::from(x as f64 + 0.5),
+                        format!("`{n}` is not an integer"),
+                    )
+                })
+                .sboxed(),
+        );
+    }
+    let n = name.to_owned();
+    options.push(
+        "[a-z]{1,6}"
+            .prop_map(move |s| (Value::String(s), format!("`{n}` is not a number")))
+            .sboxed(),
+    );
+    if let Some(min) = f.min {
+        let n = name.to_owned();
+        options.push(
+            (1i64..1000)
+                .prop_map(move |d| {
+                    (
+                        Value::from(min.floor() as i64 - d),
+                        format!("`{n}` below its minimum {min}"),
+                    )
+                })
+                .sboxed(),
+        );
+    }
+    if let Some(max) = f.max {
+        let n = name.to_owned();
+        options.push(
+            (1i64..1000)
+                .prop_map(move |d| {
+                    (
+                        Value::from(max.ceil() as i64 + d),
+                        format!("`{n}` above its maximum {max}"),
+                    )
+                })
+                .sboxed(),
+        );
+    }
+    options
+}
+
+/// For a boolean: text that is neither `true` nor `false`.
+fn not_boolean(name: &str) -> Invalid {
+    let n = name.to_owned();
+    prop_oneof![Just("maybe"), Just("2"), Just("yes!")]
+        .prop_map(move |s| (Value::String(s.into()), format!("`{n}` is not a boolean")))
+        .sboxed()
+}
+
+/// For a digit string: a non-ASCII digit or control character, or a letter or sign, among
+/// the digits.
+fn not_digits(name: &str) -> Vec<Invalid> {
+    let n = name.to_owned();
+    // Digits outside ASCII and control characters: text a lax check takes for a
+    // number. Between digits, since XML may trim whitespace at the edges.
+    let lookalike = (
+        "[0-9]{1,3}",
+        proptest::sample::select(vec!["١", "٣", "０", "９", "\u{0}", "\t", "\u{7f}"]),
+        "[0-9]{1,3}",
+    )
+        .prop_map(move |(a, x, b)| {
+            (
+                Value::String(format!("{a}{x}{b}")),
+                format!("`{n}` has a non-ASCII digit or a control character"),
+            )
+        })
+        .sboxed();
+    let n = name.to_owned();
+    let letter = ("[0-9]{0,4}", "[a-zA-Z+#*]", "[0-9]{0,4}")
+        .prop_map(move |(a, x, b)| {
+            (
+                Value::String(format!("{a}{x}{b}")),
+                format!("`{n}` has a character that is not a digit"),
+            )
+        })
+        .sboxed();
+    vec![lookalike, letter]
+}
+
+/// For a formatted string (IP, MAC, UUID, date-time, date): a value of the wrong shape.
+fn malformed(ty: FieldType, name: &str) -> Invalid {
+    let n = name.to_owned();
+    let broken: Vec<&'static str> = match ty {
+        FieldType::Ip => vec![
+            "999.1.1.1",
+            "1.2.3",
+            "a.b.c.d",
+            "10.0.0.1\u{0}",
+            "１０.０.０.１",
+        ],
+        FieldType::Mac => vec![
+            "zz:zz:zz:zz:zz:zz",
+            "00:11:22:33:44",
+            "0011223344556677",
+            "00:11:22:33:44:5\n",
+        ],
+        FieldType::Uuid => vec![
+            "not-a-uuid",
+            "123e4567-e89b-12d3-a456",
+            "123e4567e89b12d3a456426614174000zz",
+        ],
+        FieldType::Datetime => {
+            vec!["2024-13-45T25:61:00Z", "yesterday", "2024-01-01 00:00"]
+        }
+        _ => vec!["2024-13-45", "01/02/2024", "tomorrow"],
+    };
+    let broken: Vec<String> = broken.into_iter().map(str::to_string).collect();
+    proptest::sample::select(broken)
+        .prop_map(move |s| (Value::String(s), format!("`{n}` is not a valid {ty:?}")))
+        .sboxed()
+}
+
+/// For an object: a number.
+fn not_object(name: &str) -> Invalid {
+    let n = name.to_owned();
+    (1i64..100)
+        .prop_map(move |x| (Value::from(x), format!("`{n}` is not an object")))
+        .sboxed()
+}
+
+/// For an enumeration: a string that is none of its values.
+fn outside_enum(f: &Field, name: &str) -> Invalid {
+    let n = name.to_owned();
+    let allowed: Vec<String> = f
+        .enum_values
+        .iter()
+        .map(|e| match e {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    "[a-z]{3,10}"
+        .prop_filter("must not be an allowed value", move |s| {
+            !allowed.contains(s)
+        })
+        .prop_map(move |s| {
+            (
+                Value::String(format!("dialtone-{s}")),
+                format!("`{n}` outside its enumeration"),
+            )
+        })
+        .sboxed()
+}
+
+/// For text: a string longer than `max_len` or shorter than a positive `min_len`.
+fn wrong_length(f: &Field, name: &str) -> Vec<Invalid> {
+    let mut options = Vec::new();
+    if let Some(max) = f.max_len {
+        let n = name.to_owned();
+        let max = max as usize;
+        options.push(
+            (1usize..16)
+                .prop_map(move |extra| {
+                    (
+                        Value::String("x".repeat(max + extra)),
+                        format!("`{n}` longer than {max}"),
+                    )
+                })
+                .sboxed(),
+        );
+    }
+    if let Some(min) = f.min_len.filter(|m| *m > 0) {
+        let n = name.to_owned();
+        let min = min as usize;
+        options.push(
+            (0usize..min)
+                .prop_map(move |len| {
+                    (
+                        Value::String("x".repeat(len)),
+                        format!("`{n}` shorter than {min}"),
+                    )
+                })
+                .sboxed(),
+        );
+    }
+    options
 }
 
 /// A complete object for a schema: every field the client sends (server-assigned ones

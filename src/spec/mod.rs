@@ -240,13 +240,9 @@ impl Spec {
         }
     }
 
-    /// Safety class of an operation.
+    /// Safety class of an operation; the same as [`Operation::safety`].
     pub fn safety(op: &Operation) -> Safety {
-        op.safety
-            .unwrap_or_else(|| match op.method.get_ref().to_ascii_uppercase().as_str() {
-                "GET" | "HEAD" | "OPTIONS" => Safety::Read,
-                _ => Safety::Write,
-            })
+        op.safety()
     }
 
     /// Free-form data entry.

@@ -1,0 +1,153 @@
+//! The data the API holds: `[[schema]]`s with their fields and types, and `[[collection]]`s
+//! of records.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::{Outcome, Provenance};
+
+/// `[[schema]]`: a record shape, used for request bodies, response bodies and collections.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub name: Spanned<String>,
+    /// XML element name of one record (when the record is XML).
+    #[serde(default)]
+    pub xml_element: Option<String>,
+    /// Fields in document order.
+    #[serde(default)]
+    pub field: Vec<Field>,
+    /// What to do with fields the schema does not list.
+    #[serde(default)]
+    pub unknown_fields: UnknownFields,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownFields {
+    #[default]
+    Ignore,
+    Reject,
+    Unspecified,
+}
+
+/// One field of a schema.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    /// Part of the record's identity (used by upsert, delete and references).
+    #[serde(default)]
+    pub key: bool,
+    /// Assigned by the server; ignored on create, compared loosely on read-back.
+    #[serde(default)]
+    pub server_assigned: bool,
+    /// Changes on its own (timestamps, counters); redacted in snapshots.
+    #[serde(default)]
+    pub volatile: bool,
+    /// No two records of a collection may share this value (not part of the key).
+    #[serde(default)]
+    pub unique: bool,
+    /// Outcome of a write that would break `unique`.
+    #[serde(default)]
+    pub on_duplicate: Option<Spanned<Outcome>>,
+    #[serde(default)]
+    pub default: Option<toml::Value>,
+    #[serde(rename = "enum", default)]
+    pub enum_values: Vec<toml::Value>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub min_len: Option<u64>,
+    #[serde(default)]
+    pub max_len: Option<u64>,
+    /// Element type for `array`, or schema name for `object` with `schema`.
+    #[serde(default)]
+    pub items: Option<FieldType>,
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+    /// Example value (used by generators and by the OpenAPI export).
+    #[serde(default)]
+    pub example: Option<toml::Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// A string of decimal digits (phone numbers, digit maps).
+    Digits,
+    Ip,
+    Mac,
+    Uuid,
+    Hostname,
+    Email,
+    Datetime,
+    Date,
+    Enum,
+    Object,
+    Array,
+    Binary,
+    Any,
+}
+
+impl FieldType {
+    /// Whether values of this type travel as text with a length (and maybe a format).
+    pub fn is_texty(self) -> bool {
+        matches!(
+            self,
+            FieldType::String
+                | FieldType::Hostname
+                | FieldType::Email
+                | FieldType::Ip
+                | FieldType::Mac
+                | FieldType::Uuid
+                | FieldType::Datetime
+                | FieldType::Date
+        )
+    }
+}
+
+/// `[[collection]]`: a stateful set of records the emulator keeps.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collection {
+    pub name: Spanned<String>,
+    pub schema: Spanned<String>,
+    /// Key fields (default: the schema's fields marked `key`).
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Seed records.
+    #[serde(default)]
+    pub seed: Vec<toml::Value>,
+    /// Extra records generated at start: `count` copies of `template` with `{n}` replaced.
+    #[serde(default)]
+    pub generate: Option<Generate>,
+    /// Required query parameter (e.g. ROME `clusterID` on `VSXi_*` tables).
+    #[serde(default)]
+    pub scope_param: Option<String>,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    pub count: u64,
+    pub template: toml::Value,
+}
