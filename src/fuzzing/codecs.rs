@@ -1,4 +1,4 @@
-//! Targets for the body codecs (`src/codec.rs`).
+//! Targets for the body codecs (`src/codec/`).
 
 use std::ops::ControlFlow;
 

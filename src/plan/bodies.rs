@@ -318,7 +318,7 @@ fn malformed(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 PlanEntry::new(api, RuleKind::Behaviour, id, Exercise::Malformed)
                     .target(spec, ep, op)
                     .expect(vec![reject])
-                    .safety(Spec::safety(op))
+                    .safety(op.safety())
                     .source(
                         "inferred: a body that is not well-formed cannot be processed; the \
                          operation's rejection status applies, and a 5xx is a crash",
@@ -355,7 +355,7 @@ fn oversize(spec: &Spec, api: &str) -> Option<PlanEntry> {
                 .map(|c| outcomes(c.expect.get_ref(), &c.accept))
                 .unwrap_or_else(|| vec!["413".into()]),
         )
-        .safety(Spec::safety(op))
+        .safety(op.safety())
         .source(
             too_large
                 .map(|c| c.provenance.describe())

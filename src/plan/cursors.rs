@@ -29,7 +29,7 @@ pub(super) fn cursors(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                     PlanEntry::new(api, RuleKind::Cursor, id, Exercise::Cursor(cc))
                         .target(spec, ep, op)
                         .expect(expect)
-                        .safety(Spec::safety(op))
+                        .safety(op.safety())
                         .source(p.provenance.describe())
                         .summary(summary),
                 );

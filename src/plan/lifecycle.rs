@@ -18,7 +18,7 @@ pub(super) fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             }
             let by_ep = st.endpoints.iter().any(|x| x.get_ref() == eid);
             for op in &ep.op {
-                if !by_ep && !st.applies_to.contains(&Spec::safety(op)) {
+                if !by_ep && !st.applies_to.contains(&op.safety()) {
                     continue;
                 }
                 let method = op.method.get_ref();
@@ -26,7 +26,7 @@ pub(super) fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 let mut e = PlanEntry::new(api, RuleKind::State, id, Exercise::State)
                     .target(spec, ep, op)
                     .expect(vec![st.outcome.get_ref().to_string()])
-                    .safety(Spec::safety(op))
+                    .safety(op.safety())
                     .level(st.level)
                     .source(st.provenance.describe())
                     .summary(format!(
@@ -133,7 +133,7 @@ fn job(spec: &Spec, api: &str, j: &Job) -> PlanEntry {
     if let Some(ep) = spec.endpoint(j.start.get_ref()) {
         e = e.at(spec, ep);
         if let Some(op) = ep.operation(&j.start_method) {
-            e = e.role(lowest_allowed(spec, op)).safety(Spec::safety(op));
+            e = e.role(lowest_allowed(spec, op)).safety(op.safety());
         }
     }
     e.method(j.start_method.clone())

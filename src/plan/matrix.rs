@@ -112,7 +112,10 @@ impl Cell<'_> {
             .at(spec, ep)
             .method(method)
             .role(Some(col.to_string()))
-            .safety(op.map(Spec::safety).unwrap_or(method_safety(Some(method))));
+            .safety(
+                op.map(Operation::safety)
+                    .unwrap_or(method_safety(Some(method))),
+            );
         match decider {
             Decider::Auth => self.unauthenticated(e),
             Decider::Method => self.not_a_method(e),

@@ -297,7 +297,7 @@ impl PlanEntry {
     /// the operation gives.
     fn about(self, spec: &Spec, ep: &Endpoint, op: &Operation) -> Self {
         self.target(spec, ep, op)
-            .safety(Spec::safety(op))
+            .safety(op.safety())
             .level(op.level)
             .source(op.provenance.describe())
     }

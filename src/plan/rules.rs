@@ -20,7 +20,7 @@ fn rule(spec: &Spec, api: &str, r: &Rule) -> PlanEntry {
             .at(spec, ep)
             .safety(
                 r.safety
-                    .or(op.map(Spec::safety))
+                    .or(op.map(Operation::safety))
                     // A probe with a method the endpoint lacks is as risky as its verb.
                     .unwrap_or(method_safety(r.method.as_deref())),
             )
@@ -59,7 +59,7 @@ pub fn snapshots(spec: &Spec) -> Vec<PlanEntry> {
     let mut out = Vec::new();
     for ep in spec.endpoints() {
         for op in &ep.op {
-            if op.method.get_ref() != "GET" || Spec::safety(op) != Safety::Read {
+            if op.method.get_ref() != "GET" || op.safety() != Safety::Read {
                 continue;
             }
             if lowest_allowed(spec, op).is_none() {
