@@ -1,22 +1,27 @@
-//! Property tests over a collection's lifecycle: a generated valid record reads back as
-//! sent, and a deleted record is gone with the API's own "not found".
+//! The property tests. Values come from `crate::props::strategy` and a runner seeded by
+//! the run's seed and the test id (`Ctx::case_runner`); a failing case is shrunk by
+//! proptest's value tree, and the message names the case and seed that reproduce it.
 //!
-//! Values come from `crate::props::strategy` and a runner seeded by the run's seed and the
-//! test id (`Ctx::case_runner`); a failing case is shrunk by proptest's value tree, and the
-//! message names the case and seed that reproduce it.
+//! This file holds the properties over a collection's lifecycle (a generated valid
+//! record reads back as sent; a deleted record is gone with the API's own "not found")
+//! and the record helpers the stateful test shares; `writes` holds the properties of
+//! invalid and repeated writes, `responses` the one over arbitrary requests.
 
 use std::collections::HashSet;
 
 use proptest::strategy::{Strategy, ValueTree};
 use serde_json::{Map, Value};
 
-use super::{caller_role, describe, records, success_outcomes, Ctx, Outcome, Step};
+use super::bodies::records;
+use super::{caller_role, describe, success_outcomes, Ctx, Judgement, Step};
 use crate::contract::Control;
-use crate::plan::NO_CREDENTIALS;
 use crate::runner::outcome::{self, find_object, text_of};
 use crate::runner::Verdict;
 use crate::sample;
 use crate::spec::model::*;
+
+mod responses;
+mod writes;
 
 /// What one create-and-read-back round found.
 enum Created {
@@ -25,7 +30,7 @@ enum Created {
     /// A real target's first page did not show it; nothing to compare.
     NotShown,
     /// An invariant broke.
-    Broken(Outcome),
+    Broken(Judgement),
 }
 
 impl<'a> Ctx<'a> {
@@ -112,7 +117,7 @@ impl<'a> Ctx<'a> {
         self.mark_own(schema, &mut obj);
         let sent = obj.clone();
         let (ct, body) = sample::encode_object(self.spec, create, obj)
-            .ok_or_else(|| Outcome::skip("the create takes no schema-shaped body"))?;
+            .ok_or_else(|| Judgement::skip("the create takes no schema-shaped body"))?;
         let target = self.creator_target(create)?;
         let role = caller_role(self.spec, create);
         let req = self
@@ -121,7 +126,7 @@ impl<'a> Ctx<'a> {
         let resp = self.send(&req).await?;
         if !self.succeeded(create, &resp) {
             return Ok((
-                Created::Broken(Outcome::fail(
+                Created::Broken(Judgement::fail(
                     format!(
                         "a valid create was refused; values: {}",
                         serde_json::to_string(&Value::Object(edits.iter().cloned().collect()))
@@ -141,7 +146,7 @@ impl<'a> Ctx<'a> {
             Ok(t) => t,
             Err(why) => {
                 return Ok((
-                    Created::Broken(Outcome::fail(
+                    Created::Broken(Judgement::fail(
                         format!("the read-back does not parse: {why}"),
                         "a structured list",
                         describe(&back),
@@ -170,7 +175,7 @@ impl<'a> Ctx<'a> {
             }
             0 if !self.s.emulator() || self.reader_filters(c) => Ok((Created::NotShown, sent)),
             n => Ok((
-                Created::Broken(Outcome::fail(
+                Created::Broken(Judgement::fail(
                     format!("one accepted create added {n} records to the collection"),
                     "1 new record on the read-back",
                     format!("{n} new records: {}", describe(&back)),
@@ -190,7 +195,7 @@ impl<'a> Ctx<'a> {
             .spec
             .endpoints()
             .find(|ep| ep.op.iter().any(|o| std::ptr::eq(o, create)))
-            .ok_or_else(|| Outcome::error("the create belongs to no endpoint"))?;
+            .ok_or_else(|| Judgement::error("the create belongs to no endpoint"))?;
         Ok(sample::target(self.spec, ep, create))
     }
 
@@ -200,7 +205,7 @@ impl<'a> Ctx<'a> {
         c: &Collection,
         sent: &Map<String, Value>,
         got: &Map<String, Value>,
-    ) -> Option<Outcome> {
+    ) -> Option<Judgement> {
         let assigned = self.spec.server_assigned(c);
         for (k, v) in sent {
             if assigned.contains(k.as_str()) || v.is_object() || v.is_array() || v.is_null() {
@@ -209,14 +214,14 @@ impl<'a> Ctx<'a> {
             match got.get(k) {
                 Some(g) if text_of(g) == text_of(v) => {}
                 Some(g) => {
-                    return Some(Outcome::fail(
+                    return Some(Judgement::fail(
                         format!("`{k}` reads back different from what was created"),
                         format!("{k} = {}", text_of(v)),
                         format!("{k} = {}", text_of(g)),
                     ))
                 }
                 None => {
-                    return Some(Outcome::fail(
+                    return Some(Judgement::fail(
                         format!("`{k}` was created but the read-back lacks it"),
                         format!("{k} = {}", text_of(v)),
                         "no such field".to_string(),
@@ -229,17 +234,19 @@ impl<'a> Ctx<'a> {
 
     /// Property: a record created from generated valid values reads back as sent, apart
     /// from the fields the server assigns.
-    pub(super) async fn property_create_read(&mut self) -> Step<Outcome> {
+    pub(super) async fn property_create_read(&mut self) -> Step<Judgement> {
         let op = self.op()?;
         let c = self
             .collection()
-            .ok_or_else(|| Outcome::skip("the operation has no collection"))?;
+            .ok_or_else(|| Judgement::skip("the operation has no collection"))?;
         if self.reader(c.name.get_ref()).is_none() {
-            return Err(Outcome::skip("the collection has no read to check against"));
+            return Err(Judgement::skip(
+                "the collection has no read to check against",
+            ));
         }
         let fields = self.generated_fields(op)?;
         if fields.is_empty() {
-            return Err(Outcome::skip(
+            return Err(Judgement::skip(
                 "no field of the record is the client's to choose",
             ));
         }
@@ -260,7 +267,7 @@ impl<'a> Ctx<'a> {
             ran += 1;
             let mut tree = strategies
                 .new_tree(&mut runner)
-                .map_err(|r| Outcome::error(format!("generating values: {r}")))?;
+                .map_err(|r| Judgement::error(format!("generating values: {r}")))?;
             let edits: Vec<(String, Value)> = names.iter().cloned().zip(tree.current()).collect();
             let Some(first) = self.create_read_case(op, c, &edits, &mut shown).await? else {
                 continue;
@@ -305,11 +312,11 @@ impl<'a> Ctx<'a> {
             return Ok(o);
         }
         if shown == 0 {
-            return Err(Outcome::skip(format!(
+            return Err(Judgement::skip(format!(
                 "none of the {ran} created records was on the read-back (a filtered query, or beyond its first page): nothing to compare"
             )));
         }
-        let mut o = Outcome::pass();
+        let mut o = Judgement::pass();
         if shown < ran {
             o.note = Some(format!(
                 "{} of {ran} created records were not on the read-back's first page; only the others were compared",
@@ -325,7 +332,7 @@ impl<'a> Ctx<'a> {
         c: &'a Collection,
         edits: &[(String, Value)],
         shown: &mut usize,
-    ) -> Step<Option<Outcome>> {
+    ) -> Step<Option<Judgement>> {
         let (created, sent) = self.create_and_find(op, c, edits).await?;
         match created {
             Created::Broken(o) => Ok(Some(o)),
@@ -429,19 +436,19 @@ impl<'a> Ctx<'a> {
 
     /// Property: after a delete the record is gone: the list no longer holds it, and a
     /// read of it answers the API's own "not found" (or, for a query, holds no record).
-    pub(super) async fn property_delete_gone(&mut self) -> Step<Outcome> {
-        let e = self.t.entry.clone();
+    pub(super) async fn property_delete_gone(&mut self) -> Step<Judgement> {
         self.op()?;
         let c = self
             .collection()
-            .ok_or_else(|| Outcome::skip("the operation has no collection"))?;
+            .ok_or_else(|| Judgement::skip("the operation has no collection"))?;
         if self.reader(c.name.get_ref()).is_none() {
-            return Err(Outcome::skip("the collection has no read to check against"));
+            return Err(Judgement::skip(
+                "the collection has no read to check against",
+            ));
         }
-        let seed = self.seed();
         let creator = self.creator(c);
         if creator.is_none() && !self.s.emulator() {
-            return Err(Outcome::skip(
+            return Err(Judgement::skip(
                 "the API cannot create a record here, and dialtone deletes only its own",
             ));
         }
@@ -465,7 +472,7 @@ impl<'a> Ctx<'a> {
         let mut runner = self.case_runner(31);
         let keys = self.spec.collection_keys(c);
         if keys.is_empty() {
-            return Err(Outcome::skip(
+            return Err(Judgement::skip(
                 "the collection has no key to find a record by",
             ));
         }
@@ -480,14 +487,14 @@ impl<'a> Ctx<'a> {
                 (Some(cr), Some((names, strats))) => {
                     let tree = strats
                         .new_tree(&mut runner)
-                        .map_err(|r| Outcome::error(format!("generating values: {r}")))?;
+                        .map_err(|r| Judgement::error(format!("generating values: {r}")))?;
                     let edits: Vec<(String, Value)> =
                         names.iter().cloned().zip(tree.current()).collect();
                     match self.create_and_find(cr, c, &edits).await?.0 {
                         Created::Found(r) => r,
                         Created::NotShown => continue,
                         Created::Broken(o) => {
-                            return Ok(Outcome {
+                            return Ok(Judgement {
                                 verdict: Verdict::Error,
                                 message: Some(format!(
                                     "could not create a record to delete: {}",
@@ -498,414 +505,124 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
-                _ => {
-                    let api = e.api.clone();
-                    self.control(
-                        Control::Generate {
-                            api: &api,
-                            collection: c.name.get_ref(),
-                            count: Some(3),
-                        },
-                        None,
-                    )
-                    .await?;
-                    self.dirty = true;
-                    let Some(back) = self.read_back().await? else {
-                        return Err(Outcome::skip("no read-back"));
-                    };
-                    let tree = outcome::parse(&back).map_err(Outcome::error)?;
-                    let mut found = Vec::new();
-                    records(&tree, &keys, &mut found);
-                    match found.get(case % found.len().max(1)) {
-                        Some(r) => (*r).clone(),
-                        None => {
-                            return Err(Outcome::skip(
-                                "the emulator's generated rows are outside the scope the list reads (scope parameter)",
-                            ))
-                        }
-                    }
-                }
+                _ => self.generated_record(c, &keys, case).await?,
             };
-            let ident: Vec<(String, String)> = keys
-                .iter()
-                .filter_map(|k| rec.get(k).map(|v| (k.clone(), text_of(v))))
-                .collect();
-            let Some(del) = self.delete_request(c, &rec) else {
-                return Err(Outcome::skip(
-                    "the record's key does not fill the delete's URL",
-                ));
-            };
-            let resp = self.send(&del).await?;
-            if !self.answers_one_of(&e.expect, &resp) {
-                return Ok(Outcome::fail(
-                    format!(
-                        "deleting a record that exists was refused (case {} of seed {seed})",
-                        case + 1
-                    ),
-                    e.expect.join(" or "),
-                    describe(&resp),
-                ));
+            if let Some(o) = self.delete_and_check_gone(c, &keys, &rec, case).await? {
+                return Ok(o);
             }
-            // Gone from the list.
-            if let Some(back) = self.read_back().await? {
-                if let Ok(tree) = outcome::parse(&back) {
-                    if find_object(&tree, &ident).is_some() {
-                        return Ok(Outcome::fail(
-                            format!(
-                                "the deleted record {ident:?} is still listed (case {} of seed {seed})",
-                                case + 1
-                            ),
-                            "no such record on the read-back".to_string(),
-                            describe(&back),
-                        ));
-                    }
-                }
-            }
-            // A read of it answers "not found".
-            if let Some((target, read)) = self.read_one(c, &rec) {
-                let role = caller_role(self.spec, read);
-                let mut req = self.with_body(self.request("GET", &target, &role)?, None);
-                if let Some(a) = Self::accept_for(Some(read)) {
-                    req = req.header("Accept", &a);
-                }
-                let resp = self.send(&req).await?;
-                let mut nf = self.not_found_outcomes(read);
-                if read.effect == Some(Effect::Query) {
-                    // A query that matches nothing may also answer its plain success.
-                    nf.insert(0, read.success_outcome().to_string());
-                }
-                let says_not_found = self.answers_one_of(&nf, &resp);
-                let holds_it = resp.status < 300
-                    && outcome::parse(&resp)
-                        .ok()
-                        .is_some_and(|t| find_object(&t, &ident).is_some());
-                if !says_not_found || holds_it {
-                    return Ok(Outcome::fail(
+        }
+        Ok(Judgement::pass())
+    }
+
+    /// On the emulator, a record to delete when the API cannot create one: row `case`
+    /// (modulo their number) of a few generated ones, as listed.
+    async fn generated_record(
+        &mut self,
+        c: &Collection,
+        keys: &[String],
+        case: usize,
+    ) -> Step<Map<String, Value>> {
+        let api = self.t.entry.api.clone();
+        self.control(
+            Control::Generate {
+                api: &api,
+                collection: c.name.get_ref(),
+                count: Some(3),
+            },
+            None,
+        )
+        .await?;
+        self.dirty = true;
+        let Some(back) = self.read_back().await? else {
+            return Err(Judgement::skip("no read-back"));
+        };
+        let tree = outcome::parse(&back).map_err(Judgement::error)?;
+        let mut found = Vec::new();
+        records(&tree, keys, &mut found);
+        match found.get(case % found.len().max(1)) {
+            Some(r) => Ok((*r).clone()),
+            None => Err(Judgement::skip(
+                "the emulator's generated rows are outside the scope the list reads (scope parameter)",
+            )),
+        }
+    }
+
+    /// Delete `rec` (case `case`, 0-based), then check it is gone from the list and that a
+    /// read of it says so; `Some(failure)` when not.
+    async fn delete_and_check_gone(
+        &mut self,
+        c: &Collection,
+        keys: &[String],
+        rec: &Map<String, Value>,
+        case: usize,
+    ) -> Step<Option<Judgement>> {
+        let expect = self.t.entry.expect.clone();
+        let seed = self.seed();
+        let ident: Vec<(String, String)> = keys
+            .iter()
+            .filter_map(|k| rec.get(k).map(|v| (k.clone(), text_of(v))))
+            .collect();
+        let Some(del) = self.delete_request(c, rec) else {
+            return Err(Judgement::skip(
+                "the record's key does not fill the delete's URL",
+            ));
+        };
+        let resp = self.send(&del).await?;
+        if !self.answers_one_of(&expect, &resp) {
+            return Ok(Some(Judgement::fail(
+                format!(
+                    "deleting a record that exists was refused (case {} of seed {seed})",
+                    case + 1
+                ),
+                expect.join(" or "),
+                describe(&resp),
+            )));
+        }
+        // Gone from the list.
+        if let Some(back) = self.read_back().await? {
+            if let Ok(tree) = outcome::parse(&back) {
+                if find_object(&tree, &ident).is_some() {
+                    return Ok(Some(Judgement::fail(
                         format!(
-                            "a read of the deleted record {ident:?} does not say it is gone (case {} of seed {seed})",
+                            "the deleted record {ident:?} is still listed (case {} of seed {seed})",
                             case + 1
                         ),
-                        nf.join(" or "),
-                        describe(&resp),
-                    ));
+                        "no such record on the read-back".to_string(),
+                        describe(&back),
+                    )));
                 }
             }
         }
-        Ok(Outcome::pass())
-    }
-}
-
-/// One generated request of the responses property.
-#[derive(Debug, Clone)]
-struct Probe {
-    endpoint: usize,
-    method: usize,
-    role: usize,
-    accept: usize,
-    body: usize,
-    bytes: Vec<u8>,
-}
-
-impl<'a> Ctx<'a> {
-    /// Property: whatever the request (any endpoint, method, role, Accept, a valid, an
-    /// invalid or a garbage body), the answer is never a 5xx, a structured body parses, a
-    /// success comes in a content type the operation documents, and an error comes in the
-    /// API's error envelope. On a real target only `GET`s are generated.
-    pub(super) async fn property_responses(&mut self) -> Step<Outcome> {
-        let spec = self.spec;
-        let eps: Vec<&'a Endpoint> = spec.endpoints().collect();
-        if eps.is_empty() {
-            return Err(Outcome::skip("the API has no endpoint"));
+        // A read of it answers "not found".
+        let Some((target, read)) = self.read_one(c, rec) else {
+            return Ok(None);
+        };
+        let role = caller_role(self.spec, read);
+        let mut req = self.with_body(self.request("GET", &target, &role)?, None);
+        if let Some(a) = Self::accept_for(Some(read)) {
+            req = req.header("Accept", &a);
         }
-        let methods: Vec<String> = if self.s.emulator() {
-            spec.matrix().methods.get_ref().clone()
-        } else {
-            vec!["GET".into()]
-        };
-        let mut roles: Vec<String> = spec.roles().map(|r| r.name.get_ref().clone()).collect();
-        roles.push(NO_CREDENTIALS.into());
-        roles.push(crate::plan::BAD_CREDENTIALS.into());
-        let strat = (
-            0..eps.len(),
-            // Half the draws take one of the endpoint's own methods, and half the roles
-            // the most privileged one, so that requests get past the matrix checks.
-            0..methods.len() * 2,
-            0..roles.len() * 2,
-            0usize..4,
-            0usize..4,
-            proptest::collection::vec(proptest::num::u8::ANY, 0..48),
-        )
-            .prop_map(|(endpoint, method, role, accept, body, bytes)| Probe {
-                endpoint,
-                method,
-                role,
-                accept,
-                body,
-                bytes,
-            });
-        let seed = self.seed();
-        let mut runner = self.case_runner(41);
-        let total = self.cases() as usize * 8;
-        let deadline = self.s.property_deadline();
-        for case in 0..total {
-            if self.out_of_time(case, deadline) {
-                break;
-            }
-            let mut tree = strat
-                .new_tree(&mut runner)
-                .map_err(|r| Outcome::error(format!("generating a request: {r}")))?;
-            let probe = tree.current();
-            let Some(first) = self.respond_once(&eps, &methods, &roles, &probe).await? else {
-                continue;
-            };
-            let mut best = (probe, first);
-            let mut steps = 0;
-            if tree.simplify() {
-                while steps < 64 {
-                    steps += 1;
-                    let p = tree.current();
-                    match self.respond_once(&eps, &methods, &roles, &p).await? {
-                        Some(o) => {
-                            best = (p, o);
-                            if !tree.simplify() {
-                                break;
-                            }
-                        }
-                        None => {
-                            if !tree.complicate() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            let (p, mut o) = best;
-            let mark = self.exchanges.len();
-            if let Some(again) = self.respond_once(&eps, &methods, &roles, &p).await? {
-                self.exchanges.drain(..mark);
-                o = again;
-            }
-            o.message = Some(format!(
-                "{} ({} {} as {}; case {} of seed {seed}, shrunk in {steps} steps; `--seed {seed}` reproduces it)",
-                o.message.clone().unwrap_or_default(),
-                pick_method(eps[p.endpoint], &methods, p.method),
-                spec.full_path(eps[p.endpoint]),
-                pick_role(spec, &roles, p.role),
-                case + 1
-            ));
-            return Ok(o);
-        }
-        Ok(Outcome::pass())
-    }
-
-    /// Send one generated request and judge the answer; `Some(failure)` on a violation.
-    async fn respond_once(
-        &mut self,
-        eps: &[&'a Endpoint],
-        methods: &[String],
-        roles: &[String],
-        p: &Probe,
-    ) -> Step<Option<Outcome>> {
-        let spec = self.spec;
-        let ep = eps[p.endpoint];
-        let method = pick_method(ep, methods, p.method);
-        let method = &method;
-        let op = ep.operation(method);
-        let target = match op {
-            Some(op) => sample::target(spec, ep, op),
-            None => sample::path_with(spec, ep, &|_, v| v),
-        };
-        let mut req = self.request(method, &target, &pick_role(spec, roles, p.role))?;
-        let produces: Vec<String> = op
-            .and_then(|o| o.response.as_ref())
-            .map(|r| r.content_types.clone())
-            .unwrap_or_default();
-        let accept = match p.accept {
-            0 => None,
-            1 => Some("*/*".to_string()),
-            2 => produces.first().cloned(),
-            _ => produces.last().cloned(),
-        };
-        if let Some(a) = &accept {
-            req = req.header("Accept", a);
-        }
-        let takes: Option<&Request> = op.and_then(|o| o.request.as_ref()).filter(|r| !r.empty);
-        let body: Option<(String, Vec<u8>)> = match (p.body, takes) {
-            (0, _) | (_, None) => None,
-            (1, Some(_)) => op.and_then(|o| sample::body(spec, o)),
-            (2, Some(r)) => {
-                // The sample with one field broken, when a field has a constraint.
-                let schema = r.schema.as_ref().and_then(|s| spec.schema(s.get_ref()));
-                match (schema, op) {
-                    (Some(s), Some(o)) => {
-                        let mut obj = sample::object(spec, s);
-                        if let Some(f) = s
-                            .field
-                            .iter()
-                            .find(|f| crate::props::strategy::invalid(f).is_some())
-                        {
-                            obj.insert(
-                                f.name.get_ref().clone(),
-                                Value::String(String::from_utf8_lossy(&p.bytes).into_owned()),
-                            );
-                        }
-                        sample::encode_object(spec, o, obj)
-                    }
-                    _ => None,
-                }
-            }
-            (_, Some(r)) => Some((
-                r.content_types
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                p.bytes.clone(),
-            )),
-        };
-        let writes = !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS");
-        let req = self.with_body(req, body);
         let resp = self.send(&req).await?;
-        if writes && resp.status < 300 {
-            self.dirty = true;
+        let mut nf = self.not_found_outcomes(read);
+        if read.effect == Some(Effect::Query) {
+            // A query that matches nothing may also answer its plain success.
+            nf.insert(0, read.success_outcome().to_string());
         }
-        Ok(self.judge_any(op, accept.as_deref(), &resp))
+        let says_not_found = self.answers_one_of(&nf, &resp);
+        let holds_it = resp.status < 300
+            && outcome::parse(&resp)
+                .ok()
+                .is_some_and(|t| find_object(&t, &ident).is_some());
+        if !says_not_found || holds_it {
+            return Ok(Some(Judgement::fail(
+                format!(
+                    "a read of the deleted record {ident:?} does not say it is gone (case {} of seed {seed})",
+                    case + 1
+                ),
+                nf.join(" or "),
+                describe(&resp),
+            )));
+        }
+        Ok(None)
     }
-
-    /// The response oracle: no 5xx, structured bodies parse, documented content types, the
-    /// error envelope on errors.
-    fn judge_any(
-        &self,
-        op: Option<&Operation>,
-        accept: Option<&str>,
-        resp: &crate::runner::http::Resp,
-    ) -> Option<Outcome> {
-        if resp.status >= 500 {
-            return Some(Outcome::fail(
-                "the target answered with a server error",
-                "a 2xx, 3xx or 4xx answer",
-                describe(resp),
-            ));
-        }
-        if resp.body.is_empty() || resp.status == 204 || resp.status == 304 {
-            return None;
-        }
-        let ct = outcome::essence(resp.content_type());
-        if (ct.contains("json") || ct.contains("xml")) && outcome::parse(resp).is_err() {
-            return Some(Outcome::fail(
-                format!("the `{ct}` body does not parse"),
-                format!("well-formed {ct}"),
-                describe(resp),
-            ));
-        }
-        if resp.status < 300 {
-            let documented: Vec<String> = op
-                .and_then(|o| o.response.as_ref())
-                .map(|r| r.content_types.clone())
-                .unwrap_or_default();
-            // An operation that documents no response type, or an Accept it cannot
-            // produce that the target answered anyway, is not this property's business.
-            if documented.is_empty()
-                || accept.is_some_and(|a| a != "*/*" && !documented.iter().any(|d| d == a))
-            {
-                return None;
-            }
-            if let Some(a) = accept.filter(|a| *a != "*/*") {
-                if !outcome::same_family(a, &ct) {
-                    return Some(Outcome::fail(
-                        "a success came in another content type than the documented one asked for",
-                        format!("Content-Type: {a}"),
-                        format!("Content-Type: {}", resp.content_type()),
-                    ));
-                }
-            }
-            if !documented.iter().any(|d| outcome::same_family(d, &ct)) {
-                return Some(Outcome::fail(
-                    "a success came in a content type the operation does not document",
-                    documented.join(" or "),
-                    format!("Content-Type: {}", resp.content_type()),
-                ));
-            }
-            return None;
-        }
-        // An error: in one of the API's envelopes.
-        let envs: Vec<&Envelope> = self.spec.envelopes().collect();
-        if envs.is_empty() {
-            return None;
-        }
-        let Some(env) = envs
-            .iter()
-            .find(|e| outcome::same_family(&e.content_type, &ct))
-        else {
-            return Some(Outcome::fail(
-                "an error came in a content type none of the API's envelopes uses",
-                envs.iter()
-                    .map(|e| e.content_type.clone())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                format!("Content-Type: {}", resp.content_type()),
-            ));
-        };
-        if outcome::structured(env.format) {
-            if let Ok(v) = outcome::parse(resp) {
-                let paths: Vec<&String> = envs
-                    .iter()
-                    .filter(|e| outcome::same_family(&e.content_type, &ct))
-                    .flat_map(|e| {
-                        [
-                            e.message_path.as_ref(),
-                            e.code_path.as_ref(),
-                            e.data_path.as_ref(),
-                        ]
-                    })
-                    .flatten()
-                    .collect();
-                if !paths.is_empty() && !paths.iter().any(|p| super::lookup(&v, p).is_some()) {
-                    return Some(Outcome::fail(
-                        "an error body is not in any of the API's envelopes",
-                        format!(
-                            "one of {}",
-                            paths
-                                .iter()
-                                .map(|p| format!("`{p}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        describe(resp),
-                    ));
-                }
-            }
-        }
-        None
-    }
-}
-
-/// Draws below `methods.len()` take a matrix method; the rest one of the endpoint's own
-/// (when the runner may send it).
-fn pick_method(ep: &Endpoint, methods: &[String], i: usize) -> String {
-    if i < methods.len() {
-        return methods[i].clone();
-    }
-    let own: Vec<&String> = ep
-        .op
-        .iter()
-        .map(|o| o.method.get_ref())
-        .filter(|m| methods.contains(m))
-        .collect();
-    if own.is_empty() {
-        methods[i % methods.len()].clone()
-    } else {
-        own[i % own.len()].clone()
-    }
-}
-
-/// Draws below `roles.len()` take that role (or `none`, `bad-credentials`); the rest the
-/// most privileged role.
-fn pick_role(spec: &crate::spec::Spec, roles: &[String], i: usize) -> String {
-    if i < roles.len() {
-        return roles[i].clone();
-    }
-    spec.roles_by_rank()
-        .last()
-        .map(|r| r.name.get_ref().clone())
-        .unwrap_or_else(|| roles[i % roles.len()].clone())
 }

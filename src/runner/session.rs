@@ -1,0 +1,449 @@
+//! One target under test: the [`Session`] with its client, credentials and run
+//! [`Options`]; what keeps a test from running there ([`Session::precheck`]); and
+//! [`Session::run`], which plays one test and turns its judgement into a [`TestResult`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+
+use super::http::{self, Auth, Client, ClientOptions};
+use super::result::{self, RunInfo, TestResult, Verdict};
+use super::{exec, regress, snapshot, Test};
+use crate::plan::{self, PlanEntry};
+use crate::profile::{Profile, ProfileError};
+use crate::spec::model::Safety;
+use crate::spec::Spec;
+
+/// Run options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Enforce should-level rules and the preferred outcome of every cell.
+    pub strict: bool,
+    /// Run write tests against a target that is not the emulator.
+    pub allow_write: bool,
+    /// Run disruptive tests (resets, firmware, full replaces) against such a target.
+    pub allow_disruptive: bool,
+    pub client: ClientOptions,
+    /// The request body size above which a target must refuse (the oversize probe sends one
+    /// byte more). The emulator's default limit.
+    pub body_limit: usize,
+    /// Prefix of every object the runner creates.
+    pub prefix: String,
+    /// Longest a single test may take, all its requests included.
+    pub test_budget: Duration,
+    /// Keep the exchanges of passing tests too.
+    pub keep_passing_evidence: bool,
+    /// Largest number of pages a cursor walk follows before it gives up.
+    pub max_pages: usize,
+    /// Seed of the property tests' random values; a run with the same seed sends the same
+    /// values.
+    pub seed: u64,
+    /// Generated cases per property test.
+    pub cases: u32,
+    /// Record snapshots into a directory, or compare with the ones there.
+    pub snapshots: Option<snapshot::Snapshots>,
+    /// Time the property and stateful tests of one API may take in all; once it is used
+    /// up, each property test stops generating cases after its first (the report notes how
+    /// many ran).
+    pub time_budget: Duration,
+    /// Store each failing property case here (`regress`), to be replayed first next time.
+    pub regressions: Option<std::path::PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            strict: false,
+            allow_write: false,
+            allow_disruptive: false,
+            client: ClientOptions::default(),
+            body_limit: crate::contract::DEFAULT_MAX_BODY,
+            prefix: "dialtone-".into(),
+            test_budget: Duration::from_secs(60),
+            keep_passing_evidence: false,
+            max_pages: 2000,
+            seed: 0x6469_616c_746f_6e65,
+            cases: 16,
+            snapshots: None,
+            time_budget: Duration::from_secs(120),
+            regressions: None,
+        }
+    }
+}
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Client(#[from] http::ClientError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+/// A target and everything needed to test it.
+pub struct Session {
+    pub client: Client,
+    pub profile: Profile,
+    pub opts: Options,
+    pub specs: IndexMap<String, Arc<Spec>>,
+    /// Resolved credentials per (api, role); `None` when the profile has no account.
+    creds: HashMap<(String, String), Option<Auth>>,
+    started: Instant,
+    started_unix: u64,
+    /// Time the property tests of this session have taken so far (`--time-budget`).
+    property_spent: parking_lot::Mutex<Duration>,
+}
+
+impl Session {
+    pub fn new(
+        profile: Profile,
+        specs: &IndexMap<String, Arc<Spec>>,
+        opts: Options,
+    ) -> Result<Session, SetupError> {
+        let client = Client::new(&profile, opts.client.clone())?;
+        let mut creds = HashMap::new();
+        for (name, spec) in specs {
+            let auth = spec.auth();
+            for role in spec.roles() {
+                let r = role.name.get_ref();
+                let c = profile
+                    .credentials(name, r)?
+                    .map(|c| Auth::from_credentials(&c, &auth.header, auth.prefix.as_deref()));
+                if let Some(Auth::Basic { user, secret }) = &c {
+                    // The header form of the password must not leak either.
+                    use base64::Engine as _;
+                    client.add_secret(
+                        &base64::engine::general_purpose::STANDARD
+                            .encode(format!("{user}:{}", secret.expose())),
+                    );
+                }
+                creds.insert((name.clone(), r.clone()), c);
+            }
+        }
+        Ok(Session {
+            client,
+            profile,
+            opts,
+            specs: specs.clone(),
+            creds,
+            started: Instant::now(),
+            property_spent: parking_lot::Mutex::new(Duration::ZERO),
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        })
+    }
+
+    /// When the property test starting now must stop generating cases: what is left of
+    /// `--time-budget` for this session.
+    pub fn property_deadline(&self) -> Instant {
+        let spent = *self.property_spent.lock();
+        Instant::now() + self.opts.time_budget.saturating_sub(spent)
+    }
+
+    /// The target is dialtone's emulator, with its control interface.
+    pub fn emulator(&self) -> bool {
+        self.profile.target.emulator
+    }
+
+    /// Whether tests of `safety` may run against this target.
+    pub fn allowed(&self, safety: Safety) -> bool {
+        self.emulator()
+            || match safety {
+                Safety::Read => true,
+                Safety::Write => self.opts.allow_write,
+                Safety::Disruptive => self.opts.allow_disruptive,
+            }
+    }
+
+    pub fn auth(&self, api: &str, role: &str) -> Option<&Auth> {
+        self.creds
+            .get(&(api.to_string(), role.to_string()))
+            .and_then(|a| a.as_ref())
+    }
+
+    /// Why `test` cannot run against this target, when that is known before it starts.
+    pub fn precheck(&self, test: &Test) -> Option<String> {
+        let e = &test.entry;
+        if !self.allowed(e.safety) {
+            return Some(match e.safety {
+                Safety::Disruptive => "disruptive test: needs `--allow disruptive`".into(),
+                _ => "write test: needs `--allow write`".into(),
+            });
+        }
+        let real = !self.emulator();
+        if let Some(c) = &test.case {
+            if real && c.emulator_only() {
+                return Some("the case drives the emulator's control interface".into());
+            }
+            if real && c.safety != Safety::Read {
+                return Some("the case changes objects it does not create on a real target".into());
+            }
+            return None;
+        }
+        if e.check == plan::Exercise::Rule {
+            if e.method.is_none() {
+                return Some("the rule is prose only: the spec gives it no request to send".into());
+            }
+            if e.expect.is_empty() {
+                return Some("the spec gives this rule no outcome to check".into());
+            }
+            if !self.rule_has_stimulus(e) {
+                return Some(
+                    "the spec gives this rule no request of its own (no `send`, query, path, state, credentials, foreign method or refused role); it is not exercised directly".into(),
+                );
+            }
+        }
+        if let plan::Exercise::Cursor(c) = e.check {
+            let spec = self.specs.get(&e.api);
+            let ep = spec.and_then(|s| e.endpoint.as_deref().and_then(|id| s.endpoint(id)));
+            let pagination = ep
+                .and_then(|ep| {
+                    ep.op
+                        .iter()
+                        .find(|o| Some(o.method.get_ref()) == e.method.as_ref())
+                })
+                .and_then(|o| o.pagination.as_ref())
+                .and_then(|p| spec.and_then(|s| s.pagination(p.get_ref())));
+            if c == plan::CursorCheck::Empty && ep.is_some_and(|ep| ep.collection.is_none()) {
+                return Some("the resource has no collection to empty".into());
+            }
+            if c == plan::CursorCheck::Empty && real {
+                return Some("needs an empty collection: only the emulator can be emptied".into());
+            }
+            if c == plan::CursorCheck::Limit
+                && pagination.is_some_and(|p| p.limit_param().is_none())
+            {
+                return Some("the pagination has no limit parameter".into());
+            }
+        }
+        if let Some(st) = &e.state {
+            if real {
+                return Some(format!(
+                    "needs the device in state `{st}`: only the emulator can be put there"
+                ));
+            }
+        }
+        if let Some(role) = &e.role {
+            if role != plan::NO_CREDENTIALS
+                && role != plan::BAD_CREDENTIALS
+                && self.auth(&e.api, role).is_none()
+                && self
+                    .specs
+                    .get(&e.api)
+                    .is_some_and(|s| s.role(role).is_some())
+            {
+                return Some(format!(
+                    "the target profile has no account for role `{role}`"
+                ));
+            }
+        }
+        if real && e.safety != Safety::Read {
+            let creates = matches!(
+                e.check,
+                plan::Exercise::Omit | plan::Exercise::Full | plan::Exercise::PropertyInvalid
+            );
+            if !creates {
+                return Some(
+                    "would change an object dialtone did not create on a real target".into(),
+                );
+            }
+        }
+        None
+    }
+
+    /// A test that only reads, needs no device state and no control interface, and so
+    /// can run alongside other such tests without either seeing the other.
+    pub fn independent(&self, test: &Test) -> bool {
+        let e = &test.entry;
+        test.case.is_none()
+            && e.safety == Safety::Read
+            && e.state.is_none()
+            && matches!(
+                e.check,
+                plan::Exercise::Cell
+                    | plan::Exercise::Rule
+                    | plan::Exercise::NotFound
+                    | plan::Exercise::NotAcceptable
+                    | plan::Exercise::ErrorEnvelope
+                    | plan::Exercise::Equivalent
+            )
+    }
+
+    /// Whether an explicit rule says what to send beyond the endpoint's sample request:
+    /// query parameters, a literal path, a device state, no (or wrong) credentials, a
+    /// method the endpoint lacks, or a role its operation refuses. Without one, its probe
+    /// would be the sample request, which says nothing about the rule.
+    fn rule_has_stimulus(&self, e: &PlanEntry) -> bool {
+        let Some(spec) = self.specs.get(&e.api) else {
+            return false;
+        };
+        rule_of(spec, e).is_some_and(|r| {
+            let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
+            let op = match (ep, &r.method) {
+                (Some(ep), Some(m)) => ep.operation(m),
+                _ => None,
+            };
+            // A method the endpoint does not have is itself the stimulus (a 405 probe).
+            let foreign_method = ep.is_some() && r.method.is_some() && op.is_none();
+            // So is a role the operation refuses (a 403 probe).
+            let refused_role = match (op, &r.role) {
+                (Some(op), Some(role)) => spec
+                    .role(role.get_ref())
+                    .is_some_and(|role| !op.public && !spec.allows(op, role)),
+                _ => false,
+            };
+            r.send.is_some()
+                || !r.query.is_empty()
+                || r.path.is_some()
+                || r.state.is_some()
+                || foreign_method
+                || refused_role
+                || r.role.as_ref().is_some_and(|x| {
+                    x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
+                })
+        })
+    }
+
+    fn blank(&self, test: &Test) -> TestResult {
+        let e = &test.entry;
+        TestResult {
+            id: e.id.clone(),
+            rule: e.rule.clone(),
+            kind: if test.case.is_some() {
+                "case".into()
+            } else {
+                e.kind.as_str().to_string()
+            },
+            api: e.api.clone(),
+            level: e.level_str().to_string(),
+            safety: safety_str(e.safety).to_string(),
+            source: e.source.clone(),
+            summary: e.summary.clone(),
+            verdict: Verdict::Pass,
+            message: None,
+            expected: None,
+            actual: None,
+            note: None,
+            exchanges: Vec::new(),
+            duration_ms: 0.0,
+        }
+    }
+
+    /// The result of a test skipped for `reason`.
+    pub fn skipped(&self, test: &Test, reason: String) -> TestResult {
+        TestResult {
+            verdict: Verdict::Skip,
+            message: Some(reason),
+            ..self.blank(test)
+        }
+    }
+
+    /// Run one test. Never panics on anything the target sends, and never takes longer
+    /// than the test budget (plus the clean-up after it).
+    pub async fn run(&self, test: &Test) -> TestResult {
+        if let Some(reason) = self.precheck(test) {
+            return self.skipped(test, reason);
+        }
+        let started = Instant::now();
+        let mut res = self.blank(test);
+        let mut ctx = exec::Ctx::new(self, test);
+        let judgement = match tokio::time::timeout(self.opts.test_budget, ctx.exercise()).await {
+            Ok(o) => o,
+            Err(_) => exec::Judgement::error(format!(
+                "the test did not finish within its budget of {:?}",
+                self.opts.test_budget
+            )),
+        };
+        let passed = judgement.verdict == Verdict::Pass;
+        let _ = tokio::time::timeout(self.opts.test_budget, ctx.cleanup(passed)).await;
+        // Whatever the target echoed goes through redaction like the exchanges do.
+        let redact = |t: Option<String>| t.map(|t| self.client.redact(&t));
+        res.verdict = judgement.verdict;
+        res.message = redact(judgement.message);
+        res.expected = redact(judgement.expected);
+        res.actual = redact(judgement.actual);
+        res.note = redact(judgement.note);
+        if res.verdict != Verdict::Pass || self.opts.keep_passing_evidence {
+            res.exchanges = ctx
+                .exchanges
+                .iter()
+                .map(|s| self.client.exchange(s))
+                .collect();
+        }
+        if test.entry.is_property() {
+            *self.property_spent.lock() += started.elapsed();
+            if let (Verdict::Fail, None, Some(dir)) =
+                (res.verdict, test.replay, &self.opts.regressions)
+            {
+                match regress::save(dir, &res, self.opts.seed, self.opts.cases) {
+                    Ok(p) => {
+                        let note = format!("stored for replay in {}", p.display());
+                        res.note = Some(match res.note.take() {
+                            Some(n) => format!("{n}; {note}"),
+                            None => note,
+                        });
+                    }
+                    Err(e) => {
+                        res.note = Some(format!("could not store the failing case: {e}"));
+                    }
+                }
+            }
+        }
+        res.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        res
+    }
+
+    /// Everything about the run but its results.
+    pub fn info(&self) -> RunInfo {
+        let mut allow = vec!["read".to_string()];
+        if self.emulator() || self.opts.allow_write {
+            allow.push("write".into());
+        }
+        if self.emulator() || self.opts.allow_disruptive {
+            allow.push("disruptive".into());
+        }
+        let mut target = self.client.base().to_string();
+        if let Ok(mut u) = reqwest::Url::parse(&target) {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            target = u.as_str().trim_end_matches('/').to_string();
+        }
+        RunInfo {
+            schema: result::SCHEMA,
+            dialtone_version: env!("CARGO_PKG_VERSION"),
+            target,
+            emulator: self.emulator(),
+            mode: if self.opts.strict {
+                "strict"
+            } else {
+                "lenient"
+            },
+            allow,
+            specs: self.specs.keys().cloned().collect(),
+            started_unix: self.started_unix,
+            duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            requests: self.client.sent(),
+            seed: self.opts.seed,
+            cases: self.opts.cases,
+            time_budget_s: self.opts.time_budget.as_secs_f64(),
+        }
+    }
+}
+
+/// The explicit `[[rule]]` a plan entry comes from (its id is `<api>/<rule id>`).
+pub fn rule_of<'s>(spec: &'s Spec, e: &PlanEntry) -> Option<&'s crate::spec::model::Rule> {
+    let id = e.id.strip_prefix(&e.api)?.strip_prefix('/')?;
+    spec.rules().find(|r| r.id.get_ref() == id)
+}
+
+pub fn safety_str(s: Safety) -> &'static str {
+    match s {
+        Safety::Read => "read",
+        Safety::Write => "write",
+        Safety::Disruptive => "disruptive",
+    }
+}

@@ -1,0 +1,97 @@
+//! The tests of a run: every plan entry of the chosen specs, the scenario cases that
+//! name one of them, and optionally the replays of stored failures and the snapshot
+//! tests. The same code builds the suite for `dialtone run` and for `cargo test`.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::{cases, regress};
+use crate::plan::{self, PlanEntry};
+use crate::spec::Spec;
+
+/// One test of a suite.
+#[derive(Debug, Clone)]
+pub struct Test {
+    pub entry: PlanEntry,
+    /// For scenario cases: the case to play.
+    pub case: Option<Arc<cases::Case>>,
+    /// A stored failure's replay: the seed and case count it was found with.
+    pub replay: Option<(u64, u32)>,
+}
+
+impl Test {
+    pub fn id(&self) -> &str {
+        &self.entry.id
+    }
+}
+
+/// The tests of a run.
+pub struct Suite {
+    pub specs: IndexMap<String, Arc<Spec>>,
+    pub tests: Vec<Test>,
+}
+
+impl Suite {
+    /// Every plan entry of every spec, then the cases that name one of these specs.
+    pub fn new(specs: Vec<Spec>, case_list: Vec<cases::Case>) -> Suite {
+        let mut tests = Vec::new();
+        let mut map = IndexMap::new();
+        for spec in specs {
+            for entry in plan::plan(&spec) {
+                tests.push(Test {
+                    entry,
+                    case: None,
+                    replay: None,
+                });
+            }
+            map.insert(spec.name().to_string(), Arc::new(spec));
+        }
+        for c in case_list {
+            if map.contains_key(&c.api) {
+                let entry = c.plan_entry();
+                tests.push(Test {
+                    entry,
+                    case: Some(Arc::new(c)),
+                    replay: None,
+                });
+            }
+        }
+        Suite { specs: map, tests }
+    }
+
+    /// Put the replays of stored failures first: each a copy of the failing test, named
+    /// `<id>/regression-<seed>`, run with the seed and case count it failed with. Stored
+    /// failures of tests this suite lacks are ignored (another spec, another version).
+    pub fn with_regressions(mut self, stored: &[regress::Regression]) -> Suite {
+        let mut first = Vec::new();
+        for r in stored {
+            if let Some(t) = self.tests.iter().find(|t| t.entry.id == r.test) {
+                let mut entry = t.entry.clone();
+                entry.id = format!("{}/regression-{}", r.test, r.seed);
+                first.push(Test {
+                    entry,
+                    case: t.case.clone(),
+                    replay: Some((r.seed, r.cases)),
+                });
+            }
+        }
+        first.append(&mut self.tests);
+        self.tests = first;
+        self
+    }
+
+    /// Add one snapshot test per readable operation of every spec (`--snapshots`).
+    pub fn with_snapshots(mut self) -> Suite {
+        for spec in self.specs.values() {
+            for entry in plan::snapshots(spec) {
+                self.tests.push(Test {
+                    entry,
+                    case: None,
+                    replay: None,
+                });
+            }
+        }
+        self
+    }
+}
