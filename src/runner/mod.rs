@@ -21,5 +21,5 @@ mod suite;
 
 pub use http::{Auth, Client, ClientOptions, Exchange, Req, Resp, Sent};
 pub use result::{RunInfo, RunReport, TestResult, Totals, Verdict};
-pub use session::{rule_of, safety_str, Options, Session, SetupError};
+pub use session::{safety_str, Options, Session, SetupError};
 pub use suite::{Suite, Test};

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use super::http::{self, Auth, Client, ClientOptions};
 use super::result::{self, RunInfo, TestResult, Verdict};
 use super::{exec, regress, snapshot, Test};
-use crate::plan::{self, PlanEntry};
+use crate::plan;
 use crate::profile::{Profile, ProfileError};
 use crate::spec::model::Safety;
 use crate::spec::Spec;
@@ -184,41 +184,12 @@ impl Session {
             }
             return None;
         }
-        if e.check == plan::Exercise::Rule {
-            if e.method.is_none() {
-                return Some("the rule is prose only: the spec gives it no request to send".into());
-            }
-            if e.expect.is_empty() {
-                return Some("the spec gives this rule no outcome to check".into());
-            }
-            if !self.rule_has_stimulus(e) {
-                return Some(
-                    "the spec gives this rule no request of its own (no `send`, query, path, state, credentials, foreign method or refused role); it is not exercised directly".into(),
-                );
-            }
+        // What the spec alone rules out was worked out once, when planning.
+        if let Some(why) = e.unrunnable {
+            return Some(why.into());
         }
-        if let plan::Exercise::Cursor(c) = e.check {
-            let spec = self.specs.get(&e.api);
-            let ep = spec.and_then(|s| e.endpoint.as_deref().and_then(|id| s.endpoint(id)));
-            let pagination = ep
-                .and_then(|ep| {
-                    ep.op
-                        .iter()
-                        .find(|o| Some(o.method.get_ref()) == e.method.as_ref())
-                })
-                .and_then(|o| o.pagination.as_ref())
-                .and_then(|p| spec.and_then(|s| s.pagination(p.get_ref())));
-            if c == plan::CursorCheck::Empty && ep.is_some_and(|ep| ep.collection.is_none()) {
-                return Some("the resource has no collection to empty".into());
-            }
-            if c == plan::CursorCheck::Empty && real {
-                return Some("needs an empty collection: only the emulator can be emptied".into());
-            }
-            if c == plan::CursorCheck::Limit
-                && pagination.is_some_and(|p| p.limit_param().is_none())
-            {
-                return Some("the pagination has no limit parameter".into());
-            }
+        if e.check == plan::Exercise::Cursor(plan::CursorCheck::Empty) && real {
+            return Some("needs an empty collection: only the emulator can be emptied".into());
         }
         if let Some(st) = &e.state {
             if real {
@@ -271,41 +242,6 @@ impl Session {
                     | plan::Exercise::ErrorEnvelope
                     | plan::Exercise::Equivalent
             )
-    }
-
-    /// Whether an explicit rule says what to send beyond the endpoint's sample request:
-    /// query parameters, a literal path, a device state, no (or wrong) credentials, a
-    /// method the endpoint lacks, or a role its operation refuses. Without one, its probe
-    /// would be the sample request, which says nothing about the rule.
-    fn rule_has_stimulus(&self, e: &PlanEntry) -> bool {
-        let Some(spec) = self.specs.get(&e.api) else {
-            return false;
-        };
-        rule_of(spec, e).is_some_and(|r| {
-            let ep = r.endpoint.as_ref().and_then(|x| spec.endpoint(x.get_ref()));
-            let op = match (ep, &r.method) {
-                (Some(ep), Some(m)) => ep.operation(m),
-                _ => None,
-            };
-            // A method the endpoint does not have is itself the stimulus (a 405 probe).
-            let foreign_method = ep.is_some() && r.method.is_some() && op.is_none();
-            // So is a role the operation refuses (a 403 probe).
-            let refused_role = match (op, &r.role) {
-                (Some(op), Some(role)) => spec
-                    .role(role.get_ref())
-                    .is_some_and(|role| !op.public && !spec.allows(op, role)),
-                _ => false,
-            };
-            r.send.is_some()
-                || !r.query.is_empty()
-                || r.path.is_some()
-                || r.state.is_some()
-                || foreign_method
-                || refused_role
-                || r.role.as_ref().is_some_and(|x| {
-                    x.get_ref() == plan::NO_CREDENTIALS || x.get_ref() == plan::BAD_CREDENTIALS
-                })
-        })
     }
 
     fn blank(&self, test: &Test) -> TestResult {
@@ -432,12 +368,6 @@ impl Session {
             time_budget_s: self.opts.time_budget.as_secs_f64(),
         }
     }
-}
-
-/// The explicit `[[rule]]` a plan entry comes from (its id is `<api>/<rule id>`).
-pub fn rule_of<'s>(spec: &'s Spec, e: &PlanEntry) -> Option<&'s crate::spec::model::Rule> {
-    let id = e.id.strip_prefix(&e.api)?.strip_prefix('/')?;
-    spec.rules().find(|r| r.id.get_ref() == id)
 }
 
 pub fn safety_str(s: Safety) -> &'static str {

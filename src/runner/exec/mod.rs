@@ -431,13 +431,8 @@ impl<'a> Ctx<'a> {
     }
 
     fn endpoint_op(&self) -> (Option<&'a Endpoint>, Option<&'a Operation>) {
-        let e = &self.t.entry;
-        let ep = e.endpoint.as_deref().and_then(|id| self.spec.endpoint(id));
-        let op = match (ep, &e.method) {
-            (Some(ep), Some(m)) => ep.operation(m),
-            _ => None,
-        };
-        (ep, op)
+        let t = &self.t.entry.target;
+        (t.endpoint_at(self.spec), t.operation(self.spec))
     }
 
     /// The collection of the entry's endpoint.
@@ -448,7 +443,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn rule(&self) -> Option<&'a Rule> {
-        super::rule_of(self.spec, &self.t.entry)
+        self.t.entry.target.rule_at(self.spec)
     }
 
     /// The entry's operation; an entry of these kinds always names one.
