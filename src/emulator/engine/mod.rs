@@ -201,6 +201,8 @@ fn bare(
     )
 }
 
+/// The steps after the precedence checks: state cases and blocking states, negotiation,
+/// the body, the vendor module's check, required query parameters, then the effect.
 async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     if let Some(c) = state_case(ctx) {
         return ctx.outcome(c.outcome.get_ref(), None);
