@@ -13,23 +13,16 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Response};
 use serde_json::Value;
 
-use super::engine::Ctx;
+use super::engine::ctx::{path_key, Ctx, Parsed};
 use super::faults::FaultId;
 use super::render::{self, Fmt};
 use super::store::{Columns, Row};
-use super::{codec, ZIP_MAX_TOTAL};
+use super::ZIP_MAX_TOTAL;
+use crate::codec;
 use crate::spec::check::{check_item, file_format_problem};
 use crate::spec::model::*;
 
-/// A parsed request body.
-pub(super) enum Parsed {
-    Nothing,
-    /// Items checked against the request schema, as rows.
-    Items(Vec<Row>),
-    Raw(Bytes),
-}
-
-pub(super) fn media_type(ct: &str) -> String {
+fn media_type(ct: &str) -> String {
     ct.split(';')
         .next()
         .unwrap_or("")
@@ -52,22 +45,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     let mt = media_type(ct_header);
     let allowed = req.content_types.iter().any(|c| media_type(c) == mt);
     if !allowed {
-        let m = ctx.spec().matrix();
-        let o = m
-            .unsupported_media_type
-            .as_ref()
-            .map(|c| c.expect.get_ref().clone())
-            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
-            .unwrap_or(Outcome {
-                status: 415,
-                code: None,
-            });
-        let msg = if mt.is_empty() {
-            "request has no Content-Type".to_string()
-        } else {
-            format!("Content-Type {mt} is not accepted here")
-        };
-        return Err(ctx.outcome(&o, Some(&msg)));
+        return Err(unsupported(ctx, req, &mt));
     }
     let mut sink = Sink::new(ctx, req);
     let item = render::item_name(sink.schema);
@@ -98,55 +76,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
             sink.extend(rows.into_iter().map(Value::Object))?;
         }
         Fmt::Zip if !req.zip_members.is_empty() => {
-            let wanted = req
-                .format_param
-                .as_ref()
-                .and_then(|p| ctx.query(p))
-                .unwrap_or("xml")
-                .to_ascii_lowercase();
-            // A member's items go to the sink as the member inflates; a refused item stops
-            // the walk and its answer is kept here.
-            let mut failed: Option<Response<Body>> = None;
-            let walked = codec::for_each_zip_member(body, ZIP_MAX_TOTAL, &mut |name, data| {
-                let ext = name.rsplit('.').next().map(str::to_ascii_lowercase);
-                let member_fmt = match ext.as_deref() {
-                    Some(f @ ("json" | "xml" | "csv")) => f,
-                    _ => wanted.as_str(),
-                };
-                let at = |mut e: codec::CodecError| {
-                    e.location = format!("{} in member {name}", e.location);
-                    e
-                };
-                let bad_here = |e| bad(at(e));
-                let outcome = match member_fmt {
-                    "xml" if req.many => xml_items(ctx, req, &item, &mut sink, &bad_here, |s| {
-                        codec::xml_children_from(data, s)
-                    }),
-                    _ => {
-                        let mut bytes = Vec::new();
-                        if let Err(e) = data.read_to_end(&mut bytes) {
-                            return Err(at(codec::CodecError {
-                                format: "zip",
-                                message: e.to_string(),
-                                location: String::new(),
-                            }));
-                        }
-                        member_items(ctx, req, &item, member_fmt, &bytes, &mut sink, &bad_here)
-                    }
-                };
-                outcome.map_err(|r| {
-                    failed = Some(r);
-                    codec::CodecError {
-                        format: "zip",
-                        message: "item refused".into(),
-                        location: format!("member {name}"),
-                    }
-                })
-            });
-            if let Some(r) = failed {
-                return Err(r);
-            }
-            walked.map_err(bad)?;
+            zip_items(ctx, req, &item, body, &mut sink, &bad)?
         }
         _ if mt.starts_with("multipart/") => {
             let parts = codec::parse_multipart(ct_header, body.clone())
@@ -182,6 +112,87 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
         }
     }
     Ok(Parsed::Items(sink.rows))
+}
+
+/// The items of a zip upload's members, each member in the format its name ends with (else
+/// the one the request asks for, XML by default).
+fn zip_items(
+    ctx: &Ctx,
+    req: &Request,
+    item: &str,
+    body: &[u8],
+    sink: &mut Sink,
+    bad: &dyn Fn(codec::CodecError) -> Response<Body>,
+) -> Result<(), Response<Body>> {
+    let wanted = req
+        .format_param
+        .as_ref()
+        .and_then(|p| ctx.query(p))
+        .unwrap_or("xml")
+        .to_ascii_lowercase();
+    // A member's items go to the sink as the member inflates; a refused item stops
+    // the walk and its answer is kept here.
+    let mut failed: Option<Response<Body>> = None;
+    let walked = codec::for_each_zip_member(body, ZIP_MAX_TOTAL, &mut |name, data| {
+        let ext = name.rsplit('.').next().map(str::to_ascii_lowercase);
+        let member_fmt = match ext.as_deref() {
+            Some(f @ ("json" | "xml" | "csv")) => f,
+            _ => wanted.as_str(),
+        };
+        let at = |mut e: codec::CodecError| {
+            e.location = format!("{} in member {name}", e.location);
+            e
+        };
+        let bad_here = |e| bad(at(e));
+        let outcome = match member_fmt {
+            "xml" if req.many => xml_items(ctx, req, item, sink, &bad_here, |s| {
+                codec::xml_children_from(data, s)
+            }),
+            _ => {
+                let mut bytes = Vec::new();
+                if let Err(e) = data.read_to_end(&mut bytes) {
+                    return Err(at(codec::CodecError {
+                        format: "zip",
+                        message: e.to_string(),
+                        location: String::new(),
+                    }));
+                }
+                member_items(ctx, req, item, member_fmt, &bytes, sink, &bad_here)
+            }
+        };
+        outcome.map_err(|r| {
+            failed = Some(r);
+            codec::CodecError {
+                format: "zip",
+                message: "item refused".into(),
+                location: format!("member {name}"),
+            }
+        })
+    });
+    if let Some(r) = failed {
+        return Err(r);
+    }
+    walked.map_err(bad)
+}
+
+/// The refusal of a body whose content type the operation does not take.
+fn unsupported(ctx: &Ctx, req: &Request, mt: &str) -> Response<Body> {
+    let m = ctx.spec().matrix();
+    let o = m
+        .unsupported_media_type
+        .as_ref()
+        .map(|c| c.expect.get_ref().clone())
+        .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
+        .unwrap_or(Outcome {
+            status: 415,
+            code: None,
+        });
+    let msg = if mt.is_empty() {
+        "request has no Content-Type".to_string()
+    } else {
+        format!("Content-Type {mt} is not accepted here")
+    };
+    ctx.outcome(&o, Some(&msg))
 }
 
 /// Items of one whole document (a body, or a zip member read out) in `fmt`.
@@ -254,7 +265,7 @@ fn xml_items(
 }
 
 /// Checks each item of a request and turns it into a row, in arrival order.
-pub(super) struct Sink<'c> {
+struct Sink<'c> {
     ctx: &'c Ctx<'c>,
     schema: Option<&'c Schema>,
     mode: Option<Completeness>,
@@ -296,7 +307,7 @@ impl<'c> Sink<'c> {
             mode: req.completeness,
             many: req.many,
             cols,
-            path_key: super::engine::path_key(ctx).and(ctx.params.last().map(|(_, v)| v.clone())),
+            path_key: path_key(ctx).and(ctx.params.last().map(|(_, v)| v.clone())),
             rows: Vec::new(),
         }
     }

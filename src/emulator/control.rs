@@ -19,7 +19,7 @@ use axum::http::{request::Parts, Response};
 use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
 
-use super::{faults, render, vendor, ApiEmu, Emulator};
+use super::{faults, render, ApiEmu, Emulator};
 use crate::contract::{Control, NotControl, CONTROL_PREFIX};
 
 /// Control bodies may be large (a seeded table), but not unbounded.
@@ -78,7 +78,7 @@ pub(super) async fn handle(emu: &Emulator, parts: &Parts, body: Body) -> Respons
             }
         }
         (Control::TokenLive { token, .. }, Some(a)) => {
-            answer(200, json!({ "live": vendor::token_live(a, token) }))
+            answer(200, json!({ "live": a.vendor.token_live(token) }))
         }
         (c, Some(a)) => collection(a, c, body).await,
         (_, None) => error(404, "unknown control request"),

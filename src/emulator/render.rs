@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::codec;
+use crate::codec;
 pub use crate::codec::{get_path, set_path};
 pub use crate::spec::item_name;
 use crate::spec::model::{BodyFormat, Envelope, Outcome, Schema};

@@ -5,9 +5,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use serde_json::json;
 
 use super::bundled_specs;
-use crate::emulator::kpi::KpiPath;
 use crate::emulator::paging::{self, PageKind};
-use crate::emulator::vendor::{parse_query_string, print_query_string};
+use crate::emulator::vendor::mediant::kpi_path::KpiPath;
+use crate::emulator::vendor::rome::{parse_query_string, print_query_string};
 use crate::spec::model::Pagination;
 
 /// ROME `queryString`: parse → print → parse gives the same conditions, and printing is

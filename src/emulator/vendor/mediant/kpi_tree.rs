@@ -4,7 +4,7 @@
 //!
 //! The spec language has no words for a browsable tree whose levels are read from nested
 //! data, so this is part of the `mediant` vendor module. Paths are read with the KPI path
-//! grammar ([`super::kpi::KpiPath`]); `/kpi` and `/kpi/interval` keep their documented
+//! grammar ([`super::kpi_path::KpiPath`]); `/kpi` and `/kpi/interval` keep their documented
 //! bodies.
 //!
 //! What it answers, and the decisions it applies:
@@ -35,15 +35,15 @@ use axum::http::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::engine::Ctx;
-use super::faults::FaultId;
-use super::kpi::{KpiPath, Member, Node, View};
-use super::render;
+use super::kpi_path::{KpiPath, Member, Node, View};
+use crate::emulator::engine::ctx::{empty_answer, invalid_paging, Ctx};
+use crate::emulator::faults::FaultId;
+use crate::emulator::render;
 use crate::spec::model::Outcome;
 
 /// `[data.kpi]`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct KpiData {
+pub(super) struct KpiData {
     #[serde(default = "yes")]
     case_sensitive: bool,
     #[serde(default = "zero")]
@@ -155,7 +155,7 @@ impl Entity {
 
 impl KpiData {
     /// The tree of `[data.kpi]`, its answers checked against the spec's codes.
-    pub fn from_toml(v: &toml::Value, spec: &crate::spec::Spec) -> Result<KpiData, String> {
+    pub(super) fn from_toml(v: &toml::Value, spec: &crate::spec::Spec) -> Result<KpiData, String> {
         let d: KpiData = v.clone().try_into().map_err(|e| e.to_string())?;
         if d.intervals.first_id > d.intervals.last_id {
             return Err(format!(
@@ -227,7 +227,7 @@ impl Req<'_, '_> {
     /// An empty list: the operation's empty outcome, or 200 with no items under the
     /// `empty-as-200` fault.
     fn nothing_to_list(&self) -> Response<Body> {
-        super::engine::empty_answer(self.ctx, None)
+        empty_answer(self.ctx, None)
             .unwrap_or_else(|| json(200, &serde_json::json!({ "items": [] })))
     }
 
@@ -331,16 +331,6 @@ pub(super) fn answer(ctx: &Ctx, data: &KpiData) -> Option<Response<Body>> {
 }
 
 fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
-    let d = r.data;
-    // Resolve the path down to what it names; unknown names fail at their level.
-    let (app, group, entity) = match node {
-        Node::Applications => (None, None, None),
-        Node::Groups { app }
-        | Node::Entities { app, .. }
-        | Node::Entity { app, .. }
-        | Node::Member { app, .. }
-        | Node::IndexedPm { app, .. } => (Some(app), group_of(node), entity_of(node)),
-    };
     let level = match node {
         Node::IndexedPm { .. } => Level::Single,
         Node::Member {
@@ -349,26 +339,9 @@ fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
         } => Level::Single,
         _ => Level::List,
     };
-    let app = match app {
-        Some(a) => match d.find(&d.applications, a, |x| &x.id) {
-            Some(x) => Some(x),
-            None => return r.fail(level, &format!("no KPI application `{a}`")),
-        },
-        None => None,
-    };
-    let group = match (app, group) {
-        (Some(a), Some(g)) => match d.find(&a.groups, g, |x| &x.id) {
-            Some(x) => Some(x),
-            None => return r.fail(level, &format!("no KPI group `{g}` in `{}`", a.id)),
-        },
-        _ => None,
-    };
-    let entity = match (group, entity) {
-        (Some(g), Some(e)) => match d.find(&g.entities, e, |x| &x.id) {
-            Some(x) => Some(x),
-            None => return r.fail(level, &format!("no KPI entity `{e}` in `{}`", g.id)),
-        },
-        _ => None,
+    let (app, group, entity) = match resolve(r, node, level) {
+        Ok(found) => found,
+        Err(resp) => return resp,
     };
     let at = match interval(r, view, level) {
         Ok(i) => i,
@@ -386,57 +359,16 @@ fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
     if !matches!(r.ctx.query("detailed"), None | Some("true" | "false")) {
         return bad_query(r, level, "detailed is `true` or `false`");
     }
-    let kpi = r.ctx.query("kpi");
-    let holds = |e: &Entity| kpi.is_none_or(|k| e.pm_ids().any(|p| d.same(p, k)));
     let items: Vec<(String, Value)> = match node {
-        Node::Applications => d
-            .applications
-            .iter()
-            .filter(|a| a.groups.iter().any(|g| g.entities.iter().any(holds)) || kpi.is_none())
-            .map(|a| {
-                let mut rest = Map::new();
-                let groups: Vec<Value> = a
-                    .groups
-                    .iter()
-                    .map(|g| Value::from(g.id.as_str()))
-                    .collect();
-                rest.insert("groups".into(), Value::Array(groups));
-                (
-                    a.id.clone(),
-                    r.item(&a.id, &[("description", &a.description)], true, rest),
-                )
-            })
-            .collect(),
-        Node::Groups { .. } => app
-            .expect("resolved")
-            .groups
-            .iter()
-            .filter(|g| g.entities.iter().any(holds) || kpi.is_none())
-            .map(|g| {
-                (
-                    g.id.clone(),
-                    r.item(&g.id, &[("description", &g.description)], true, Map::new()),
-                )
-            })
-            .collect(),
-        Node::Entities { .. } => group
-            .expect("resolved")
-            .entities
-            .iter()
-            .filter(|e| holds(e))
-            .map(|e| {
-                (
-                    e.id.clone(),
-                    r.item(&e.id, &[("description", &e.description)], true, Map::new()),
-                )
-            })
-            .collect(),
+        Node::Applications => applications(r),
+        Node::Groups { .. } => groups(r, app.expect("resolved")),
+        Node::Entities { .. } => entities(r, group.expect("resolved")),
         Node::Entity { .. } => {
             let e = entity.expect("resolved");
             if e.indexed {
                 e.indexes
                     .iter()
-                    .filter(|_| holds(e))
+                    .filter(|_| holds(r, e))
                     .map(|i| {
                         let detail = [
                             ("name", i.name.as_str()),
@@ -450,34 +382,11 @@ fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
             }
         }
         Node::Member { member, .. } => {
-            let e = entity.expect("resolved");
-            match (member, e.indexed) {
-                (Member::Index(i), true) => match d.find(&e.indexes, i, |x| &x.id) {
-                    Some(ix) => pm_list(r, &e.pm_catalog, Some(ix), at),
-                    None => return r.fail(Level::List, &format!("no index `{i}` of `{}`", e.id)),
-                },
-                (Member::Pm(p), false) => {
-                    return match d.find(&e.pms, p, |x| &x.id) {
-                        Some(pm) => single(r, pm, None, at),
-                        None => r.fail(Level::Single, &format!("no PM `{p}` in `{}`", e.id)),
-                    };
-                }
-                (Member::Index(i), false) => {
-                    return r.fail(
-                        Level::Single,
-                        &format!("`{}` has no indexes, and no PM `{i}`", e.id),
-                    );
-                }
-                (Member::Pm(p), true) => {
-                    return r.fail(
-                        Level::Single,
-                        &format!("`{}` is indexed: `{p}` is not an index", e.id),
-                    );
-                }
-            }
+            return serve_member(r, entity.expect("resolved"), member, at)
         }
         Node::IndexedPm { index, pm, .. } => {
             let e = entity.expect("resolved");
+            let d = r.data;
             let ix = e.indexes.iter().find(|x| e.indexed && d.same(&x.id, index));
             let def = d.find(&e.pm_catalog, pm, |x| &x.id);
             return match (ix, def) {
@@ -490,6 +399,132 @@ fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
         }
     };
     page(r, items)
+}
+
+/// What a path names, level by level.
+type Resolved<'d> = (Option<&'d App>, Option<&'d Group>, Option<&'d Entity>);
+
+/// Resolve the path down to what it names; an unknown name fails at `level`.
+fn resolve<'d>(r: &Req<'d, '_>, node: &Node, level: Level) -> Result<Resolved<'d>, Response<Body>> {
+    let d = r.data;
+    let (app, group, entity) = match node {
+        Node::Applications => (None, None, None),
+        Node::Groups { app }
+        | Node::Entities { app, .. }
+        | Node::Entity { app, .. }
+        | Node::Member { app, .. }
+        | Node::IndexedPm { app, .. } => (Some(app), group_of(node), entity_of(node)),
+    };
+    let app = match app {
+        Some(a) => match d.find(&d.applications, a, |x| &x.id) {
+            Some(x) => Some(x),
+            None => return Err(r.fail(level, &format!("no KPI application `{a}`"))),
+        },
+        None => None,
+    };
+    let group = match (app, group) {
+        (Some(a), Some(g)) => match d.find(&a.groups, g, |x| &x.id) {
+            Some(x) => Some(x),
+            None => return Err(r.fail(level, &format!("no KPI group `{g}` in `{}`", a.id))),
+        },
+        _ => None,
+    };
+    let entity = match (group, entity) {
+        (Some(g), Some(e)) => match d.find(&g.entities, e, |x| &x.id) {
+            Some(x) => Some(x),
+            None => return Err(r.fail(level, &format!("no KPI entity `{e}` in `{}`", g.id))),
+        },
+        _ => None,
+    };
+    Ok((app, group, entity))
+}
+
+/// Whether an entity holds the PM `kpi=` asks for (any entity does without `kpi=`).
+fn holds(r: &Req, e: &Entity) -> bool {
+    r.ctx
+        .query("kpi")
+        .is_none_or(|k| e.pm_ids().any(|p| r.data.same(p, k)))
+}
+
+/// The applications, each with its groups' ids.
+fn applications(r: &Req) -> Vec<(String, Value)> {
+    let kpi = r.ctx.query("kpi");
+    r.data
+        .applications
+        .iter()
+        .filter(|a| {
+            a.groups
+                .iter()
+                .any(|g| g.entities.iter().any(|e| holds(r, e)))
+                || kpi.is_none()
+        })
+        .map(|a| {
+            let mut rest = Map::new();
+            let groups: Vec<Value> = a
+                .groups
+                .iter()
+                .map(|g| Value::from(g.id.as_str()))
+                .collect();
+            rest.insert("groups".into(), Value::Array(groups));
+            (
+                a.id.clone(),
+                r.item(&a.id, &[("description", &a.description)], true, rest),
+            )
+        })
+        .collect()
+}
+
+/// The groups of an application.
+fn groups(r: &Req, app: &App) -> Vec<(String, Value)> {
+    let kpi = r.ctx.query("kpi");
+    app.groups
+        .iter()
+        .filter(|g| g.entities.iter().any(|e| holds(r, e)) || kpi.is_none())
+        .map(|g| {
+            (
+                g.id.clone(),
+                r.item(&g.id, &[("description", &g.description)], true, Map::new()),
+            )
+        })
+        .collect()
+}
+
+/// The entities of a group.
+fn entities(r: &Req, group: &Group) -> Vec<(String, Value)> {
+    group
+        .entities
+        .iter()
+        .filter(|e| holds(r, e))
+        .map(|e| {
+            (
+                e.id.clone(),
+                r.item(&e.id, &[("description", &e.description)], true, Map::new()),
+            )
+        })
+        .collect()
+}
+
+/// The fifth level: the PM list of an index, or one PM of a singular entity.
+fn serve_member(r: &Req, e: &Entity, member: &Member, at: Interval) -> Response<Body> {
+    let d = r.data;
+    match (member, e.indexed) {
+        (Member::Index(i), true) => match d.find(&e.indexes, i, |x| &x.id) {
+            Some(ix) => page(r, pm_list(r, &e.pm_catalog, Some(ix), at)),
+            None => r.fail(Level::List, &format!("no index `{i}` of `{}`", e.id)),
+        },
+        (Member::Pm(p), false) => match d.find(&e.pms, p, |x| &x.id) {
+            Some(pm) => single(r, pm, None, at),
+            None => r.fail(Level::Single, &format!("no PM `{p}` in `{}`", e.id)),
+        },
+        (Member::Index(i), false) => r.fail(
+            Level::Single,
+            &format!("`{}` has no indexes, and no PM `{i}`", e.id),
+        ),
+        (Member::Pm(p), true) => r.fail(
+            Level::Single,
+            &format!("`{}` is indexed: `{p}` is not an index", e.id),
+        ),
+    }
 }
 
 fn group_of(n: &Node) -> Option<&String> {
@@ -633,7 +668,7 @@ fn bad_paging(r: &Req, msg: &str) -> Response<Body> {
         .as_ref()
         .and_then(|p| ctx.spec().pagination(p.get_ref()))
     {
-        Some(p) => super::engine::invalid_paging(ctx, p, msg),
+        Some(p) => invalid_paging(ctx, p, msg),
         None => r.fail(Level::List, msg),
     }
 }
@@ -688,7 +723,7 @@ fn page(r: &Req, items: Vec<(String, Value)>) -> Response<Body> {
     };
     // Under the `empty-as-200` fault an empty page goes on to a 200 with its cursor.
     if from >= to {
-        if let Some(resp) = super::engine::empty_answer(ctx, None) {
+        if let Some(resp) = empty_answer(ctx, None) {
             return resp;
         }
     }

@@ -1,0 +1,195 @@
+//! Answers of operations without a table: the vendor module's answer, a documented body
+//! or example (converted to the representation negotiated, and cut to a cursor page when
+//! the operation documents one), a record built from the schema's examples, or a
+//! placeholder in the negotiated type.
+
+use axum::body::Body;
+use axum::http::Response;
+use serde_json::Value;
+
+use super::ctx::{empty_answer, invalid_paging, Ctx};
+use crate::codec;
+use crate::emulator::faults::FaultId;
+use crate::emulator::paging::{self, PageKind};
+use crate::emulator::render::{self, Fmt};
+use crate::spec::model::{Pagination, PaginationStyle};
+
+/// Answer of an operation without a table: its documented body, or its success outcome.
+pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    if let Some(r) = ctx.api.vendor.static_answer(ctx) {
+        return r;
+    }
+    let success = ctx.success();
+    let resp = ctx.op.response.as_ref();
+    if let Some(r) = resp {
+        if r.envelope.is_some() && r.body.is_none() && r.example.is_none() {
+            return ctx.outcome(&success, None);
+        }
+        if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
+            return static_body(ctx, success.status, body, f, &ct);
+        }
+        // No fixed body: one record built from the schema's examples, in the format asked.
+        let schema = r
+            .schema
+            .as_ref()
+            .and_then(|s| ctx.spec().schema(s.get_ref()));
+        if let (Some(schema), Some((f @ (Fmt::Json | Fmt::Xml), ct))) = (schema, fmt.clone()) {
+            let obj = Value::Object(crate::sample::object(ctx.spec(), schema));
+            let item = render::item_name(Some(schema));
+            let bytes = match (f, r.many, &r.wrapper) {
+                (Fmt::Json, true, Some(w)) => serde_json::to_vec(&serde_json::json!({ w: [obj] })),
+                (Fmt::Json, true, None) => serde_json::to_vec(&serde_json::json!([obj])),
+                (Fmt::Json, false, _) => serde_json::to_vec(&obj),
+                (_, true, w) => Ok(codec::to_xml(
+                    w.as_deref().unwrap_or(&format!("{item}s")),
+                    &serde_json::json!({ item: obj }),
+                )
+                .into_bytes()),
+                (_, false, _) => Ok(codec::to_xml(&item, &obj).into_bytes()),
+            }
+            .unwrap_or_default();
+            return render::raw(success.status, Some(&ct), bytes);
+        }
+        // Nothing documented to serve: a placeholder in the representation negotiated, so a
+        // download is never answered in a type the resource does not produce.
+        if let (None, None, Some((f, ct))) = (&r.body, &r.example, fmt) {
+            if r.envelope.is_none() && success.status != 204 {
+                let bytes: Vec<u8> = match f {
+                    Fmt::Json => b"{}".to_vec(),
+                    Fmt::Xml => b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><dialtone/>".to_vec(),
+                    Fmt::Zip => {
+                        codec::write_zip(&[("dialtone.txt".into(), b"dialtone\n".to_vec())])
+                    }
+                    _ => b"dialtone sample content\n".to_vec(),
+                };
+                return render::raw(success.status, Some(&ct), bytes);
+            }
+        }
+    }
+    ctx.outcome(&success, None)
+}
+
+/// A fixed body, in the representation negotiated (a JSON body served as XML and the other
+/// way round), and paged when the operation documents a cursor over its items.
+fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response<Body> {
+    let t = body.trim_start();
+    let parsed: Option<(Option<String>, Value)> = if t.starts_with('{') || t.starts_with('[') {
+        codec::from_json(body.as_bytes()).ok().map(|v| (None, v))
+    } else if t.starts_with('<') {
+        codec::from_xml(body.as_bytes())
+            .ok()
+            .map(|(root, v)| (Some(root), v))
+    } else {
+        None
+    };
+    let Some((root, mut v)) = parsed else {
+        return render::raw(status, Some(ct), body.as_bytes().to_vec());
+    };
+    let pagination = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()))
+        .filter(|p| p.style == PaginationStyle::Cursor);
+    let mut paged = false;
+    if let Some(p) = pagination {
+        match static_page(ctx, p, &mut v) {
+            Ok(true) => paged = true,
+            Ok(false) => {}
+            Err(r) => return r,
+        }
+    }
+    let same = match f {
+        Fmt::Json => root.is_none(),
+        Fmt::Xml => root.is_some(),
+        _ => true,
+    };
+    if same && !paged {
+        return render::raw(status, Some(ct), body.as_bytes().to_vec());
+    }
+    let bytes = match f {
+        Fmt::Xml => {
+            let name = root.unwrap_or_else(|| render::item_name(None));
+            codec::to_xml(&name, &v).into_bytes()
+        }
+        _ => serde_json::to_vec(&v).unwrap_or_default(),
+    };
+    render::raw(status, Some(ct), bytes)
+}
+
+/// Cut the items of a fixed list body down to one cursor page. Cursors are 1-based item
+/// positions. `Ok(false)` when the body has no item list at the documented place.
+fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Response<Body>> {
+    let Some(items_path) = p.fields.get("items") else {
+        return Ok(false);
+    };
+    let Some(Value::Array(items)) = render::get_path(v, items_path).cloned() else {
+        return Ok(false);
+    };
+    let sentinel = p.sentinel.unwrap_or(-1);
+    let req =
+        paging::parse(p, &ctx.query, PageKind::Cursor).map_err(|e| invalid_paging(ctx, p, &e.0))?;
+    let (after, before) = (req.after, req.before);
+    // A fixed list is cut by the limit as given: `max_limit` is not applied here.
+    let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
+    let limit = if ctx.fault(FaultId::LimitIgnored) {
+        1000
+    } else {
+        limit
+    };
+    let n = items.len();
+    // Positions (1-based) of the window.
+    let (from, to) = if after == Some(sentinel) || before == Some(sentinel) {
+        (n + 1, n)
+    } else if let Some(b) = before {
+        let end = (b.max(1) as usize - 1).min(n);
+        (end.saturating_sub(limit) + 1, end)
+    } else {
+        let start = after.map_or(1, |a| a.max(0) as usize + 1);
+        (start, (start + limit.min(n)).saturating_sub(1).min(n))
+    };
+    let window: Vec<Value> = if from > to || from > n {
+        vec![]
+    } else {
+        items[from - 1..to].to_vec()
+    };
+    if window.is_empty() {
+        if let Some(r) = empty_answer(ctx, Some(p)) {
+            return Err(r);
+        }
+    }
+    let end_mark = if ctx.fault(FaultId::MissingSentinel) {
+        0
+    } else {
+        sentinel
+    };
+    let prev = if !window.is_empty() && from > 1 {
+        Value::from(from as i64)
+    } else {
+        Value::from(end_mark)
+    };
+    let next = if !window.is_empty() && to < n {
+        Value::from(to as i64)
+    } else {
+        Value::from(end_mark)
+    };
+    if let Value::Object(obj) = v {
+        render::set_path(obj, items_path, Value::Array(window));
+        for (k, path) in &p.fields {
+            match k.as_str() {
+                "prev" => render::set_path(obj, path, prev.clone()),
+                "next" => render::set_path(obj, path, next.clone()),
+                "start" => {
+                    render::set_path(obj, path, Value::from(if n > 0 { 1 } else { end_mark }))
+                }
+                "end" => render::set_path(
+                    obj,
+                    path,
+                    Value::from(if n > 0 { n as i64 } else { end_mark }),
+                ),
+                _ => {}
+            }
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,356 @@
+//! Reading a table: the rows a list or query returns (scope, field filters, the vendor's
+//! filter), cut to the requested page or cursor window, and rendered as one record or a
+//! list in the representation negotiated.
+
+use axum::body::Body;
+use axum::http::Response;
+use serde_json::{Map, Value};
+
+use super::ctx::{empty_answer, invalid_paging, Ctx};
+use crate::codec;
+use crate::emulator::faults::FaultId;
+use crate::emulator::paging::{self, PageKind};
+use crate::emulator::render::{self, Fmt};
+use crate::emulator::store::{scalar_text, Fields, Key, Row, Rows};
+use crate::spec::model::{BodyFormat, Pagination, PaginationStyle, Schema};
+
+/// Rows of the table visible under this request's scope parameter: those whose scope
+/// field has the requested value, and those without one (the schema need not carry the
+/// scope; such rows belong to every scope).
+fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
+    let c = ctx.spec().collection(collection)?;
+    let sp = c.scope_param.as_ref()?;
+    let want = ctx.param(sp).or_else(|| ctx.query(sp))?;
+    Some(
+        rows.values()
+            .filter(|r| match r.field(sp) {
+                None => true,
+                Some(v) => scalar_text(v).is_some_and(|v| v == want),
+            })
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Items after filtering by query parameters that name schema fields.
+pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let table = &ctx.api.tables[collection];
+    let schema = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .or_else(|| ctx.api.collection_schema(collection));
+    let pagination = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()));
+    let pag_params: Vec<&String> = pagination
+        .map(|p| p.params.values().collect())
+        .unwrap_or_default();
+    let filters: Vec<(String, String)> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| !pag_params.contains(&k))
+        .filter(|(k, _)| {
+            ctx.api
+                .collection_schema(collection)
+                .is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == k))
+        })
+        .cloned()
+        .collect();
+    let scoped_rows = scoped(ctx, collection, &table.snapshot());
+    let filtered = !filters.is_empty() || scoped_rows.is_some() || ctx.api.vendor.has_filter(ctx);
+    if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
+        return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
+    }
+    let mut rows: Vec<Row> = match scoped_rows {
+        Some(r) => r,
+        None => table.snapshot().values().cloned().collect(),
+    };
+    if !filters.is_empty() {
+        rows.retain(|r| {
+            filters.iter().all(|(k, v)| {
+                r.field(k)
+                    .and_then(scalar_text)
+                    .is_some_and(|x| x.trim() == v.trim())
+            })
+        });
+    }
+    if let Some(f) = ctx.api.vendor.row_filter(ctx) {
+        match f {
+            Ok(pred) => rows.retain(|r| pred(r)),
+            Err(msg) => return ctx.reject(&msg),
+        }
+    }
+    let mut meta = Map::new();
+    if let Some(p) = pagination {
+        match page_slice(ctx, p, &mut rows, &mut meta) {
+            Ok(()) => {}
+            Err(r) => return r,
+        }
+    }
+    if rows.is_empty() {
+        if let Some(r) = empty_answer(ctx, pagination) {
+            return r;
+        }
+    }
+    render_many(
+        ctx,
+        &rows,
+        schema,
+        Some(meta).filter(|m| !m.is_empty()),
+        fmt,
+    )
+}
+
+/// Page, rows and offset styles: cut `rows` down to the requested window.
+fn page_slice(
+    ctx: &Ctx,
+    p: &Pagination,
+    rows: &mut Vec<Row>,
+    meta: &mut Map<String, Value>,
+) -> Result<(), Response<Body>> {
+    let total = rows.len();
+    let first = p.first_index.unwrap_or(0) as usize;
+    let req =
+        paging::parse(p, &ctx.query, PageKind::Window).map_err(|e| invalid_paging(ctx, p, &e.0))?;
+    let (offset, size) = match p.style {
+        PaginationStyle::Page => {
+            let size = req.effective_limit(p, false);
+            let page = req.page.map_or(0, |n| n - first);
+            match size {
+                Some(s) => (page.saturating_mul(s), Some(s)),
+                None => (0, None),
+            }
+        }
+        PaginationStyle::Rows => {
+            let start = req.start.unwrap_or(first);
+            let off = start.saturating_sub(first);
+            (off, req.end.map(|e| e.saturating_sub(start)))
+        }
+        PaginationStyle::Offset | PaginationStyle::Cursor => {
+            let start = req.start.unwrap_or(first);
+            (start.saturating_sub(first), req.effective_limit(p, false))
+        }
+    };
+    let size = size.map(|s| p.max_limit.map_or(s, |m| s.min(m as usize)));
+    let size = if ctx.fault(FaultId::LimitIgnored) {
+        size.map(|_| 1000)
+    } else {
+        size
+    };
+    let end = size.map_or(total, |s| offset.saturating_add(s).min(total));
+    let window: Vec<_> = if offset >= total {
+        vec![]
+    } else {
+        rows[offset..end].to_vec()
+    };
+    *rows = window;
+    let page_size = size.unwrap_or(total.max(1));
+    for (k, path) in &p.fields {
+        let v = match k.as_str() {
+            "total" => Value::from(total),
+            "page" => Value::from((offset / page_size.max(1)).saturating_add(first)),
+            "pages" => Value::from(total.div_ceil(page_size.max(1))),
+            "size" if p.style == PaginationStyle::Page => Value::from(page_size),
+            "size" => Value::from(total),
+            "start" => Value::from(offset.saturating_add(first)),
+            "end" => Value::from(
+                offset
+                    .saturating_add(rows.len())
+                    .saturating_sub(1)
+                    .saturating_add(first),
+            ),
+            _ => continue,
+        };
+        render::set_path(meta, path, v);
+    }
+    Ok(())
+}
+
+/// A cursor page straight from the ordered table: cost grows with the page, not the table.
+fn cursor_page(
+    ctx: &Ctx,
+    collection: &str,
+    p: &Pagination,
+    schema: Option<&Schema>,
+    fmt: Option<(Fmt, String)>,
+) -> Response<Body> {
+    let table = &ctx.api.tables[collection];
+    let sentinel = p.sentinel.unwrap_or(-1);
+    let req = match paging::parse(p, &ctx.query, PageKind::Cursor) {
+        Ok(r) => r,
+        Err(e) => return invalid_paging(ctx, p, &e.0),
+    };
+    let after = req.after.map(Key::Int);
+    let before = req.before.map(Key::Int);
+    let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
+    let limit = p.max_limit.map_or(limit, |m| limit.min(m as usize));
+    let limit = if ctx.fault(FaultId::LimitIgnored) {
+        1000
+    } else {
+        limit
+    };
+    let at_sentinel = |k: &Option<Key>| *k == Some(Key::Int(sentinel));
+    let mut page = if at_sentinel(&after) || at_sentinel(&before) {
+        table.page_after(Some(&Key::Int(i64::MAX)), 0)
+    } else if let Some(b) = &before {
+        table.page_before(b, limit)
+    } else {
+        let skip = after.is_some() && ctx.fault(FaultId::CursorSkipsItem);
+        let mut pg = table.page_after(after.as_ref(), limit + usize::from(skip));
+        if skip && !pg.items.is_empty() {
+            pg.items.remove(0);
+            pg.keys.remove(0);
+            pg.more_before = true;
+        }
+        pg
+    };
+    if page.items.is_empty() {
+        if let Some(r) = empty_answer(ctx, Some(p)) {
+            return r;
+        }
+    }
+    let end_mark = if ctx.fault(FaultId::MissingSentinel) {
+        0
+    } else {
+        sentinel
+    };
+    // The cursor of each end: the key of the item there, or the sentinel when nothing lies
+    // beyond it.
+    let cursor = |more: bool, k: Option<&Key>| match (more, k) {
+        (true, Some(k)) => k.to_value(),
+        _ => Value::from(end_mark),
+    };
+    let prev = cursor(page.more_before, page.keys.first());
+    let next = cursor(page.more_after, page.keys.last());
+    let mut meta = Map::new();
+    for (k, path) in &p.fields {
+        match k.as_str() {
+            "prev" | "start" => render::set_path(&mut meta, path, prev.clone()),
+            "next" | "end" => render::set_path(&mut meta, path, next.clone()),
+            _ => {}
+        }
+    }
+    let items = std::mem::take(&mut page.items);
+    render_many(ctx, &items, schema, Some(meta), fmt)
+}
+
+pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let resp = ctx.op.response.as_ref();
+    let schema = resp
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
+    let status = ctx.success().status;
+    let wrapper = resp.and_then(|r| r.wrapper.clone());
+    let body = match f {
+        Fmt::Xml => {
+            let root = wrapper.unwrap_or_else(|| render::item_name(schema));
+            codec::to_xml(&root, row).into_bytes()
+        }
+        Fmt::Csv => codec::to_csv(
+            &render::csv_columns(schema, Some(row)),
+            std::slice::from_ref(row),
+        )
+        .into_bytes(),
+        _ => {
+            let v = match wrapper {
+                Some(w) => serde_json::json!({ w: row }),
+                None => row.clone(),
+            };
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
+    };
+    render::raw(status, Some(&ct), body)
+}
+
+fn render_many(
+    ctx: &Ctx,
+    rows: &[Row],
+    schema: Option<&Schema>,
+    meta: Option<Map<String, Value>>,
+    fmt: Option<(Fmt, String)>,
+) -> Response<Body> {
+    let resp = ctx.op.response.as_ref();
+    let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
+    let success = ctx.success();
+    let item = render::item_name(schema);
+    let items_path = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()))
+        .and_then(|p| p.fields.get("items").cloned());
+    let wrapper = resp.and_then(|r| r.wrapper.clone());
+    let array = || Value::Array(rows.iter().map(Row::to_value).collect());
+    // Envelope with a data path (result code + rows).
+    if let Some(env) = resp
+        .and_then(|r| r.envelope.as_ref())
+        .and_then(|n| ctx.spec().envelope(n.get_ref()))
+    {
+        if env.data_path.is_some() && matches!(env.format, BodyFormat::Json | BodyFormat::Xml) {
+            let code = success.code.as_deref().and_then(|c| ctx.spec().code(c));
+            let cv = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
+            let msg = code
+                .and_then(|c| c.message.clone())
+                .unwrap_or_else(|| "OK".into());
+            let body =
+                render::envelope_body(env, cv.as_deref(), &msg, success.status, Some(array()));
+            return render::raw(success.status, Some(&env.content_type), body);
+        }
+    }
+    let body = match f {
+        Fmt::Csv => {
+            let values: Vec<Value> = rows.iter().map(Row::to_value).collect();
+            codec::to_csv(&render::csv_columns(schema, values.first()), &values).into_bytes()
+        }
+        Fmt::Xml => {
+            let mut obj = meta.unwrap_or_default();
+            let list = serde_json::json!({ item.clone(): array() });
+            match (&items_path, &wrapper) {
+                (Some(p), _) => {
+                    render::set_path(&mut obj, p, list);
+                    codec::to_xml(
+                        wrapper.as_deref().unwrap_or("response"),
+                        &Value::Object(obj),
+                    )
+                }
+                (None, Some(w)) if !obj.is_empty() => {
+                    obj.insert(w.clone(), list);
+                    codec::to_xml(&item, &Value::Object(obj))
+                }
+                (None, Some(w)) => codec::to_xml(w, &list),
+                (None, None) if !obj.is_empty() => {
+                    obj.insert(item.clone(), array());
+                    codec::to_xml(&format!("{item}s"), &Value::Object(obj))
+                }
+                (None, None) => codec::to_xml(&format!("{item}s"), &list),
+            }
+            .into_bytes()
+        }
+        _ => {
+            let mut obj = meta.unwrap_or_default();
+            let v = match (&items_path, &wrapper) {
+                (Some(p), _) => {
+                    render::set_path(&mut obj, p, array());
+                    Value::Object(obj)
+                }
+                (None, Some(w)) => {
+                    obj.insert(w.clone(), array());
+                    Value::Object(obj)
+                }
+                (None, None) if obj.is_empty() => array(),
+                (None, None) => {
+                    obj.insert("items".into(), array());
+                    Value::Object(obj)
+                }
+            };
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
+    };
+    render::raw(success.status, Some(&ct), body)
+}

@@ -1,0 +1,274 @@
+//! The request pipeline shared by every API.
+//!
+//! 1. Control requests (under [`CONTROL_PREFIX`]) go to `control`.
+//! 2. The API is chosen by the longest base path that prefixes the request path.
+//! 3. The spec's precedence checks run in the spec's order; the first that fails answers.
+//! 4. The body is read (with the documented limit), parsed, validated as a whole, and only
+//!    then applied: a rejected request never changes anything.
+//!
+//! This file is the pipeline itself; each step lives in its own file and reads the
+//! request through [`ctx::Ctx`].
+
+#![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
+
+mod auth;
+pub(super) mod ctx;
+mod effect;
+mod fixed;
+mod jobs;
+mod list;
+mod negotiate;
+pub(super) mod route;
+mod state;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, Request, Response};
+use toml::Spanned;
+
+use super::body::parse_body;
+use super::faults::FaultId;
+use super::render::{self, Fmt};
+use super::{control, ApiEmu, Emulator, CONTROL_PREFIX};
+use crate::spec::model::{CellRule, Check, Effect, Endpoint, Operation, Outcome, Role};
+use crate::spec::Spec;
+use auth::{credentials, with_auth_challenge, Caller};
+use ctx::{finish_error, Ctx, Parsed};
+use negotiate::{negotiate, read_body};
+use route::{api_for_path, match_route, parse_query};
+use state::{blocking_state, state_case};
+
+/// The endpoint the `skip-privilege-check` fault leaves open: the first whose operations
+/// need more than the lowest role.
+fn first_restricted_endpoint(spec: &Spec) -> Option<&str> {
+    let lowest = *spec.roles_by_rank().first()?;
+    spec.endpoints()
+        .find(|ep| ep.op.iter().any(|op| !spec.allows(op, lowest)))
+        .map(|ep| ep.id.get_ref().as_str())
+}
+
+pub(super) async fn entry(State(emu): State<Arc<Emulator>>, req: Request<Body>) -> Response<Body> {
+    handle(&emu, req).await
+}
+
+fn generic_not_found() -> Response<Body> {
+    render::raw(
+        404,
+        Some("text/plain"),
+        b"no API is served under this path".to_vec(),
+    )
+}
+
+/// The whole pipeline for one request.
+pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let control = path
+        .strip_prefix(CONTROL_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if control {
+        return control::handle(emu, &parts, body).await;
+    }
+    let Some(api) = api_for_path(emu, &path) else {
+        return generic_not_found();
+    };
+    let spec = &api.spec;
+    let m = spec.matrix();
+    let method = if parts.method == Method::HEAD {
+        "GET".to_string()
+    } else {
+        parts.method.as_str().to_string()
+    };
+    let routed = match_route(api, &path);
+    let op = routed.as_ref().and_then(|(ep, _)| ep.operation(&method));
+    let caller = credentials(api, &parts.headers, &emu.faults);
+    let role = match caller {
+        Caller::Role(i) => spec.role(&api.accounts[i].role),
+        _ => None,
+    };
+    let ep = routed.as_ref().map(|(ep, _)| *ep);
+    if let Some(r) = precedence(emu, api, ep, op, caller, role) {
+        return r;
+    }
+    // Every check before `state` passed; an endpoint and an op exist unless the spec's
+    // precedence omits route or method, in which case they answer here.
+    let Some((ep, params)) = routed else {
+        return early(emu, api, &m.not_found);
+    };
+    let Some(op) = op else {
+        return early(emu, api, &m.method_not_allowed);
+    };
+    let ctx = Ctx {
+        emu,
+        api,
+        ep,
+        op,
+        params,
+        query: parse_query(parts.uri.query()),
+        headers: &parts.headers,
+    };
+    let resp = after_checks(&ctx, body).await;
+    if parts.method == Method::HEAD {
+        let (p, _) = resp.into_parts();
+        return Response::from_parts(p, Body::empty());
+    }
+    resp
+}
+
+/// The spec's precedence checks before `state`, in the spec's order: the answer of the
+/// first that fails, if one does. `ep` is the matched endpoint, `op` its operation for
+/// the request's method.
+fn precedence(
+    emu: &Emulator,
+    api: &ApiEmu,
+    ep: Option<&Endpoint>,
+    op: Option<&Operation>,
+    caller: Caller,
+    role: Option<&Role>,
+) -> Option<Response<Body>> {
+    let spec = &api.spec;
+    let m = spec.matrix();
+    for check in m.precedence.get_ref() {
+        match check {
+            Check::Route => {
+                if ep.is_none() {
+                    return Some(early(emu, api, &m.not_found));
+                }
+            }
+            Check::Auth => {
+                let public = op.is_some_and(|o| o.public);
+                if role.is_none() && !public {
+                    let o = if caller == Caller::Missing {
+                        &spec.auth().missing
+                    } else {
+                        &spec.auth().invalid
+                    };
+                    return Some(bare(emu, api, o.get_ref(), None));
+                }
+            }
+            Check::Method => {
+                if let (Some(ep), None) = (ep, op) {
+                    if emu.faults.on(FaultId::NotFoundForMethod) {
+                        return Some(early(emu, api, &m.not_found));
+                    }
+                    let c = &m.method_not_allowed;
+                    let mut r = early(emu, api, c);
+                    if c.allow_header && !emu.faults.on(FaultId::NoAllowHeader) {
+                        let allow: Vec<&str> =
+                            ep.op.iter().map(|o| o.method.get_ref().as_str()).collect();
+                        if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                            r.headers_mut().insert(header::ALLOW, v);
+                        }
+                    }
+                    return Some(r);
+                }
+            }
+            Check::Role => {
+                if let (Some(op), Some(r), Some(ep)) = (op, role, ep) {
+                    let skip = emu.faults.on(FaultId::SkipPrivilegeCheck)
+                        && first_restricted_endpoint(spec) == Some(ep.id.get_ref().as_str());
+                    if !spec.allows(op, r) && !skip {
+                        let c = op.forbidden.as_ref().unwrap_or(&m.forbidden);
+                        return Some(early(emu, api, c));
+                    }
+                }
+            }
+            Check::State | Check::Validation => {}
+        }
+    }
+    None
+}
+
+/// The answer of a failed check: its expected outcome, in its envelope.
+fn early(emu: &Emulator, api: &ApiEmu, c: &CellRule) -> Response<Body> {
+    bare(emu, api, c.expect.get_ref(), c.envelope.as_ref())
+}
+
+/// An answer before the request reaches its operation: the outcome in `env` (else its
+/// code's or the API's envelope), with the Basic challenge on a 401.
+fn bare(
+    emu: &Emulator,
+    api: &ApiEmu,
+    o: &Outcome,
+    env: Option<&Spanned<String>>,
+) -> Response<Body> {
+    let env = env.map(|e| e.get_ref().as_str());
+    with_auth_challenge(
+        api,
+        finish_error(emu, render::outcome(&api.spec, o, env, None, None)),
+    )
+}
+
+/// The steps after the precedence checks: state cases and blocking states, negotiation,
+/// the body, the vendor module's check, required query parameters, then the effect.
+async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
+    if let Some(c) = state_case(ctx) {
+        return ctx.outcome(c.outcome.get_ref(), None);
+    }
+    let state = blocking_state(ctx);
+    if let Some(st) = state {
+        if st.applies_change != Some(true) {
+            return ctx.outcome(st.outcome.get_ref(), Some(&st.description));
+        }
+    }
+    let fmt = match negotiate(ctx) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let body = match read_body(ctx, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let parsed = match parse_body(ctx, &body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Some(r) = ctx.api.vendor.before_effect(ctx, &parsed) {
+        return r;
+    }
+    if let Some(missing) = ctx
+        .op
+        .query
+        .iter()
+        .find(|(name, p)| p.required() && ctx.query(name).is_none())
+    {
+        return ctx.reject(&format!("missing query parameter `{}`", missing.0));
+    }
+    let resp = apply(ctx, parsed, fmt).await;
+    match state {
+        // The change landed, but the device reports the state's outcome instead.
+        Some(st) if resp.status().is_success() => {
+            ctx.outcome(st.outcome.get_ref(), Some(&st.description))
+        }
+        _ => resp,
+    }
+}
+
+/// Apply the operation's effect.
+async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    let effect = ctx.op.effect.unwrap_or(Effect::Static);
+    let coll = ctx.ep.collection.as_ref().map(|c| c.get_ref().as_str());
+    let table_effect = matches!(
+        effect,
+        Effect::List
+            | Effect::Get
+            | Effect::Query
+            | Effect::Create
+            | Effect::Update
+            | Effect::Upsert
+            | Effect::Delete
+            | Effect::Replace
+    );
+    match (coll, table_effect) {
+        (Some(c), true) if ctx.api.tables.contains_key(c) => {
+            effect::table_effect(ctx, c, effect, parsed, fmt)
+        }
+        _ => match effect {
+            Effect::JobStart => jobs::start(ctx),
+            Effect::JobPoll => jobs::poll(ctx),
+            _ => fixed::static_answer(ctx, fmt),
+        },
+    }
+}

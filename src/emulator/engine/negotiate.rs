@@ -1,0 +1,127 @@
+//! What the request asks of the representation: the content type to answer in (format
+//! parameter, else `Accept`), and the request body, read up to the operation's size limit.
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, Response};
+use http_body_util::{BodyExt, Limited};
+
+use super::ctx::Ctx;
+use crate::emulator::faults::FaultId;
+use crate::emulator::render::Fmt;
+use crate::spec::model::Outcome;
+
+pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Response<Body>> {
+    let limit = ctx
+        .op
+        .request
+        .as_ref()
+        .and_then(|r| r.max_bytes)
+        .map(|b| b as usize)
+        .unwrap_or(ctx.emu.max_body);
+    let limit = if ctx.fault(FaultId::OversizeAccepted) {
+        usize::MAX
+    } else {
+        limit
+    };
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                let o = ctx
+                    .spec()
+                    .matrix()
+                    .payload_too_large
+                    .as_ref()
+                    .map(|c| c.expect.get_ref().clone())
+                    .unwrap_or(Outcome {
+                        status: 413,
+                        code: None,
+                    });
+                let mut r = ctx.outcome(&o, Some(&format!("request body exceeds {limit} bytes")));
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                Err(r)
+            } else {
+                // The client went away or sent a broken body: answer 400; nobody may read it.
+                Err(ctx.reject("request body could not be read"))
+            }
+        }
+    }
+}
+
+/// Content type the client asked for, among those the operation produces.
+pub(super) fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Body>> {
+    let Some(resp) = &ctx.op.response else {
+        return Ok(None);
+    };
+    if resp.content_types.is_empty() {
+        return Ok(None);
+    }
+    let by_fmt = |f: Fmt| {
+        resp.content_types
+            .iter()
+            .find(|c| Fmt::of_content_type(c) == f)
+    };
+    let mut chosen: Option<&String> = None;
+    if let Some(p) = &resp.format_param {
+        if let Some(v) = ctx.query(p) {
+            let f = match v.to_ascii_lowercase().as_str() {
+                "json" => Fmt::Json,
+                "xml" => Fmt::Xml,
+                "csv" => Fmt::Csv,
+                _ => return Err(ctx.reject(&format!("unknown {p} `{v}`"))),
+            };
+            match by_fmt(f) {
+                Some(c) => chosen = Some(c),
+                None => return Err(ctx.reject(&format!("{p}={v} is not offered here"))),
+            }
+        }
+    }
+    if chosen.is_none() {
+        let accept = ctx
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let ranges: Vec<String> = accept
+            .split(',')
+            .map(|r| {
+                r.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|r| !r.is_empty())
+            .collect();
+        let wildcard = ranges.is_empty() || ranges.iter().any(|r| r == "*/*");
+        if !wildcard {
+            chosen = ranges.iter().find_map(|r| {
+                resp.content_types.iter().find(|c| {
+                    let c = c.to_ascii_lowercase();
+                    c == *r || (r.ends_with("/*") && c.starts_with(&r[..r.len() - 1]))
+                })
+            });
+            if chosen.is_none() {
+                if let (Some(na), false) = (
+                    &ctx.spec().matrix().not_acceptable,
+                    ctx.fault(FaultId::IgnoreAccept),
+                ) {
+                    return Err(ctx.outcome(
+                        na.expect.get_ref(),
+                        Some("cannot produce the requested representation"),
+                    ));
+                }
+            }
+        }
+    }
+    let mut ct = chosen.unwrap_or(&resp.content_types[0]).clone();
+    if ctx.fault(FaultId::XmlForJson) && Fmt::of_content_type(&ct) == Fmt::Json {
+        if let Some(x) = by_fmt(Fmt::Xml) {
+            ct = x.clone();
+        }
+    }
+    Ok(Some((Fmt::of_content_type(&ct), ct)))
+}

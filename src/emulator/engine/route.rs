@@ -1,0 +1,177 @@
+//! Routing: each API's route table, built once from the spec's endpoint templates (and
+//! their aliases), and the matching of a request path against it, after the API is chosen
+//! by the longest base path. Query strings and path segments are percent-decoded here.
+
+use crate::emulator::{ApiEmu, Emulator};
+use crate::spec::model::Endpoint;
+use crate::spec::Spec;
+
+/// Path template segment.
+#[derive(Debug, Clone)]
+enum Seg {
+    Lit(String),
+    Param(String),
+    /// A last parameter that takes the rest of the path, slashes included: one whose
+    /// example holds a `/` (sipXconfig's setting paths).
+    Rest(String),
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    endpoint: usize,
+    segs: Vec<Seg>,
+}
+
+/// The routes and base paths of one API.
+pub(in crate::emulator) struct Routes {
+    /// Sorted so that literal segments win over parameters at the first place two
+    /// routes differ.
+    table: Vec<Route>,
+    /// Base paths, longest first.
+    bases: Vec<String>,
+}
+
+impl Routes {
+    pub(in crate::emulator) fn new(spec: &Spec) -> Routes {
+        let mut routes = Vec::new();
+        for (i, ep) in spec.endpoints().enumerate() {
+            let mut templates = vec![spec.full_path(ep)];
+            let base = spec.base_of(ep).trim_end_matches('/').to_string();
+            templates.extend(ep.aliases.iter().map(|a| format!("{base}{a}")));
+            for t in templates {
+                let mut segs = parse_template(&t);
+                if let Some(Seg::Param(p)) = segs.last().cloned() {
+                    let multi = ep.params.get(&p).is_some_and(|x| {
+                        x.spec()
+                            .example
+                            .as_ref()
+                            .and_then(|e| e.as_str().map(|s| s.contains('/')))
+                            .unwrap_or(false)
+                    });
+                    if multi {
+                        *segs.last_mut().expect("non-empty") = Seg::Rest(p);
+                    }
+                }
+                routes.push(Route { endpoint: i, segs });
+            }
+        }
+        // Literal segments win over parameters at the first place two routes differ.
+        routes.sort_by_key(|r| std::cmp::Reverse(specificity(&r.segs)));
+        let mut bases: Vec<String> = spec
+            .api()
+            .bases
+            .values()
+            .map(|b| b.trim_end_matches('/').to_string())
+            .collect();
+        bases.sort_by_key(|b| std::cmp::Reverse(b.len()));
+        Routes {
+            table: routes,
+            bases,
+        }
+    }
+}
+
+fn parse_template(t: &str) -> Vec<Seg> {
+    t.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.starts_with('{') && s.ends_with('}') {
+                Seg::Param(s[1..s.len() - 1].to_string())
+            } else {
+                Seg::Lit(s.to_string())
+            }
+        })
+        .collect()
+}
+
+fn specificity(segs: &[Seg]) -> Vec<u8> {
+    segs.iter()
+        .map(|s| match s {
+            Seg::Lit(_) => 2,
+            Seg::Param(_) => 1,
+            Seg::Rest(_) => 0,
+        })
+        .collect()
+}
+
+pub(super) fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<&'a ApiEmu> {
+    let mut best: Option<(&ApiEmu, usize)> = None;
+    for a in &emu.apis {
+        for b in &a.routes.bases {
+            let hit = b.is_empty()
+                || path == b
+                || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'));
+            if hit && best.is_none_or(|(_, l)| b.len() > l) {
+                best = Some((a, b.len()));
+            }
+        }
+    }
+    best.map(|(a, _)| a).or_else(|| {
+        if emu.apis.len() == 1 {
+            emu.apis.first()
+        } else {
+            None
+        }
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(super) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(p), String::new()),
+        })
+        .collect()
+}
+
+pub(super) fn match_route<'a>(
+    api: &'a ApiEmu,
+    path: &str,
+) -> Option<(&'a Endpoint, Vec<(String, String)>)> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    'routes: for r in &api.routes.table {
+        let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
+        if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
+            continue;
+        }
+        let mut params = Vec::new();
+        for (i, t) in r.segs.iter().enumerate() {
+            let s = segs[i];
+            match t {
+                Seg::Lit(l) if l == s => {}
+                Seg::Lit(_) => continue 'routes,
+                Seg::Param(p) => params.push((p.clone(), percent_decode(s))),
+                Seg::Rest(p) => params.push((p.clone(), percent_decode(&segs[i..].join("/")))),
+            }
+        }
+        return api.spec.endpoint_at(r.endpoint).map(|ep| (ep, params));
+    }
+    None
+}
