@@ -545,7 +545,11 @@ fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
                 e.method.as_deref().unwrap_or("-"),
                 e.role.as_deref().unwrap_or("-"),
                 e.id,
-                e.expect.join("|")
+                e.expect
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
             )?;
         }
         writeln!(out, "{} tests", all.len())?;

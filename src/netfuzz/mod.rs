@@ -650,9 +650,7 @@ fn judge_for(spec: &Spec) -> Judge {
     let mut statuses = BTreeSet::new();
     for e in crate::plan::plan(spec) {
         for x in &e.expect {
-            if let Some(s) = x.split(':').next().and_then(|s| s.parse::<u16>().ok()) {
-                statuses.insert(s);
-            }
+            statuses.insert(x.status);
         }
     }
     for c in spec.codes() {

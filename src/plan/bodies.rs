@@ -7,7 +7,7 @@
 //! * deletes: a deleted record is gone;
 //! * robustness: the error envelope, XML/JSON equivalence, malformed and oversized bodies.
 
-use super::{highest_role, outcomes, Exercise, PlanEntry};
+use super::{highest_role, outcomes, status, Exercise, PlanEntry};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
@@ -31,8 +31,8 @@ pub(super) fn completeness(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 reject: req
                     .reject
                     .as_ref()
-                    .map(|r| r.get_ref().to_string())
-                    .unwrap_or_else(|| "400".into()),
+                    .map(|r| r.get_ref().clone())
+                    .unwrap_or_else(|| status(400)),
             };
             out.extend(body.omissions(mode));
             out.push(body.full());
@@ -51,7 +51,7 @@ struct Body<'a> {
     req: &'a Request,
     schema: &'a Schema,
     /// The outcome a rejected body gets: the request's `reject`, else 400.
-    reject: String,
+    reject: Outcome,
 }
 
 impl Body<'_> {
@@ -309,11 +309,7 @@ fn malformed(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 ep.id.get_ref(),
                 op.method.get_ref()
             );
-            let reject = req
-                .reject
-                .as_ref()
-                .map(|r| r.get_ref().status.to_string())
-                .unwrap_or_else(|| "400".into());
+            let reject = status(req.reject.as_ref().map_or(400, |r| r.get_ref().status));
             out.push(
                 PlanEntry::new(api, RuleKind::Behaviour, id, Exercise::Malformed)
                     .target(spec, ep, op)
@@ -353,7 +349,7 @@ fn oversize(spec: &Spec, api: &str) -> Option<PlanEntry> {
         .expect(
             too_large
                 .map(|c| outcomes(c.expect.get_ref(), &c.accept))
-                .unwrap_or_else(|| vec!["413".into()]),
+                .unwrap_or_else(|| vec![status(413)]),
         )
         .safety(op.safety())
         .source(

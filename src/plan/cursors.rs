@@ -105,7 +105,7 @@ fn walks(p: &Pagination) -> Vec<Probe> {
 
 /// The checks with an outcome of their own, when the spec gives it: an empty result and
 /// an invalid paging parameter.
-fn refusals(p: &Pagination) -> Vec<(Probe, Vec<String>)> {
+fn refusals(p: &Pagination) -> Vec<(Probe, Vec<Outcome>)> {
     let mut checks = Vec::new();
     if let Some(emp) = &p.empty {
         checks.push((
@@ -114,7 +114,7 @@ fn refusals(p: &Pagination) -> Vec<(Probe, Vec<String>)> {
                 CursorCheck::Empty,
                 "an empty result has the documented status".into(),
             ),
-            vec![emp.get_ref().to_string()],
+            vec![emp.get_ref().clone()],
         ));
     }
     if let Some(inv) = &p.invalid {
@@ -124,7 +124,7 @@ fn refusals(p: &Pagination) -> Vec<(Probe, Vec<String>)> {
                 CursorCheck::Invalid,
                 "an invalid cursor or page parameter is refused".into(),
             ),
-            vec![inv.get_ref().to_string()],
+            vec![inv.get_ref().clone()],
         ));
     }
     checks

@@ -25,7 +25,7 @@ pub(super) fn states(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 let id = format!("{api}/{eid}/state/{name}/{method}");
                 let mut e = PlanEntry::new(api, RuleKind::State, id, Exercise::State)
                     .target(spec, ep, op)
-                    .expect(vec![st.outcome.get_ref().to_string()])
+                    .expect(vec![st.outcome.get_ref().clone()])
                     .safety(op.safety())
                     .level(st.level)
                     .source(st.provenance.describe())
@@ -137,10 +137,7 @@ fn job(spec: &Spec, api: &str, j: &Job) -> PlanEntry {
         }
     }
     e.method(j.start_method.clone())
-        .expect(vec![
-            j.accepted.get_ref().to_string(),
-            j.done.get_ref().to_string(),
-        ])
+        .expect(vec![j.accepted.get_ref().clone(), j.done.get_ref().clone()])
         .source(j.provenance.describe())
         .summary(format!(
             "starting `{name}` answers {}, polling answers {pending} until {}",
@@ -159,7 +156,7 @@ fn reference(api: &str, r: &Reference) -> Option<PlanEntry> {
             format!("{api}/reference/{}/delete-referenced", r.name.get_ref()),
             Exercise::Reference,
         )
-        .expect(vec![on_delete.get_ref().to_string()])
+        .expect(vec![on_delete.get_ref().clone()])
         .safety(Safety::Write)
         .source(r.provenance.describe())
         .summary(format!(

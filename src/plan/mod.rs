@@ -48,7 +48,7 @@ pub struct PlanEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Acceptable outcomes, preferred first. `--strict` accepts only the first.
-    pub expect: Vec<String>,
+    pub expect: Vec<Outcome>,
     /// A 405 must carry `Allow` listing these methods.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow: Option<Vec<String>>,
@@ -317,7 +317,7 @@ impl PlanEntry {
         self
     }
 
-    fn expect(mut self, expect: Vec<String>) -> Self {
+    fn expect(mut self, expect: Vec<Outcome>) -> Self {
         self.expect = expect;
         self
     }
@@ -360,12 +360,16 @@ impl PlanEntry {
 }
 
 /// The preferred outcome then the accepted ones, without repeats, as the plan spells them.
-fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<String> {
-    let mut v = vec![expect.to_string()];
+/// An outcome that names a status only.
+fn status(status: u16) -> Outcome {
+    Outcome { status, code: None }
+}
+
+fn outcomes(expect: &Outcome, accept: &[toml::Spanned<Outcome>]) -> Vec<Outcome> {
+    let mut v = vec![expect.clone()];
     for a in accept {
-        let s = a.get_ref().to_string();
-        if !v.contains(&s) {
-            v.push(s);
+        if !v.contains(a.get_ref()) {
+            v.push(a.get_ref().clone());
         }
     }
     v

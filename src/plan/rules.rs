@@ -44,7 +44,7 @@ fn rule(spec: &Spec, api: &str, r: &Rule) -> PlanEntry {
     }
     e.method = r.method.clone();
     e.state = r.state.as_ref().map(|s| s.get_ref().clone());
-    e.expect(r.expect.iter().map(|o| o.get_ref().to_string()).collect())
+    e.expect(r.expect.iter().map(|o| o.get_ref().clone()).collect())
         .level(r.level)
         .decision(r.decision.as_ref())
         .source(r.provenance.describe())

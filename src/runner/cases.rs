@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::plan::{Exercise, PlanEntry};
-use crate::spec::model::{Level, RuleKind, Safety};
+use crate::spec::model::{Level, Outcome, RuleKind, Safety};
 
 /// One case file.
 #[derive(Debug, Clone, Deserialize)]
@@ -80,7 +80,7 @@ pub struct Step {
     pub content_types: Vec<String>,
     /// Acceptable outcomes, preferred first.
     #[serde(default)]
-    pub expect: Vec<String>,
+    pub expect: Vec<Outcome>,
     /// Repeat the request (at most `max` times) until the outcome is `until`.
     #[serde(default)]
     pub poll: Option<Poll>,
@@ -110,7 +110,7 @@ pub struct ZipMember {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Poll {
-    pub until: String,
+    pub until: Outcome,
     pub max: u32,
     /// Pause between polls, milliseconds.
     #[serde(default)]
@@ -216,13 +216,6 @@ impl Case {
                 (None, Some(_), Some(_)) if !s.expect.is_empty() || s.poll.is_some() => {}
                 (None, Some(_), Some(_)) => return Err(bad(format!("{at}: `expect` is missing"))),
                 _ => return Err(bad(format!("{at}: `method` and `path` are required"))),
-            }
-            for o in s.expect.iter().chain(s.poll.as_ref().map(|p| &p.until)) {
-                if o.parse::<crate::spec::model::Outcome>().is_err() {
-                    return Err(bad(format!(
-                        "{at}: `{o}` is not an outcome (`403`, `200:1201`)"
-                    )));
-                }
             }
             let bodies = [
                 s.json.is_some(),

@@ -1,24 +1,20 @@
-//! Does an answer match an outcome (`"403"`, `"200:1201"`)? And reading answer bodies.
+//! Does an answer match an outcome (`403`, `200:1201`)? And reading answer bodies.
 
 use serde_json::Value;
 
 use super::http::Resp;
-use crate::spec::model::{BodyFormat, MatchMode};
+use crate::spec::model::{BodyFormat, MatchMode, Outcome};
 use crate::spec::Spec;
 
 /// Whether `resp` is the outcome `want`. `Err` says what differs.
-pub fn matches(spec: &Spec, want: &str, resp: &Resp) -> Result<(), String> {
-    let (status, code) = match want.split_once(':') {
-        Some((s, c)) => (s, Some(c)),
-        None => (want, None),
-    };
-    let status: u16 = status
-        .parse()
-        .map_err(|_| format!("outcome `{want}` has no status"))?;
+pub fn matches(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<(), String> {
+    let status = want.status;
     if resp.status != status {
         return Err(format!("status {} (wanted {status})", resp.status));
     }
-    let Some(code) = code else { return Ok(()) };
+    let Some(code) = want.code.as_deref() else {
+        return Ok(());
+    };
     let Some(c) = spec.code(code) else {
         // Not a declared code: look for it literally.
         return if resp.text().contains(code) {

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::support::*;
 use dialtone::plan::{self, BAD_CREDENTIALS, NO_CREDENTIALS};
 use dialtone::sample;
+use dialtone::spec::model::Outcome;
 
 /// Cells where the emulator gives an accepted but not the preferred outcome, and why.
 const STRICT_EXCEPTIONS: &[(&str, &str)] = &[
@@ -56,12 +57,9 @@ async fn every_matrix_cell_gets_its_preferred_outcome() {
             )
             .await;
             checked += 1;
-            let matches = |want: &str| {
-                let (status, code) = match want.split_once(':') {
-                    Some((s, c)) => (s.parse::<u16>().unwrap(), Some(c)),
-                    None => (want.parse::<u16>().unwrap(), None),
-                };
-                a.status == status && code.is_none_or(|c| has_code(spec, &a, c))
+            let matches = |want: &Outcome| {
+                a.status == want.status
+                    && want.code.as_deref().is_none_or(|c| has_code(spec, &a, c))
             };
             let excepted = STRICT_EXCEPTIONS.iter().any(|(id, _)| *id == e.id);
             let mut problems = vec![];

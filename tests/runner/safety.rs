@@ -15,7 +15,7 @@ use dialtone::present::LocalEmulator;
 use dialtone::runner::{
     Auth, Exchange, Options, Req, Resp, Session, Suite, Test, TestResult, Verdict,
 };
-use dialtone::spec::model::{CodeClass, Effect, FieldType, Safety};
+use dialtone::spec::model::{CodeClass, Effect, FieldType, Outcome, Safety};
 use dialtone::spec::Spec;
 use serde_json::Value;
 
@@ -174,7 +174,13 @@ fn refused(spec: &Spec, ex: &Exchange) -> bool {
     };
     spec.codes()
         .filter(|c| c.class == CodeClass::Failure)
-        .any(|c| dialtone::runner::outcome::matches(spec, c.id.get_ref(), &resp).is_ok())
+        .any(|c| {
+            let failure = Outcome {
+                status: c.status,
+                code: Some(c.id.get_ref().clone()),
+            };
+            dialtone::runner::outcome::matches(spec, &failure, &resp).is_ok()
+        })
 }
 
 /// Whether a request body carries the prefix as the start of a text value: in a key or

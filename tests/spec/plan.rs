@@ -107,19 +107,25 @@ fn matrix_cells_follow_precedence() {
             .find(|e| e.id == id)
             .unwrap_or_else(|| panic!("no {id}"))
     };
+    let texts = |e: &dialtone::plan::PlanEntry| -> Vec<String> {
+        e.expect.iter().map(|o| o.to_string()).collect()
+    };
     // Without credentials, 401 wins over 405.
     assert_eq!(
-        cell("mediant/alarms/history/matrix/DELETE/none").expect[0],
+        texts(cell("mediant/alarms/history/matrix/DELETE/none"))[0],
         "401"
     );
     // A method the resource lacks is 405 with Allow, whatever the role.
     let c = cell("mediant/alarms/history/matrix/DELETE/security-administrator");
-    assert_eq!(c.expect[0], "405");
+    assert_eq!(texts(c)[0], "405");
     assert_eq!(c.allow.as_deref(), Some(&["GET".to_string()][..]));
     // Too low a privilege: 403 preferred, 405 accepted.
     let c = cell("mediant/actions/reset/matrix/POST/monitor");
-    assert_eq!(c.expect, vec!["403", "405"]);
-    assert!(cell("mediant/actions/reset/matrix/POST/administrator").expect[0].starts_with("200"));
+    assert_eq!(texts(c), vec!["403", "405"]);
+    assert_eq!(
+        cell("mediant/actions/reset/matrix/POST/administrator").expect[0].status,
+        200
+    );
 }
 
 #[test]

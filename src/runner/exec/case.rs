@@ -137,7 +137,7 @@ impl<'a> Ctx<'a> {
                 if n >= poll.max {
                     return Ok(Err(Judgement::fail(
                         format!("{at}: still not {} after {n} polls", poll.until),
-                        poll.until.clone(),
+                        poll.until.to_string(),
                         describe(&resp),
                     )));
                 }
@@ -161,7 +161,7 @@ impl<'a> Ctx<'a> {
         vars: &Vars,
         at: &str,
     ) -> Result<(), Judgement> {
-        let want: Vec<String> = match &step.poll {
+        let want: Vec<Outcome> = match &step.poll {
             Some(p) => vec![p.until.clone()],
             None => step.expect.clone(),
         };

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{caller_role, describe, Ctx, Judgement, Step};
 use crate::runner::outcome::{self, text_of};
 use crate::sample;
+use crate::spec::model::Outcome;
 
 impl<'a> Ctx<'a> {
     pub(super) async fn job(&mut self) -> Step<Judgement> {
@@ -26,11 +27,11 @@ impl<'a> Ctx<'a> {
             sample::body(self.spec, op),
         );
         let resp = self.send(&req).await?;
-        let accepted = job.accepted.get_ref().to_string();
-        if let Err(why) = outcome::matches(self.spec, &accepted, &resp) {
+        let accepted = job.accepted.get_ref();
+        if let Err(why) = outcome::matches(self.spec, accepted, &resp) {
             return Ok(Judgement::fail(
                 format!("starting the job: {why}"),
-                accepted,
+                accepted.to_string(),
                 describe(&resp),
             ));
         }
@@ -42,17 +43,13 @@ impl<'a> Ctx<'a> {
                 describe(&resp),
             ));
         };
-        let pending: Vec<String> = job
-            .pending
-            .iter()
-            .map(|p| p.get_ref().to_string())
-            .collect();
-        let done = job.done.get_ref().to_string();
+        let pending: Vec<&Outcome> = job.pending.iter().map(|p| p.get_ref()).collect();
+        let done = job.done.get_ref();
         let max = job.emulator_pending_polls.unwrap_or(5) as usize + 10;
         for _ in 0..max {
             let req = self.with_body(self.request("GET", &loc, &role)?, None);
             let r = self.send(&req).await?;
-            if outcome::matches(self.spec, &done, &r).is_ok() {
+            if outcome::matches(self.spec, done, &r).is_ok() {
                 return Ok(Judgement::pass());
             }
             if !pending
@@ -61,7 +58,14 @@ impl<'a> Ctx<'a> {
             {
                 return Ok(Judgement::fail(
                     "polling the job gave neither a pending nor the done outcome",
-                    format!("{} until {done}", pending.join("/")),
+                    format!(
+                        "{} until {done}",
+                        pending
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    ),
                     describe(&r),
                 ));
             }
@@ -74,7 +78,7 @@ impl<'a> Ctx<'a> {
         }
         Ok(Judgement::fail(
             format!("the job was still pending after {max} polls"),
-            done,
+            done.to_string(),
             "pending",
         ))
     }

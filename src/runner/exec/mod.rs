@@ -167,7 +167,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether `resp` is one of the outcomes `expect` lists.
-    fn answers_one_of(&self, expect: &[String], resp: &Resp) -> bool {
+    fn answers_one_of(&self, expect: &[Outcome], resp: &Resp) -> bool {
         expect
             .iter()
             .any(|w| outcome::matches(self.spec, w, resp).is_ok())
@@ -372,7 +372,7 @@ impl<'a> Ctx<'a> {
 
     /// Judge an answer against acceptable outcomes (preferred first), with the rule's level
     /// and the run's strictness.
-    fn judge(&self, resp: &Resp, expect: &[String]) -> Judgement {
+    fn judge(&self, resp: &Resp, expect: &[Outcome]) -> Judgement {
         if expect.is_empty() {
             return Judgement::pass();
         }
@@ -398,7 +398,7 @@ impl<'a> Ctx<'a> {
                             "--strict: got the accepted {w}, not the preferred {}",
                             expect[0]
                         ),
-                        expect[0].clone(),
+                        expect[0].to_string(),
                         actual,
                     ),
                     None if level != Level::Must && !strict => Judgement {
@@ -408,7 +408,7 @@ impl<'a> Ctx<'a> {
                         )),
                         ..Judgement::pass()
                     },
-                    None => Judgement::fail(why0, expect.join(" or "), actual),
+                    None => Judgement::fail(why0, either(expect), actual),
                 }
             }
         }
@@ -524,10 +524,16 @@ fn lookup<'v>(tree: &'v Value, path: &str) -> Option<&'v Value> {
 }
 
 /// `op`'s success outcome and the other outcomes it accepts, preferred first.
-fn success_outcomes(op: &Operation) -> Vec<String> {
-    let mut ok = vec![op.success_outcome().to_string()];
-    ok.extend(op.accept.iter().map(|a| a.get_ref().to_string()));
+fn success_outcomes(op: &Operation) -> Vec<Outcome> {
+    let mut ok = vec![op.success_outcome()];
+    ok.extend(op.accept.iter().map(|a| a.get_ref().clone()));
     ok
+}
+
+/// Outcomes as a message names them: `201 or 200:1201`.
+fn either(outcomes: &[Outcome]) -> String {
+    let v: Vec<String> = outcomes.iter().map(Outcome::to_string).collect();
+    v.join(" or ")
 }
 
 /// The role to call `op` as: `none` for a public operation, else the least privileged

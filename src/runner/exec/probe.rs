@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{describe, lookup, Ctx, Judgement, Step};
+use super::{describe, either, lookup, Ctx, Judgement, Step};
 use crate::plan::{Exercise, NO_CREDENTIALS};
 use crate::runner::http::{Auth, Resp};
 use crate::runner::outcome::{self, leaves};
@@ -349,7 +349,7 @@ impl<'a> Ctx<'a> {
         if resp.status >= 500 {
             return Ok(Judgement::fail(
                 "a malformed body crashed the request handler",
-                format!("{} (the API's rejection)", e.expect.join(" or ")),
+                format!("{} (the API's rejection)", either(&e.expect)),
                 describe(&resp),
             ));
         }

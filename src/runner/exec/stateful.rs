@@ -450,7 +450,7 @@ impl<'a> Ctx<'a> {
 
     /// The operation's own success outcome (not its other accepted answers).
     fn succeeded_strictly(&self, op: &Operation, resp: &crate::runner::http::Resp) -> bool {
-        outcome::matches(self.spec, &op.success_outcome().to_string(), resp).is_ok()
+        outcome::matches(self.spec, &op.success_outcome(), resp).is_ok()
     }
 
     /// Whether `new` repeats a unique field of `old`.

@@ -13,7 +13,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use serde_json::{Map, Value};
 
 use super::bodies::records;
-use super::{caller_role, describe, success_outcomes, Ctx, Judgement, Step};
+use super::{caller_role, describe, either, success_outcomes, Ctx, Judgement, Step};
 use crate::contract::Control;
 use crate::runner::outcome::{self, find_object, text_of};
 use crate::runner::Verdict;
@@ -132,7 +132,7 @@ impl<'a> Ctx<'a> {
                         serde_json::to_string(&Value::Object(edits.iter().cloned().collect()))
                             .unwrap_or_default()
                     ),
-                    success_outcomes(create).join(" or "),
+                    either(&success_outcomes(create)),
                     describe(&resp),
                 )),
                 sent,
@@ -368,24 +368,27 @@ impl<'a> Ctx<'a> {
     /// The outcomes a read of a record that does not exist may have: the read's own 404
     /// code, its documented non-success answers (a "no data" result code), and the matrix's
     /// not-found rule.
-    fn not_found_outcomes(&self, read: &Operation) -> Vec<String> {
-        let mut v: Vec<String> = read
+    fn not_found_outcomes(&self, read: &Operation) -> Vec<Outcome> {
+        let mut v: Vec<Outcome> = read
             .codes
             .iter()
             .filter_map(|c| self.spec.code(c.get_ref()))
             .filter(|c| c.status == 404)
-            .map(|c| format!("404:{}", c.id.get_ref()))
+            .map(|c| Outcome {
+                status: 404,
+                code: Some(c.id.get_ref().clone()),
+            })
             .collect();
-        let success = read.success_outcome().to_string();
+        let success = read.success_outcome();
         v.extend(
             read.accept
                 .iter()
-                .map(|a| a.get_ref().to_string())
+                .map(|a| a.get_ref().clone())
                 .filter(|a| *a != success),
         );
         let nf = &self.spec.matrix().not_found;
-        v.push(nf.expect.get_ref().to_string());
-        v.extend(nf.accept.iter().map(|a| a.get_ref().to_string()));
+        v.push(nf.expect.get_ref().clone());
+        v.extend(nf.accept.iter().map(|a| a.get_ref().clone()));
         v.dedup();
         v
     }
@@ -574,7 +577,7 @@ impl<'a> Ctx<'a> {
                     "deleting a record that exists was refused (case {} of seed {seed})",
                     case + 1
                 ),
-                expect.join(" or "),
+                either(&expect),
                 describe(&resp),
             )));
         }
@@ -606,7 +609,7 @@ impl<'a> Ctx<'a> {
         let mut nf = self.not_found_outcomes(read);
         if read.effect == Some(Effect::Query) {
             // A query that matches nothing may also answer its plain success.
-            nf.insert(0, read.success_outcome().to_string());
+            nf.insert(0, read.success_outcome());
         }
         let says_not_found = self.answers_one_of(&nf, &resp);
         let holds_it = resp.status < 300
@@ -619,7 +622,7 @@ impl<'a> Ctx<'a> {
                     "a read of the deleted record {ident:?} does not say it is gone (case {} of seed {seed})",
                     case + 1
                 ),
-                nf.join(" or "),
+                either(&nf),
                 describe(&resp),
             )));
         }

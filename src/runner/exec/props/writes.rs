@@ -5,7 +5,7 @@
 use proptest::strategy::{Strategy, ValueTree};
 use serde_json::Value;
 
-use super::super::{describe, Ctx, Judgement, Step};
+use super::super::{describe, either, Ctx, Judgement, Step};
 use crate::spec::model::*;
 
 impl<'a> Ctx<'a> {
@@ -106,7 +106,7 @@ impl<'a> Ctx<'a> {
                     f.name.get_ref(),
                     case + 1
                 ),
-                e.expect.join(" or "),
+                either(&e.expect),
                 actual,
             ));
         }
@@ -189,7 +189,7 @@ impl<'a> Ctx<'a> {
                             case + 1,
                             serde_json::to_string(&edits).unwrap_or_default()
                         ),
-                        e.expect.join(" or "),
+                        either(&e.expect),
                         describe(&resp),
                     ));
                 }
