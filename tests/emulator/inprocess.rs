@@ -64,7 +64,7 @@ async fn every_matrix_cell_gets_its_preferred_outcome() {
             let excepted = STRICT_EXCEPTIONS.iter().any(|(id, _)| *id == e.id);
             let mut problems = vec![];
             let ok = if excepted {
-                e.expect.iter().any(|w| matches(w))
+                e.expect.iter().any(matches)
             } else {
                 matches(&e.expect[0])
             };
