@@ -1,7 +1,7 @@
 //! The spec language and what is derived from it, without a running target: the linter's
 //! diagnostics on broken fixtures (insta snapshots in `snapshots/` here), the plan, the
 //! OpenAPI export, the property strategies against the emulator's field checks, and target
-//! profiles.
+//! profiles, and the shape of the source tree (`tidy`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -11,3 +11,4 @@ mod openapi;
 mod plan;
 mod profile;
 mod strategies;
+mod tidy;
