@@ -1,17 +1,22 @@
 //! dialtone: a conformance suite and fuzzer for the REST management APIs of telecom equipment.
 //!
-//! The crate is layered so that each layer only reads the one below it:
+//! The crate is layered so that each layer only reads the ones below it:
 //!
+//! * [`diag`], [`codec`], [`contract`], [`exit`]: leaves (diagnostics with `file:line:col`,
+//!   body codecs, what the runner and the emulator's control interface agree on, the exit
+//!   codes).
 //! * [`spec`]: the spec language (model, loader, checks). Everything else reads a [`spec::Spec`].
+//! * [`sample`], [`props`], [`profile`]: values and targets derived from a spec.
 //! * [`plan`]: expands a spec into the list of tests it implies, with stable IDs.
-//! * [`export`]: writes a spec in other formats (OpenAPI 3.1).
-//! * [`runner`]: runs the plan against a target and returns results (never formats them).
-//! * [`report`]: turns results into terminal, JUnit and JSON reports (never sends requests).
-//! * [`present`]: the libtest-mimic face of a run, shared by the CLI and `cargo test`.
+//! * [`runner`] (client side) and [`emulator`] (the reference server the runner is tested
+//!   against): siblings; neither imports the other.
 //! * [`netfuzz`]: `dialtone fuzz`, mutated requests against a target, judged without an
-//!   expected answer (never prints).
-//! * [`emulator`]: the reference emulator the runner is tested against.
-//! * [`diag`]: diagnostics with `file:line:col`.
+//!   expected answer; built on the runner only (never prints).
+//! * [`harness`]: wires runners to local emulators; the libtest-mimic face of a run, shared
+//!   by the CLI and `cargo test`.
+//! * [`report`]: turns run and fuzz results into terminal, JUnit, JSON and HTML reports
+//!   (never sends requests).
+//! * [`export`]: writes a spec in other formats (OpenAPI 3.1).
 //! * [`fuzzing`]: the fuzz targets (`fuzz/`), replayed by `tests/fuzz_corpora.rs`.
 //!
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
@@ -20,17 +25,21 @@ pub mod codec;
 pub mod contract;
 pub mod diag;
 pub mod emulator;
+pub mod exit;
 pub mod export;
 pub mod fuzzing;
+pub mod harness;
 pub mod netfuzz;
 pub mod plan;
-pub mod present;
 pub mod profile;
 pub mod props;
 pub mod report;
 pub mod runner;
 pub mod sample;
 pub mod spec;
+
+/// The harness's old name, kept for the tests and benches that still use it.
+pub use self::harness as present;
 
 use std::path::Path;
 

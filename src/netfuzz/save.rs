@@ -8,14 +8,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use super::mutate::{Draft, Mutation};
-use super::{FuzzReport, Oracle, PROTOCOL_STATUSES};
+use super::oracle::{Judge, PROTOCOL_STATUSES};
+use super::{FuzzReport, Oracle};
 use crate::spec::Spec;
-
-pub(super) struct JudgeView<'a> {
-    pub statuses: &'a BTreeSet<u16>,
-    pub content_types: &'a [String],
-    pub error_types: &'a [String],
-}
 
 pub(super) struct CaseInput<'a> {
     pub name: &'a str,
@@ -51,13 +46,46 @@ pub(super) fn name(
     format!("fuzz-{api}-{}-{:08x}", oracle.as_str(), h as u32)
 }
 
+/// The replayable case of a finding: comments saying what was found and how to replay it,
+/// then the case (one step: the minimized request, expecting what a conformant target may
+/// answer).
 pub(super) fn case_text(
     spec: &Spec,
-    judge: &JudgeView<'_>,
+    judge: &Judge,
     c: &CaseInput<'_>,
     redact: &dyn Fn(&str) -> String,
 ) -> String {
     let api = spec.name();
+    let mut step = request_step(c, redact);
+    expectations(&mut step, judge, c.oracle);
+    let mut top = toml::Table::new();
+    top.insert("id".into(), format!("{api}/case/{}", c.name).into());
+    top.insert("api".into(), api.into());
+    top.insert(
+        "summary".into(),
+        format!(
+            "fuzz finding on {} {}: {} ({})",
+            c.op_method,
+            c.endpoint,
+            c.oracle.as_str(),
+            c.message
+        )
+        .into(),
+    );
+    top.insert("source".into(), c.source.into());
+    let safe = matches!(c.draft.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    top.insert(
+        "safety".into(),
+        if c.read && safe { "read" } else { "write" }.into(),
+    );
+    top.insert("step".into(), toml::Value::Array(vec![step.into()]));
+    let mut out = header_comment(api, c);
+    out.push_str(&toml::to_string(&top).unwrap_or_default());
+    out
+}
+
+/// The case's step: the minimized request, redacted.
+fn request_step(c: &CaseInput<'_>, redact: &dyn Fn(&str) -> String) -> toml::Table {
     let d = c.draft;
     let target = d.target();
     let path = target
@@ -101,8 +129,13 @@ pub(super) fn case_text(
                 .into(),
         );
     }
-    // What a conformant target may answer: any documented status below 500, the
-    // operation's rejection (400) first when the spec documents one.
+    step
+}
+
+/// What a conformant target may answer, added to `step`: any documented status below 500,
+/// the operation's rejection (400) first when the spec documents one; and for a finding
+/// about the answer's type, the types it may have.
+fn expectations(step: &mut toml::Table, judge: &Judge, oracle: Oracle) {
     let mut expect: Vec<u16> = judge
         .statuses
         .iter()
@@ -120,48 +153,19 @@ pub(super) fn case_text(
         "expect".into(),
         toml::Value::Array(expect.iter().map(|s| s.to_string().into()).collect()),
     );
-    match c.oracle {
-        Oracle::ContentType => {
-            step.insert(
-                "content_types".into(),
-                toml::Value::Array(
-                    judge
-                        .content_types
-                        .iter()
-                        .map(|s| s.clone().into())
-                        .collect(),
-                ),
-            );
-        }
-        Oracle::ErrorEnvelope => {
-            step.insert(
-                "content_types".into(),
-                toml::Value::Array(judge.error_types.iter().map(|s| s.clone().into()).collect()),
-            );
-        }
-        _ => {}
-    }
-    let mut top = toml::Table::new();
-    top.insert("id".into(), format!("{api}/case/{}", c.name).into());
-    top.insert("api".into(), api.into());
-    top.insert(
-        "summary".into(),
-        format!(
-            "fuzz finding on {} {}: {} ({})",
-            c.op_method,
-            c.endpoint,
-            c.oracle.as_str(),
-            c.message
-        )
-        .into(),
+    let types = match oracle {
+        Oracle::ContentType => &judge.content_types,
+        Oracle::ErrorEnvelope => &judge.error_types,
+        _ => return,
+    };
+    step.insert(
+        "content_types".into(),
+        toml::Value::Array(types.iter().map(|s| s.clone().into()).collect()),
     );
-    top.insert("source".into(), c.source.into());
-    let safe = matches!(d.method.as_str(), "GET" | "HEAD" | "OPTIONS");
-    top.insert(
-        "safety".into(),
-        if c.read && safe { "read" } else { "write" }.into(),
-    );
-    top.insert("step".into(), toml::Value::Array(vec![step.into()]));
+}
+
+/// The comment lines heading a case: the finding, its mutations, how to replay it.
+fn header_comment(api: &str, c: &CaseInput<'_>) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "# dialtone fuzz finding (seed {}): oracle `{}` on {} {} {}\n",
@@ -190,7 +194,6 @@ pub(super) fn case_text(
         "# curl reproducer (credentials from $DIALTONE_<ROLE>_* variables): {}.curl\n\n",
         c.name
     ));
-    out.push_str(&toml::to_string(&top).unwrap_or_default());
     out
 }
 

@@ -40,8 +40,8 @@ pub fn to_string(report: &RunReport) -> String {
         escape(&info.target)
     );
     let verdict = match report.exit_code() {
-        crate::runner::result::EXIT_OK => ("pass", "conformant"),
-        crate::runner::result::EXIT_NONCONFORMANT => ("fail", "non-conformant"),
+        crate::exit::CLEAN => ("pass", "conformant"),
+        crate::exit::FOUND => ("fail", "non-conformant"),
         _ => ("error", "undecided (errors, no failure)"),
     };
     let _ = writeln!(

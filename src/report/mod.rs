@@ -1,14 +1,16 @@
-//! Reports: read a [`crate::runner::RunReport`] and write it for people or machines. Reports
-//! never send requests.
+//! Reports: read a [`crate::runner::RunReport`] or a [`crate::netfuzz::FuzzReport`] and
+//! write it for people or machines. Reports never send requests.
 //!
 //! * [`terminal`]: a progress bar while the run goes, and a plain-text summary after it.
 //! * [`junit`]: JUnit XML for CI (one suite per API).
 //! * [`json`]: the run report itself, serialised (schema `dialtone-run/1`,
 //!   `docs/report-format.md`).
 //! * [`html`]: one self-contained HTML page.
+//! * [`fuzz`]: the fuzz report: a progress line, the findings and a summary, and JSON.
 //!
 //! Credentials are redacted by the runner before a report sees them; reports add none.
 
+pub mod fuzz;
 pub mod html;
 pub mod json;
 pub mod junit;

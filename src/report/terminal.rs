@@ -81,11 +81,9 @@ impl Progress {
     }
 }
 
-/// Writes the plain-text summary of `report`.
-pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
+/// The run's header: what was tested, how, and how long it took.
+fn header(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
     let info = &report.info;
-    let totals = report.totals();
-
     writeln!(
         out,
         "dialtone {}: {}{}",
@@ -116,13 +114,20 @@ pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
         info.cases,
         info.time_budget_s
     )?;
+    Ok(())
+}
+
+/// Writes the plain-text summary of `report`.
+pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
+    let totals = report.totals();
+    header(report, out)?;
     writeln!(out)?;
 
     table(report, &totals, out)?;
     writeln!(out)?;
     let verdict = match report.exit_code() {
-        crate::runner::result::EXIT_OK => "conformant",
-        crate::runner::result::EXIT_NONCONFORMANT => "NON-CONFORMANT",
+        crate::exit::CLEAN => "conformant",
+        crate::exit::FOUND => "NON-CONFORMANT",
         _ => "UNDECIDED (errors, no failure)",
     };
     writeln!(

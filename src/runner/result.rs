@@ -156,8 +156,5 @@ impl RunReport {
     }
 }
 
-/// Exit codes of `dialtone run` (also in the README).
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_NONCONFORMANT: u8 = 1;
-/// Setup, spec, argument or target errors; or a run with error verdicts and no failure.
-pub const EXIT_ERROR: u8 = 2;
+// The exit codes of `dialtone run`, from the one table of them.
+use crate::exit::{CLEAN as EXIT_OK, ERROR as EXIT_ERROR, FOUND as EXIT_NONCONFORMANT};

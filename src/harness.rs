@@ -1,8 +1,13 @@
-//! The libtest-mimic face of a run, shared by `dialtone run` and the `cargo test` target
-//! `tests/conformance.rs`, so both generate and judge tests with the same code.
+//! The test harness: wires runner sessions to their targets (starting the bundled
+//! emulators when there is no device) and presents a run through libtest-mimic. `dialtone
+//! run` and the `cargo test` target `tests/conformance.rs` share it, so both generate and
+//! judge tests with the same code.
 //!
-//! Tests run one at a time, in plan order: they share the target's state (a write test is
-//! followed by an emulator reset; a state test enters and leaves a device state).
+//! Tests are run before libtest presents them, and libtest then reports every result in
+//! plan order. APIs on different targets run side by side. On one target, the independent
+//! reads go first, several at once; the tests that share the target's state follow one at a
+//! time, in plan order (a write test is followed by an emulator reset; a state test enters
+//! and leaves a device state). See [`Run::execute`].
 
 use std::sync::Arc;
 
@@ -24,9 +29,11 @@ pub struct LocalEmulator {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum PresentError {
+pub enum HarnessError {
     #[error("emulator: {0}")]
     Emulator(String),
+    #[error("starting the async runtime")]
+    Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Setup(#[from] crate::runner::SetupError),
 }
@@ -37,17 +44,95 @@ pub fn start_emulator(
     specs: Vec<Spec>,
     faults: Faults,
     body_limit: usize,
-) -> Result<LocalEmulator, PresentError> {
+) -> Result<LocalEmulator, HarnessError> {
     let emu = Emulator::new(specs, faults)
-        .map_err(|e| PresentError::Emulator(e.to_string()))?
+        .map_err(|e| HarnessError::Emulator(e.to_string()))?
         .with_max_body(body_limit);
     let emu = Arc::new(emu);
     let router = emu.clone().router();
     let running = rt
         .block_on(server::serve(router, ServerOptions::default()))
-        .map_err(|e| PresentError::Emulator(e.to_string()))?;
+        .map_err(|e| HarnessError::Emulator(e.to_string()))?;
     let profile = Profile::for_emulator(&emu.accounts(), &emu.api_names(), &running.url, false);
     Ok(LocalEmulator { running, profile })
+}
+
+/// What a run's tests are sent to.
+pub enum Against {
+    /// A device: every API is tested there, with the same profile.
+    Device { profile: Profile, apis: Vec<String> },
+    /// The bundled emulator, one per spec on its own loopback port (APIs whose paths
+    /// overlap never meet, as real devices never share a port).
+    Emulators {
+        specs: Vec<Spec>,
+        faults: Faults,
+        body_limit: usize,
+    },
+}
+
+/// The runtimes of a run and the targets it talks to.
+///
+/// The bundled emulators are served by their own worker threads; the runner drives its
+/// requests on the calling thread (see [`Run::execute`]), so its connections never hop
+/// threads.
+pub struct Targets {
+    /// Serves the local emulators.
+    pub server: Arc<tokio::runtime::Runtime>,
+    /// Drives the client side, on the calling thread.
+    pub client: Arc<tokio::runtime::Runtime>,
+    /// The emulators started here (none against a device).
+    pub local: Vec<LocalEmulator>,
+    /// The profile of each API's target, by API name, in spec order.
+    pub profiles: Vec<(String, Profile)>,
+}
+
+impl Targets {
+    /// Start both runtimes and, unless the run goes to a device, the emulators.
+    pub fn start(against: Against) -> Result<Targets, HarnessError> {
+        let server = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(HarnessError::Runtime)?;
+        let client = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(HarnessError::Runtime)?;
+        let mut local = Vec::new();
+        let profiles = match against {
+            Against::Device { profile, apis } => {
+                apis.into_iter().map(|a| (a, profile.clone())).collect()
+            }
+            Against::Emulators {
+                specs,
+                faults,
+                body_limit,
+            } => {
+                let mut profiles = Vec::new();
+                for one in specs {
+                    let name = one.name().to_string();
+                    let l = start_emulator(&server, vec![one], faults.clone(), body_limit)?;
+                    profiles.push((name, l.profile.clone()));
+                    local.push(l);
+                }
+                profiles
+            }
+        };
+        Ok(Targets {
+            server: Arc::new(server),
+            client: Arc::new(client),
+            local,
+            profiles,
+        })
+    }
+
+    /// Stop the local emulators, waiting for each to close. The runtimes stay up until
+    /// `self` is dropped.
+    pub fn shutdown(&mut self) {
+        for l in self.local.drain(..) {
+            self.server.block_on(l.running.shutdown());
+        }
+    }
 }
 
 /// A run in progress: the suite, one session per API, and the results gathered so far.
@@ -70,7 +155,7 @@ impl Run {
         suite: Suite,
         profile: Profile,
         opts: Options,
-    ) -> Result<Run, PresentError> {
+    ) -> Result<Run, HarnessError> {
         let profiles = suite
             .specs
             .keys()
@@ -86,7 +171,7 @@ impl Run {
         suite: Suite,
         profiles: Vec<(String, Profile)>,
         opts: Options,
-    ) -> Result<Run, PresentError> {
+    ) -> Result<Run, HarnessError> {
         let mut sessions = IndexMap::new();
         for (api, profile) in profiles {
             let mut specs = IndexMap::new();

@@ -1,0 +1,59 @@
+//! `dialtone list`: the test plan a spec implies, as a table, as JSON, or as counts.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use dialtone::{exit, plan};
+
+pub(crate) fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
+    let specs = super::load_named(name)?;
+    let mut all = Vec::new();
+    for s in &specs {
+        all.extend(plan::plan(s));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &all).context("writing JSON")?;
+        writeln!(out)?;
+    } else if counts {
+        for s in &specs {
+            let p: Vec<_> = all.iter().filter(|e| e.api == s.name()).cloned().collect();
+            let ops: usize = s.endpoints().map(|e| e.op.len()).sum();
+            writeln!(
+                out,
+                "{}: {} endpoints, {} operations, {} explicit rules, {} codes, {} decisions, {} plan entries",
+                s.name(),
+                s.endpoints().count(),
+                ops,
+                s.rules().count(),
+                s.codes().count(),
+                s.decisions().count(),
+                p.len()
+            )?;
+            for (k, n) in plan::counts(&p) {
+                writeln!(out, "  {k:<13} {n}")?;
+            }
+        }
+    } else {
+        for e in &all {
+            writeln!(
+                out,
+                "{:<12} {:<7} {:<6} {:<24} {}  [{}]",
+                e.kind.as_str(),
+                e.level_str(),
+                e.method.as_deref().unwrap_or("-"),
+                e.role.as_deref().unwrap_or("-"),
+                e.id,
+                e.expect
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            )?;
+        }
+        writeln!(out, "{} tests", all.len())?;
+    }
+    Ok(exit::CLEAN)
+}
