@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use base64::Engine as _;
 use bytes::Bytes;
-use dialtone::emulator::codec;
+use dialtone::codec;
 use dialtone::emulator::faults::Faults;
 use dialtone::emulator::server::{serve, ServerOptions};
 use dialtone::emulator::Emulator;

@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use dialtone::emulator::faults::Faults;
-use dialtone::present;
-use dialtone::present::Run;
+use dialtone::harness;
+use dialtone::harness::Run;
 use dialtone::runner::{cases, Options, Suite};
 use dialtone::spec;
 
@@ -77,11 +77,11 @@ fn main() {
     let mut emulators = Vec::new();
     let mut profiles = Vec::new();
     for name in spec::BUNDLED {
-        let l = present::start_emulator(
+        let l = harness::start_emulator(
             &rt,
             vec![load(name)],
             Faults::none(),
-            dialtone::emulator::DEFAULT_MAX_BODY,
+            dialtone::contract::DEFAULT_MAX_BODY,
         )
         .expect("emulator");
         profiles.push((name.to_string(), l.profile.clone()));

@@ -39,8 +39,6 @@ pub mod sample;
 pub mod spec;
 
 /// The harness's old name, kept for the tests and benches that still use it.
-pub use self::harness as present;
-
 use std::path::Path;
 
 /// Load a spec file or directory and check it whole: the spec's own checks, then that

@@ -7,7 +7,7 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use dialtone::present::Run;
+use dialtone::harness::Run;
 use dialtone::runner::{cases, Options, Suite};
 use dialtone::spec;
 

@@ -22,12 +22,6 @@ pub mod store;
 mod tables;
 pub(crate) mod vendor;
 
-// compat: old paths kept for tests (`emulator::codec::write_zip`, `emulator::check_value`)
-// and for the KPI path grammar, now in the Mediant vendor module.
-pub use crate::codec;
-pub use crate::spec::check::check_value;
-pub use vendor::mediant::kpi_path as kpi;
-
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -40,7 +34,6 @@ use faults::Faults;
 use store::Table;
 use vendor::VendorModule;
 
-/// Reserved path prefix of the control interface.
 pub use crate::contract::{CONTROL_PREFIX, DEFAULT_MAX_BODY};
 /// Limit on the total uncompressed size of an uploaded zip archive.
 pub const ZIP_MAX_TOTAL: u64 = 1 << 30;

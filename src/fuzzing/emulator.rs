@@ -12,9 +12,10 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 use super::block_on;
+use crate::contract::CONTROL_PREFIX;
 use crate::emulator::faults::Faults;
 use crate::emulator::store::Fields as _;
-use crate::emulator::{Emulator, CONTROL_PREFIX};
+use crate::emulator::Emulator;
 use crate::runner::outcome::essence;
 use crate::spec::Spec;
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use dialtone::emulator::faults::Faults;
-use dialtone::present::{self, LocalEmulator};
+use dialtone::harness::{self, LocalEmulator};
 use dialtone::profile::Profile;
 use dialtone::runner::{Options, Session, Suite, Test, TestResult};
 use dialtone::spec::{self, Spec};
@@ -71,7 +71,7 @@ pub fn start_emulator(
     faults: &[&str],
     body_limit: usize,
 ) -> LocalEmulator {
-    present::start_emulator(rt, vec![served], self::faults(faults), body_limit)
+    harness::start_emulator(rt, vec![served], self::faults(faults), body_limit)
         .expect("the emulator starts")
 }
 

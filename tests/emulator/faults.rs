@@ -383,7 +383,7 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
         }),
         ("oversize-accepted", "413", |e| {
             Box::pin(async move {
-                let big = vec![b' '; dialtone::emulator::DEFAULT_MAX_BODY + 1];
+                let big = vec![b' '; dialtone::contract::DEFAULT_MAX_BODY + 1];
                 send(
                     &e,
                     "sipxconfig",

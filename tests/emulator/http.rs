@@ -192,7 +192,7 @@ async fn oversized_body_gets_413_and_a_stalled_client_is_dropped() {
     };
     let srv = serve(emu.clone().router(), opts).await.unwrap();
     let s = account(&emu, "sipxconfig", "superadmin");
-    let big = vec![b' '; dialtone::emulator::DEFAULT_MAX_BODY + 1024];
+    let big = vec![b' '; dialtone::contract::DEFAULT_MAX_BODY + 1024];
     let r = client()
         .put(format!("{}/sipxconfig/rest/branch", srv.url))
         .basic_auth(&s.user, Some(&s.secret))

@@ -515,7 +515,7 @@ async fn rome_replace_with_one_bad_row_changes_nothing() {
         if bad {
             x = x.replacen("<maxLen>11</maxLen>", "<maxLen>eleven</maxLen>", 1);
         }
-        dialtone::emulator::codec::write_zip(&[("routes.xml".to_string(), x.into_bytes())])
+        dialtone::codec::write_zip(&[("routes.xml".to_string(), x.into_bytes())])
     };
     let a = send(
         &emu,

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use dialtone::harness::LocalEmulator;
 use dialtone::netfuzz::{self, FuzzOptions, FuzzReport, Fuzzer, Oracle};
-use dialtone::present::LocalEmulator;
 use dialtone::runner::{cases, Options, Session, Suite, Verdict};
 
 use crate::common::{

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use dialtone::present::LocalEmulator;
+use dialtone::harness::LocalEmulator;
 use dialtone::profile::Profile;
 use dialtone::runner::{ClientOptions, Options, Session, Suite, Test, TestResult, Verdict};
 use dialtone::spec::model::RuleKind;
@@ -651,7 +651,7 @@ fn start_roaming(rt: &tokio::runtime::Runtime) -> LocalEmulator {
         rt,
         spec("roaming-profile"),
         &[],
-        dialtone::emulator::DEFAULT_MAX_BODY,
+        dialtone::contract::DEFAULT_MAX_BODY,
     )
 }
 

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dialtone::present::LocalEmulator;
+use dialtone::harness::LocalEmulator;
 use dialtone::runner::{
     Auth, Exchange, Options, Req, Resp, Session, Suite, Test, TestResult, Verdict,
 };

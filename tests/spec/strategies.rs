@@ -3,8 +3,8 @@
 //! invalid value is refused. A disagreement is a bug in one of the two, and proptest shrinks
 //! it to the smallest value that shows it.
 
-use dialtone::emulator::check_value;
 use dialtone::props::strategy;
+use dialtone::spec::check::check_value;
 use dialtone::spec::Spec;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 

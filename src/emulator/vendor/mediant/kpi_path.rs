@@ -183,20 +183,6 @@ impl KpiPath {
         Ok(KpiPath::Tree(view, node))
     }
 
-    /// The group segment, if the path has one.
-    pub fn group(&self) -> Option<&str> {
-        match self {
-            KpiPath::Tree(
-                _,
-                Node::Entities { group, .. }
-                | Node::Entity { group, .. }
-                | Node::Member { group, .. }
-                | Node::IndexedPm { group, .. },
-            ) => Some(group),
-            _ => None,
-        }
-    }
-
     /// Equal when the group names differ only in ASCII case (the lenient alternative of
     /// decision `kpi-group-case`: `callstats` for `callStats`).
     pub fn same_ignoring_group_case(&self, other: &KpiPath) -> bool {
@@ -329,7 +315,7 @@ mod tests {
         let b = KpiPath::parse("/kpi/current/sbc/callstats/ipGroup").unwrap();
         assert_ne!(a, b);
         assert!(a.same_ignoring_group_case(&b));
-        assert_eq!(a.group(), Some("callStats"));
+        assert_eq!(a.to_string(), "/kpi/current/sbc/callStats/ipGroup");
         let c = KpiPath::parse("/kpi/current/SBC/callstats/ipGroup").unwrap();
         assert!(!a.same_ignoring_group_case(&c));
     }
