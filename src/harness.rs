@@ -146,6 +146,9 @@ pub struct Run {
     /// Independent read tests in flight at once on one target; 1 sends them one by one.
     pub jobs: usize,
     rt: Arc<tokio::runtime::Runtime>,
+    /// Why a test cannot run against its target, by test id: `Session::precheck`, asked
+    /// once per test when the run is built.
+    skips: std::collections::HashMap<String, String>,
 }
 
 impl Run {
@@ -180,14 +183,30 @@ impl Run {
             }
             sessions.insert(api, Arc::new(Session::new(profile, &specs, opts.clone())?));
         }
-        Ok(Run {
+        let mut run = Run {
             suite,
             sessions,
             results: Arc::new(Mutex::new(Vec::new())),
             ahead: Arc::new(Mutex::new(std::collections::HashMap::new())),
             jobs: 1,
             rt,
-        })
+            skips: std::collections::HashMap::new(),
+        };
+        run.skips = run
+            .suite
+            .tests
+            .iter()
+            .filter_map(|t| {
+                let why = run.session(&t.entry.api).precheck(t)?;
+                Some((t.entry.id.clone(), why))
+            })
+            .collect();
+        Ok(run)
+    }
+
+    /// Why `test` cannot run against its target, if it cannot.
+    fn skip_reason(&self, test: &Test) -> Option<&String> {
+        self.skips.get(&test.entry.id)
     }
 
     fn session(&self, api: &str) -> Arc<Session> {
@@ -235,11 +254,10 @@ impl Run {
                 test.entry.kind.as_str().to_string()
             };
             let session = self.session(&test.entry.api);
-            let pre = session.precheck(test);
-            if let Some(reason) = pre {
+            if let Some(reason) = self.skip_reason(test) {
                 let selected = selected(args, &test.entry.id);
                 if selected && !args.ignored && !args.include_ignored && !args.list {
-                    let r = session.skipped(test, reason);
+                    let r = session.skipped(test, reason.clone());
                     self.results.lock().push(r);
                     out.push(
                         Trial::test(test.entry.id.clone(), || Ok(()))
@@ -249,6 +267,7 @@ impl Run {
                     continue;
                 }
             }
+            let skip = self.skip_reason(test).cloned();
             let results = self.results.clone();
             let ahead = self.ahead.clone();
             let rt = self.rt.clone();
@@ -260,7 +279,10 @@ impl Run {
                     let r = match done {
                         Some(r) => r,
                         None => {
-                            let r = rt.block_on(session.run(&test));
+                            let r = match skip.clone() {
+                                Some(why) => session.skipped(&test, why),
+                                None => rt.block_on(session.run_ready(&test)),
+                            };
                             on_result(&r);
                             r
                         }
@@ -289,7 +311,7 @@ impl Run {
             .iter()
             .filter(|t| selected(args, &t.entry.id))
             .filter(|t| {
-                let pre = self.session(&t.entry.api).precheck(t).is_some();
+                let pre = self.skip_reason(t).is_some();
                 if args.ignored {
                     pre
                 } else {
@@ -346,10 +368,10 @@ impl Run {
             if !selected(args, &t.entry.id) {
                 continue;
             }
-            let s = self.session(&t.entry.api);
-            if s.precheck(t).is_some() {
+            if self.skip_reason(t).is_some() {
                 continue;
             }
+            let s = self.session(&t.entry.api);
             groups
                 .entry(s.client.base().to_string())
                 .or_default()
@@ -375,7 +397,7 @@ impl Run {
                         let gate = gate.clone();
                         set.spawn_local(async move {
                             let _permit = gate.acquire_owned().await;
-                            s.run(&t).await
+                            s.run_ready(&t).await
                         });
                     }
                     while let Some(r) = set.join_next().await {
@@ -385,7 +407,7 @@ impl Run {
                         }
                     }
                     for (s, t) in rest {
-                        let r = s.run(&t).await;
+                        let r = s.run_ready(&t).await;
                         on_result(&r);
                         ahead.lock().insert(r.id.clone(), r);
                     }

@@ -79,5 +79,6 @@ pub fn snapshots(spec: &Spec) -> Vec<PlanEntry> {
             );
         }
     }
+    super::resolve::resolve(spec, &mut out);
     out
 }

@@ -281,9 +281,15 @@ impl Session {
     /// Run one test. Never panics on anything the target sends, and never takes longer
     /// than the test budget (plus the clean-up after it).
     pub async fn run(&self, test: &Test) -> TestResult {
-        if let Some(reason) = self.precheck(test) {
-            return self.skipped(test, reason);
+        match self.precheck(test) {
+            Some(reason) => self.skipped(test, reason),
+            None => self.run_ready(test).await,
         }
+    }
+
+    /// [`Session::run`] for a test whose [`Session::precheck`] the caller has already
+    /// asked and found nothing against.
+    pub async fn run_ready(&self, test: &Test) -> TestResult {
         let started = Instant::now();
         let mut res = self.blank(test);
         let mut ctx = exec::Ctx::new(self, test);
