@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use crate::diag::SourceFile;
+use crate::diag::{did_you_mean, SourceFile};
+use crate::spec::Spec;
 
 /// Printed instead of a secret.
 const REDACTED: &str = "<redacted>";
@@ -178,6 +179,16 @@ pub enum ProfileError {
         account: String,
         var: String,
     },
+    #[error(
+        "{}: account `{account}`: environment variable `{var}` holds a control character, \
+         which cannot travel in an HTTP header (value not shown)",
+        path.display()
+    )]
+    UnsendableEnv {
+        path: PathBuf,
+        account: String,
+        var: String,
+    },
 }
 
 /// The four ways an account gives its secret, in the order they are reported.
@@ -314,6 +325,88 @@ impl Profile {
         })
     }
 
+    /// The profile's `api` and account keys against the specs a run tests: a profile for
+    /// another API, or an account naming a role (or API) no spec has, is an error rather
+    /// than a run that silently skips every test needing that account.
+    pub fn check_against(&self, specs: &[&Spec]) -> Result<(), ProfileError> {
+        let text = self
+            .source
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
+        let loc = Locator::new(&text, self.path());
+        let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+        let hint = |word: &str, among: &[&str]| {
+            did_you_mean(word, among.iter().copied())
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default()
+        };
+        if let Some(api) = self.target.api.as_deref() {
+            if api != "all" && !names.contains(&api) {
+                return Err(loc.invalid(
+                    loc.value(&["target", "api"]),
+                    format!(
+                        "the profile is for API `{api}`, but the run tests {}{}",
+                        names.join(", "),
+                        hint(api, &names)
+                    ),
+                ));
+            }
+        }
+        for key in self.accounts.keys() {
+            let (api, role) = match key.split_once('.') {
+                Some((a, r)) => (Some(a), r),
+                None => (None, key.as_str()),
+            };
+            let applies: Vec<&Spec> = match api {
+                Some(a) if names.contains(&a) => {
+                    specs.iter().filter(|s| s.name() == a).copied().collect()
+                }
+                // An account for a bundled API this run does not test.
+                Some(a) if crate::spec::BUNDLED.contains(&a) => continue,
+                Some(a) => {
+                    let known: Vec<&str> = crate::spec::BUNDLED
+                        .iter()
+                        .copied()
+                        .chain(names.iter().copied())
+                        .collect();
+                    return Err(loc.invalid(
+                        loc.key(&["accounts", key]),
+                        format!(
+                            "account `{key}` names no known API `{a}`{}",
+                            hint(a, &known)
+                        ),
+                    ));
+                }
+                None => specs
+                    .iter()
+                    .filter(|s| self.applies_to(s.name()))
+                    .copied()
+                    .collect(),
+            };
+            let roles: Vec<&str> = applies
+                .iter()
+                .flat_map(|s| s.roles().map(|r| r.name.get_ref().as_str()))
+                .collect();
+            if !applies.is_empty() && !roles.contains(&role) {
+                return Err(loc.invalid(
+                    loc.key(&["accounts", key]),
+                    format!(
+                        "account `{key}` names no role of {}: the roles are {}{}",
+                        applies
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        roles.join(", "),
+                        hint(role, &roles)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether un-namespaced account keys apply to `api`.
     fn applies_to(&self, api: &str) -> bool {
         match self.target.api.as_deref() {
@@ -447,7 +540,16 @@ impl Account {
         } else if let Some(p) = &self.password {
             (Secret(p.clone()), CredKind::Password)
         } else if let Some(var) = &self.token_env {
-            (from_env(var)?, CredKind::Token)
+            // A token goes into the header as it is (a password is base64-encoded first).
+            let token = from_env(var)?;
+            if token.0.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(ProfileError::UnsendableEnv {
+                    path: path.to_path_buf(),
+                    account: key.to_string(),
+                    var: var.to_string(),
+                });
+            }
+            (token, CredKind::Token)
         } else if let Some(t) = &self.token {
             (Secret(t.clone()), CredKind::Token)
         } else {
@@ -467,7 +569,8 @@ impl Account {
 }
 
 /// `http://` or `https://`, a non-empty host, an optional numeric port; no user info.
-fn check_url(url: &str) -> Result<(), String> {
+/// `Err` says what is wrong without repeating the URL, which may hold a password.
+pub fn check_url(url: &str) -> Result<(), String> {
     let lower = url.to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
         &url[8..]

@@ -299,7 +299,7 @@ pub(crate) struct FuzzArgs {
     #[arg(long)]
     pub(super) stop_at_first: bool,
     /// Directory the findings are saved in (case files and curl reproducers).
-    #[arg(long, value_name = "DIR", default_value = "fuzz-findings")]
+    #[arg(long, value_name = "DIR", default_value = ".dialtone/findings")]
     pub(super) findings: PathBuf,
     /// Print only the findings and the last summary line.
     #[arg(short, long)]

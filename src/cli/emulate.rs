@@ -51,12 +51,26 @@ pub(crate) fn emulate(
         println!("{}", running.url);
         std::io::stdout().flush()?;
         if let Some(path) = write_profile {
-            let profile = dialtone::profile::Profile::for_emulator(
+            let mut profile = dialtone::profile::Profile::for_emulator(
                 &emu.accounts(),
                 &emu.api_names(),
                 &running.url,
                 tls,
             );
+            if let Some(pem) = &running.cert_pem {
+                // Trust the certificate made at start, rather than any certificate: the
+                // profile then verifies the emulator as it would a lab device.
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("emulator");
+                let ca = PathBuf::from(format!("{stem}-ca.pem"));
+                let at = path.parent().unwrap_or(std::path::Path::new(".")).join(&ca);
+                std::fs::write(&at, pem)
+                    .with_context(|| format!("writing the certificate to {}", at.display()))?;
+                profile.tls.insecure_skip_verify = false;
+                profile.tls.ca_file = Some(ca);
+            }
             std::fs::write(&path, profile.to_toml())
                 .with_context(|| format!("writing the profile to {}", path.display()))?;
             eprintln!("dialtone: wrote target profile {}", path.display());

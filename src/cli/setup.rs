@@ -56,9 +56,17 @@ impl TargetArgs {
     /// `--target` alone, or else one bundled emulator per spec.
     fn against(&self, specs: &[Spec], faults: Faults) -> Result<Against> {
         let apis = || specs.iter().map(|s| s.name().to_string()).collect();
+        if let Some(url) = &self.target {
+            // Checked before anything prints it: a user or password in it would show in
+            // every report, and would pass over the profile's accounts.
+            if let Err(why) = dialtone::profile::check_url(url) {
+                bail!("--target: the URL {why}");
+            }
+        }
         Ok(match (&self.profile, &self.target) {
             (Some(p), target) => {
                 let mut profile = Profile::load(p)?;
+                profile.check_against(&specs.iter().collect::<Vec<_>>())?;
                 if let Some(url) = target {
                     profile.target.url = url.to_string();
                 }

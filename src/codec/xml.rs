@@ -394,7 +394,19 @@ fn finish(
     ControlFlow::Continue(())
 }
 
+/// Text (also from character references and CDATA) may hold only the characters XML 1.0
+/// allows (§2.2 `Char`): no C0 controls but tab, newline and carriage return, and no
+/// U+FFFE or U+FFFF. A document holding one is not well-formed, and is refused rather than
+/// stored altered.
 fn push_text(stack: &mut [Frame], text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    }) {
+        return Err(format!(
+            "character U+{:04X} is not allowed in XML 1.0 text",
+            u32::from(c)
+        ));
+    }
     match stack.last_mut() {
         None if text.trim().is_empty() => Ok(()),
         None => Err("text outside the root element".into()),
@@ -416,6 +428,23 @@ fn push_text(stack: &mut [Frame], text: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn control_characters_make_a_document_not_well_formed() {
+        for doc in [
+            &b"<a><b>x\x01y</b></a>"[..],
+            b"<a><b>x\x00y</b></a>",
+            b"<a><b>x&#1;y</b></a>",
+            b"<a><b>&#x1F;</b></a>",
+            b"<a><b><![CDATA[x\x02]]></b></a>",
+            "<a><b>\u{fffe}</b></a>".as_bytes(),
+        ] {
+            let e = from_xml(doc).expect_err(&String::from_utf8_lossy(doc));
+            assert!(e.to_string().contains("not allowed in XML 1.0"), "{e}");
+        }
+        let ok = from_xml(b"<a><b>tab\there\nand\r\n&#9;&#10;</b></a>").unwrap();
+        assert!(ok.1["b"].as_str().unwrap().contains('\t'));
+    }
 
     #[test]
     fn xml_round_trip_of_strings() {

@@ -110,8 +110,16 @@ async fn collection(a: &ApiEmu, c: Control<'_>, body: Body) -> Response<Body> {
             let Some(n) = count else {
                 return error(400, "generate needs ?count=N with N a whole number");
             };
-            if n > 50_000_000 {
-                return error(400, "count above 50000000");
+            let cap = a.generate_cap(name).unwrap_or(0);
+            if n > cap {
+                return error(
+                    400,
+                    format!(
+                        "count {n} is above the {cap} rows of `{name}` that fit in the {} MiB \
+                         the emulator allows generated data",
+                        crate::emulator::tables::GENERATED_MEMORY >> 20
+                    ),
+                );
             }
             a.generate(name, n);
             answer(200, json!({ "count": n }))

@@ -205,6 +205,9 @@ pub struct Table {
     cols: Columns,
     keys: Vec<String>,
     data: RwLock<Arc<Rows>>,
+    /// The largest integer key [`Table::next_int`] has handed out since the last restart:
+    /// a deleted record's id is never given to a new one, as on a real device.
+    issued: std::sync::atomic::AtomicI64,
 }
 
 /// A page cut from a table, with whether items exist before and after it.
@@ -222,7 +225,12 @@ impl Table {
             cols,
             keys,
             data: RwLock::new(Arc::new(rows)),
+            issued: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+    /// Forget the integer keys handed out, as a device that is reset to its seed data.
+    pub fn restart(&self) {
+        self.issued.store(0, std::sync::atomic::Ordering::Relaxed);
     }
     /// The fields that make a row's key.
     pub fn key_fields(&self) -> &[String] {
@@ -264,9 +272,12 @@ impl Table {
         let mut g = self.data.write();
         f(Arc::make_mut(&mut g))
     }
-    /// Next integer key: one more than the largest integer key, starting at 1.
+    /// A new integer key: one more than the largest integer key held or ever handed out
+    /// (since the last [`Table::restart`]), starting at 1. Each call hands out a new one.
     pub fn next_int(&self) -> i64 {
-        self.data
+        use std::sync::atomic::Ordering;
+        let held = self
+            .data
             .read()
             .keys()
             .rev()
@@ -275,7 +286,15 @@ impl Table {
                 _ => None,
             })
             .unwrap_or(1)
-            .max(1)
+            .max(1);
+        let mut next = held;
+        let _ = self
+            .issued
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |seen| {
+                next = held.max(seen.saturating_add(1));
+                Some(next)
+            });
+        next
     }
 
     /// Up to `limit` rows with key strictly after `after` (all rows from the start when `None`).
@@ -407,5 +426,17 @@ mod tests {
         assert_eq!(old.len(), 3);
         assert!(t.is_empty());
         assert_eq!(t.next_int(), 1);
+    }
+
+    #[test]
+    fn deleted_ids_are_not_handed_out_again() {
+        let t = table(3);
+        assert_eq!(t.next_int(), 4);
+        t.update(|rows| {
+            rows.remove(&Key::Int(3));
+        });
+        assert_eq!(t.next_int(), 5, "4 was handed out, 3 was deleted");
+        t.restart();
+        assert_eq!(t.next_int(), 3, "a reset device counts from its data again");
     }
 }

@@ -31,6 +31,12 @@ pub(super) fn build(spec: &Spec) -> IndexMap<String, Table> {
     tables
 }
 
+/// Memory the generated rows of one request may take, as [`ApiEmu::generate_cap`]
+/// estimates it.
+pub const GENERATED_MEMORY: u64 = 1 << 30;
+/// Bytes a row costs beyond its JSON text: the tree node, the key, the value slots.
+const ROW_OVERHEAD: usize = 128;
+
 impl ApiEmu {
     /// Key fields of a collection: its `key`, else the schema's key fields.
     pub(super) fn key_fields(&self, collection: &str) -> &[String] {
@@ -72,12 +78,29 @@ impl ApiEmu {
                 rows.insert(k, table.row(v));
             }
             table.replace(rows);
+            table.restart();
         }
         Ok(())
     }
 
     /// Fill a collection with `count` generated rows modelled on its seed rows; key fields
     /// take the values 1..=count. Returns false for an unknown collection.
+    /// The most rows [`ApiEmu::generate`] makes for `collection`: what fits in
+    /// [`GENERATED_MEMORY`] at the size of its largest seed row (as JSON, plus the cost of
+    /// a row and its key in the table). `None` for an unknown collection.
+    pub fn generate_cap(&self, collection: &str) -> Option<u64> {
+        let c = self.spec.collection(collection)?;
+        let largest = c
+            .seed
+            .iter()
+            .filter_map(|s| serde_json::to_vec(s).ok())
+            .map(|b| b.len())
+            .max()
+            .unwrap_or(0);
+        let per_row = (largest + ROW_OVERHEAD) as u64;
+        Some(GENERATED_MEMORY / per_row)
+    }
+
     pub fn generate(&self, collection: &str, count: u64) -> bool {
         let Some(table) = self.tables.get(collection) else {
             return false;

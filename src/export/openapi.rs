@@ -201,6 +201,39 @@ fn toml_to_json(v: &toml::Value) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// Add `enum` to `schema`, with a `type` every listed value has: a spec's enumeration may
+/// list numbers (Mediant's key sizes), which a `"type": "string"` would contradict.
+fn with_enum(schema: &mut Value, values: &[toml::Value]) {
+    let values: Vec<Value> = values.iter().map(toml_to_json).collect();
+    let kind = |v: &Value| match v {
+        Value::String(_) => "string",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+    };
+    let mut kinds: Vec<&str> = values.iter().map(kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if let Some(o) = schema.as_object_mut() {
+        match kinds.as_slice() {
+            [one] if o.get("type").and_then(Value::as_str) != Some(one) => {
+                o.insert("type".into(), json!(one));
+                // A string's pattern or format says nothing about a number.
+                o.remove("pattern");
+                o.remove("format");
+            }
+            [_] => {}
+            _ => {
+                o.remove("type");
+            }
+        }
+        o.insert("enum".into(), Value::Array(values));
+    }
+}
+
 fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
     let mut props = Map::new();
     let mut required = Vec::new();
@@ -219,11 +252,9 @@ fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
             o.insert("items".into(), field_type(it));
         }
         if !f.enum_values.is_empty() {
-            o.insert(
-                "enum".into(),
-                Value::Array(f.enum_values.iter().map(toml_to_json).collect()),
-            );
+            with_enum(&mut p, &f.enum_values);
         }
+        let o = p.as_object_mut().expect("object");
         if let Some(v) = f.min {
             o.insert("minimum".into(), json!(v));
         }
@@ -365,7 +396,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
         let s = p.spec();
         let mut schema = field_type(s.ty);
         if !s.enum_values.is_empty() {
-            schema["enum"] = Value::Array(s.enum_values.iter().map(toml_to_json).collect());
+            with_enum(&mut schema, &s.enum_values);
         }
         let mut pj = json!({"name": name, "in": "path", "required": true, "schema": schema});
         if let Some(d) = &s.description {
@@ -403,7 +434,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
     for (name, s) in query {
         let mut schema = field_type(s.ty);
         if !s.enum_values.is_empty() {
-            schema["enum"] = Value::Array(s.enum_values.iter().map(toml_to_json).collect());
+            with_enum(&mut schema, &s.enum_values);
         }
         if let Some(d) = &s.default {
             schema["default"] = toml_to_json(d);

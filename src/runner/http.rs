@@ -242,9 +242,16 @@ impl Client {
                 path: ca.clone(),
                 source,
             })?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ClientError::Build(format!("{}: {e}", ca.display())))?
-            {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ClientError::Build(format!("{}: {e}", ca.display())))?;
+            if certs.is_empty() {
+                // Trusting nothing extra would fail every test with the same TLS error.
+                return Err(ClientError::Build(format!(
+                    "{}: the ca_file holds no PEM certificate",
+                    ca.display()
+                )));
+            }
+            for cert in certs {
                 b = b.add_root_certificate(cert);
             }
         }

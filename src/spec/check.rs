@@ -136,16 +136,36 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
                 return Err("not an object".into());
             }
         }
-        FieldType::Array if !v.is_array() => {
-            // XML and CSV cannot tell one element from a list of one.
-            let one = v.take();
-            *v = match one {
-                Value::String(s) if s.contains(';') => {
-                    Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
+        FieldType::Array => {
+            if !v.is_array() {
+                // XML and CSV cannot tell one element from a list of one.
+                let one = v.take();
+                *v = match one {
+                    Value::String(s) if s.contains(';') => {
+                        Value::Array(s.split(';').map(|p| Value::String(p.to_string())).collect())
+                    }
+                    Value::String(s) if s.is_empty() => Value::Array(vec![]),
+                    other => Value::Array(vec![other]),
+                };
+            }
+            // Elements take their `items` type: XML and CSV deliver every one as text.
+            if let (Some(ty), Some(items)) = (f.items, v.as_array_mut()) {
+                // The field's own bounds are the list's, as the strategies read them.
+                let each = Field {
+                    ty,
+                    items: None,
+                    schema: None,
+                    enum_values: vec![],
+                    min: None,
+                    max: None,
+                    min_len: None,
+                    max_len: None,
+                    ..f.clone()
+                };
+                for (i, it) in items.iter_mut().enumerate() {
+                    normalise(spec, &each, it).map_err(|e| format!("element {i}: {e}"))?;
                 }
-                Value::String(s) if s.is_empty() => Value::Array(vec![]),
-                other => Value::Array(vec![other]),
-            };
+            }
         }
         ty if ty.is_texty() => {
             let s = as_text(v).ok_or("not a string")?;
@@ -299,6 +319,29 @@ pub fn file_format_problem(format: FileFormat, bytes: &[u8]) -> Result<(), Strin
 mod tests {
     use super::file_format_problem;
     use crate::spec::model::FileFormat;
+
+    #[test]
+    fn list_elements_read_as_text_take_their_items_type() {
+        let spec = crate::spec::load(std::path::Path::new("tests/fixtures/good/mini.toml"))
+            .expect("the good fixture loads");
+        let field: crate::spec::model::Field =
+            toml::from_str("name = \"trunkIds\"\ntype = \"array\"\nitems = \"integer\"\n")
+                .expect("a field");
+        let typed = serde_json::json!([101, 102]);
+        for sent in [
+            serde_json::json!(["101", "102"]),
+            serde_json::json!("101;102"),
+            typed.clone(),
+        ] {
+            assert_eq!(super::check_value(&spec, &field, sent).unwrap(), typed);
+        }
+        assert_eq!(
+            super::check_value(&spec, &field, serde_json::json!("101")).unwrap(),
+            serde_json::json!([101])
+        );
+        let e = super::check_value(&spec, &field, serde_json::json!(["101", "x"])).unwrap_err();
+        assert!(e.contains("element 1"), "{e}");
+    }
 
     #[test]
     fn file_formats_take_their_own_text_and_nothing_else() {

@@ -165,6 +165,33 @@ async fn control_interface_switches_states_and_seeds() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // More rows than fit in the emulator's allowance for generated data: refused, with the
+    // cap named, and the table left as it was.
+    let cap = emu
+        .api("mediant")
+        .unwrap()
+        .generate_cap("history-alarms")
+        .unwrap();
+    assert!((100_000..50_000_000).contains(&cap), "cap {cap}");
+    let r = c
+        .post(format!(
+            "{}/_dialtone/mediant/collections/history-alarms/generate?count={}",
+            srv.url,
+            cap + 1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains(&format!("{cap} rows")));
+    assert_eq!(
+        emu.api("mediant")
+            .unwrap()
+            .table("history-alarms")
+            .unwrap()
+            .len(),
+        5000
+    );
     let r = c
         .post(format!("{}/_dialtone/reset", srv.url))
         .send()

@@ -1185,3 +1185,80 @@ async fn mediant_uploads_are_checked_against_their_file_format() {
         assert_eq!(a.status, 200, "{path}: {}", a.text());
     }
 }
+
+/// Credentials come in one header, and the scheme's name ignores case (RFC 9110 §11.1):
+/// a second header is refused, whichever of the two is good.
+#[tokio::test]
+async fn credentials_are_one_header_and_schemes_ignore_case() {
+    let emu = emulator(&["mediant", "roaming-profile"], &[]);
+    let cases = [
+        ("mediant", "administrator", "GET", "/api/v1/status"),
+        (
+            "roaming-profile",
+            "reseller",
+            "POST",
+            "/api/getRoamingProfile",
+        ),
+    ];
+    for (api, role, method, path) in cases {
+        let good = request(&emu, api, As::Role(role), method, path, None);
+        let header = emu.api(api).unwrap().spec.auth().header.clone();
+        let value = good.headers()[header.as_str()]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let (scheme, rest) = value.split_once(' ').unwrap();
+        let send_with = |values: Vec<String>| {
+            let mut r = request(&emu, api, As::Nobody, method, path, None);
+            for v in values {
+                r.headers_mut().append(
+                    axum::http::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
+            }
+            emu.handle(r)
+        };
+        let baseline = read(send_with(vec![value.clone()]).await).await.status;
+        assert_ne!(baseline, 401, "{api}: the good credentials are refused");
+        for s in [scheme.to_lowercase(), scheme.to_uppercase()] {
+            let a = read(send_with(vec![format!("{s} {rest}")]).await).await;
+            assert_eq!(a.status, baseline, "{api}: scheme `{s}`: {}", a.text());
+        }
+        let bad = format!("{scheme} {}", "x".repeat(rest.len()));
+        for pair in [
+            vec![value.clone(), bad.clone()],
+            vec![bad.clone(), value.clone()],
+        ] {
+            let a = read(send_with(pair).await).await;
+            assert_eq!(
+                a.status,
+                401,
+                "{api}: two credentials headers: {}",
+                a.text()
+            );
+        }
+    }
+}
+
+/// A path id names a row by its key, name or alias, never by a flag: `true` is not
+/// gateway 1 because gateway 1 is enabled.
+#[tokio::test]
+async fn a_flag_value_is_not_a_path_id() {
+    let api = "sipxconfig";
+    let emu = emulator(&[api], &[]);
+    let before = emu.api(api).unwrap().fingerprint();
+    for path in [
+        "/sipxconfig/api/gateways/true",
+        "/sipxconfig/api/gateways/false",
+    ] {
+        let a = send(&emu, api, As::Role("superadmin"), "DELETE", path, None).await;
+        assert!(a.status >= 400, "DELETE {path}: {} {}", a.status, a.text());
+        let a = send(&emu, api, As::Role("superadmin"), "GET", path, None).await;
+        assert!(a.status >= 400, "GET {path}: {} {}", a.status, a.text());
+    }
+    assert_eq!(
+        emu.api(api).unwrap().fingerprint(),
+        before,
+        "a row was deleted"
+    );
+}

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::dialtone_in;
+use crate::common::{dialtone_in, scratch_dir};
 
 /// The scratch directory of these tests.
 fn scratch() -> PathBuf {
@@ -163,6 +163,85 @@ fn bad_input_exits_2_with_a_clear_message() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
+}
+
+#[test]
+fn target_urls_with_credentials_or_bad_ports_are_refused() {
+    let dir = scratch_dir("target-url");
+    let profile = dir.join("p.toml");
+    std::fs::write(&profile, "[target]\nurl = \"http://127.0.0.1:9\"\n").unwrap();
+    let profile = profile.to_str().unwrap();
+    for (url, want) in [
+        (
+            "http://admin:s3cretpw@127.0.0.1:9",
+            "must not contain a user or password",
+        ),
+        ("http://127.0.0.1:99999", "invalid port `99999`"),
+        ("http://127.0.0.1:0", "invalid port `0`"),
+    ] {
+        for with_profile in [true, false] {
+            let mut args = vec!["run", "--spec", "roaming-profile", "--timeout", "1"];
+            args.extend(["--target", url]);
+            if with_profile {
+                args.extend(["--profile", profile]);
+            }
+            let o = dialtone(&args);
+            let t = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+            assert!(t.contains("--target") && t.contains(want), "{args:?}: {t}");
+            assert!(
+                !t.contains("s3cretpw"),
+                "{args:?} printed the password: {t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_profile_that_does_not_fit_the_spec_is_an_error_that_names_the_key() {
+    let dir = scratch_dir("profile-fit");
+    let url = "[target]\nurl = \"http://127.0.0.1:9\"\n";
+    let account = |key: &str| format!("[accounts.\"{key}\"]\npassword_env = \"DT_PW\"\n");
+    for (name, profile_text, want) in [
+        (
+            "api",
+            format!("{url}api = \"rome\"\n"),
+            "the profile is for API `rome`",
+        ),
+        (
+            "role",
+            format!("{url}api = \"mediant\"\n{}", account("adminstrator")),
+            "did you mean `administrator`?",
+        ),
+        (
+            "api-prefix",
+            format!("{url}{}", account("mediantt.administrator")),
+            "did you mean `mediant`?",
+        ),
+    ] {
+        let p = dir.join(format!("{name}.toml"));
+        std::fs::write(&p, profile_text).unwrap();
+        let o = dialtone(&["run", "--spec", "mediant", "--profile", p.to_str().unwrap()]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{name}: {t}");
+        assert!(
+            t.contains(want) && t.contains(&format!("{name}.toml:")),
+            "{name}: {t}"
+        );
+    }
+    // Accounts for another bundled API are for runs of that API, not mistakes.
+    let p = dir.join("other.toml");
+    std::fs::write(&p, format!("{url}{}", account("rome.rome-rw"))).unwrap();
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "mediant",
+        "--profile",
+        p.to_str().unwrap(),
+        "--timeout",
+        "1",
+    ]);
+    assert!(!text(&o).contains("names no"), "{}", text(&o));
 }
 
 #[test]
@@ -390,4 +469,108 @@ fn the_time_budget_stops_properties_after_their_first_case() {
     }
     let o = dialtone(&["run", "--spec", "roaming-profile", "--time-budget", "-1"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// The README's own pair of commands: one emulator serving every API on one port, and the
+/// whole suite run against it through the profile it writes. APIs that share a base path
+/// (`/api`) must each get their own requests.
+#[test]
+fn the_suite_passes_against_emulate_spec_all_through_its_profile() {
+    let dir = scratch_dir("emulate-all");
+    let profile = dir.join("p.toml");
+    let mut emu = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["emulate", "--spec", "all", "--write-profile"])
+        .arg(&profile)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !profile.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "all",
+        "--profile",
+        profile.to_str().unwrap(),
+        "-q",
+    ]);
+    let _ = emu.kill();
+    let _ = emu.wait();
+    let t = text(&o);
+    let failed: Vec<&str> = t
+        .lines()
+        .filter(|l| l.contains("FAILED"))
+        .take(20)
+        .collect();
+    assert_eq!(o.status.code(), Some(0), "{}", failed.join("\n"));
+}
+
+/// `emulate --tls --write-profile` trusts the certificate it made, not any certificate.
+#[test]
+fn a_tls_emulator_profile_names_its_certificate() {
+    let dir = scratch_dir("emulate-tls");
+    let profile = dir.join("tls.toml");
+    let mut emu = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args([
+            "emulate",
+            "--spec",
+            "roaming-profile",
+            "--tls",
+            "--write-profile",
+        ])
+        .arg(&profile)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !profile.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let written = std::fs::read_to_string(&profile).unwrap_or_default();
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--profile",
+        profile.to_str().unwrap(),
+        "-q",
+    ]);
+    let _ = emu.kill();
+    let _ = emu.wait();
+    assert!(written.contains("ca_file = \"tls-ca.pem\""), "{written}");
+    assert!(
+        !written.contains("insecure_skip_verify = true"),
+        "{written}"
+    );
+    assert!(dir.join("tls-ca.pem").exists());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// A `ca_file` that holds no certificate is one setup error, not a run of TLS failures.
+#[test]
+fn a_ca_file_without_a_certificate_is_refused() {
+    let dir = scratch_dir("empty-ca");
+    std::fs::write(dir.join("ca.pem"), "not a certificate\n").unwrap();
+    let p = dir.join("p.toml");
+    std::fs::write(
+        &p,
+        "[target]\nurl = \"https://127.0.0.1:9\"\n[tls]\nca_file = \"ca.pem\"\n",
+    )
+    .unwrap();
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--profile",
+        p.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("holds no PEM certificate"), "{t}");
 }

@@ -13,7 +13,7 @@ use dialtone::netfuzz::{self, FuzzOptions, FuzzReport, Fuzzer, Oracle};
 use dialtone::runner::{cases, Options, Session, Suite, Verdict};
 
 use crate::common::{
-    dialtone, runtime, scratch_dir, session, spec as load, start_emulator, BODY_LIMIT,
+    dialtone, dialtone_in, runtime, scratch_dir, session, spec as load, start_emulator, BODY_LIMIT,
 };
 
 /// One emulator per API, as `dialtone fuzz` starts them, and a session on each.
@@ -241,6 +241,38 @@ fn a_saved_finding_replays_and_holds_no_credential() {
         Verdict::Pass,
         "and passes on the conformant emulator"
     );
+}
+
+#[test]
+fn findings_go_under_dot_dialtone_by_default() {
+    let dir = tmp("default-dir");
+    let o = dialtone_in(
+        &dir,
+        &[
+            "fuzz",
+            "--spec",
+            "roaming-profile",
+            "--duration",
+            "20s",
+            "--fault",
+            "malformed-json-500",
+            "--stop-at-first",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let saved = dir.join(".dialtone/findings");
+    assert!(
+        std::fs::read_dir(&saved).is_ok_and(|d| d.count() >= 2),
+        "no findings in {}",
+        saved.display()
+    );
+    assert!(!dir.join("fuzz-findings").exists());
 }
 
 #[test]

@@ -76,3 +76,81 @@ fn the_validator_rejects_a_broken_document() {
     doc["paths"]["/api/v1/alarms/history"]["get"]["responses"] = serde_json::json!("none");
     assert!(!validator().is_valid(&doc));
 }
+
+/// Every schema object of `doc` that lists `enum`, `default` or `examples`, with its path.
+fn value_schemas<'a>(
+    v: &'a serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, &'a serde_json::Value)>,
+) {
+    match v {
+        serde_json::Value::Object(o) => {
+            let typed = o.contains_key("type") && !o.contains_key("$ref");
+            if typed
+                && ["enum", "default", "examples"]
+                    .iter()
+                    .any(|k| o.contains_key(*k))
+            {
+                out.push((at.clone(), v));
+            }
+            for (k, x) in o {
+                value_schemas(x, format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                value_schemas(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a semantic validator (openapi-spec-validator, Schemathesis) checks beyond the
+/// OpenAPI schema: an enumeration's values, a default and each example are themselves
+/// valid instances of the schema that declares them.
+#[test]
+fn enums_defaults_and_examples_fit_their_own_schema() {
+    for name in spec::BUNDLED {
+        let doc = openapi::export(&[&common::spec(name)]);
+        let mut found = Vec::new();
+        value_schemas(&doc, String::new(), &mut found);
+        assert!(
+            !found.is_empty(),
+            "{name}: no schema lists an enum or default"
+        );
+        let mut bad = Vec::new();
+        for (at, s) in found {
+            let mut bare = s.clone();
+            let o = bare.as_object_mut().unwrap();
+            let enums = o.remove("enum");
+            let default = o.remove("default");
+            let examples = o.remove("examples");
+            o.remove("description");
+            let whole = jsonschema::validator_for(s).expect("compiles");
+            let plain = jsonschema::validator_for(&bare).expect("compiles");
+            for e in enums
+                .iter()
+                .flat_map(|e| e.as_array().cloned().unwrap_or_default())
+            {
+                if !plain.is_valid(&e) {
+                    bad.push(format!("{name}{at}: enum value {e} against {bare}"));
+                }
+            }
+            for d in default.iter() {
+                if !whole.is_valid(d) {
+                    bad.push(format!("{name}{at}: default {d} against {s}"));
+                }
+            }
+            for x in examples
+                .iter()
+                .flat_map(|e| e.as_array().cloned().unwrap_or_default())
+            {
+                if !whole.is_valid(&x) {
+                    bad.push(format!("{name}{at}: example {x} against {s}"));
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}

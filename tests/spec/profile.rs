@@ -360,6 +360,24 @@ fn missing_env_var_names_the_variable() {
 }
 
 #[test]
+fn a_token_with_a_control_character_is_one_error_naming_the_variable() {
+    let var = "DIALTONE_TEST_PROFILE_ENV_CTRL_7C21";
+    let text =
+        format!("[target]\nurl = \"https://h\"\n[accounts.monitor]\ntoken_env = \"{var}\"\n");
+    let p = parse(&text).unwrap();
+    unsafe { std::env::set_var(var, "tok\u{1}en-s3cret") };
+    let e = p.credentials("rome", "monitor").unwrap_err();
+    unsafe { std::env::remove_var(var) };
+    let shown = e.to_string();
+    assert!(matches!(e, ProfileError::UnsendableEnv { .. }), "{shown}");
+    assert!(
+        shown.contains(var) && shown.contains("control character"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
+
+#[test]
 fn namespaced_lookup() {
     let p = parse(EMULATOR).unwrap();
     let c = p.credentials("mediant", "administrator").unwrap().unwrap();

@@ -29,11 +29,18 @@ pub(super) fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &Faults) ->
             _ => return Caller::Missing,
         }
     }
-    let Some(value) = headers
-        .get(auth.header.as_str())
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Caller::Missing;
+    let mut given = headers.get_all(auth.header.as_str()).iter();
+    let (Some(value), None) = (given.next(), given.next()) else {
+        // Two credentials headers are refused whichever comes first: a device that read
+        // only the first would let a good one vouch for a bad one.
+        return if headers.contains_key(auth.header.as_str()) {
+            Caller::Invalid
+        } else {
+            Caller::Missing
+        };
+    };
+    let Ok(value) = value.to_str() else {
+        return Caller::Invalid;
     };
     // `Caller::Role` holds the index of the matching account.
     let found = |pred: &dyn Fn(&Account) -> bool| {
@@ -44,10 +51,7 @@ pub(super) fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &Faults) ->
     };
     match auth.scheme {
         AuthScheme::Basic => {
-            let Some(b64) = value
-                .strip_prefix("Basic ")
-                .or(value.strip_prefix("basic "))
-            else {
+            let Some(b64) = strip_scheme(value, "Basic") else {
                 return Caller::Invalid;
             };
             let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
@@ -60,10 +64,7 @@ pub(super) fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &Faults) ->
         }
         AuthScheme::Bearer => {
             let token = match &auth.prefix {
-                Some(p) => match value
-                    .strip_prefix(p.as_str())
-                    .and_then(|r| r.strip_prefix(' '))
-                {
+                Some(p) => match strip_scheme(value, p) {
                     Some(t) => t.trim(),
                     None => return Caller::Invalid,
                 },
@@ -80,6 +81,13 @@ pub(super) fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &Faults) ->
             }
         }
     }
+}
+
+/// What follows `scheme` and a space in a credentials header; the scheme's name is
+/// matched without regard to case, as HTTP's authentication schemes are.
+fn strip_scheme<'v>(value: &'v str, scheme: &str) -> Option<&'v str> {
+    let (name, rest) = value.split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then_some(rest)
 }
 
 pub(super) fn with_auth_challenge(api: &ApiEmu, mut r: Response<Body>) -> Response<Body> {

@@ -52,13 +52,18 @@ fn sel_matches(sel: &Sel, k: &Key, row: &Row) -> bool {
     match sel {
         Sel::Key(want) => want == k,
         Sel::Field(f, v) => row.field(f).and_then(scalar_text).as_deref() == Some(v.as_str()),
-        Sel::Any(v) => row.fields().filter_map(|(_, x)| scalar_text(x)).any(|t| {
-            // The whole value, or one delimited part of it (the host of a contact URI),
-            // never a substring: `/pagegroups/2` must not match a timeout of 286694.
-            t == *v
-                || t.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_')))
-                    .any(|part| part == v)
-        }),
+        // Identities are names, aliases and numbers; a flag (`true`) never names a row.
+        Sel::Any(v) => row
+            .fields()
+            .filter(|(_, x)| !x.is_boolean())
+            .filter_map(|(_, x)| scalar_text(x))
+            .any(|t| {
+                // The whole value, or one delimited part of it (the host of a contact URI),
+                // never a substring: `/pagegroups/2` must not match a timeout of 286694.
+                t == *v
+                    || t.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_')))
+                        .any(|part| part == v)
+            }),
     }
 }
 

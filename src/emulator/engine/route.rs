@@ -94,25 +94,41 @@ fn specificity(segs: &[Seg]) -> Vec<u8> {
         .collect()
 }
 
+/// The API a request path belongs to: of the APIs with a base the path falls under, the
+/// one with the longest base that has an endpoint for the path; with none, the longest
+/// base (which answers its own "not found"). Two APIs may share a base (Mediant's root and
+/// the roaming-profile API both serve `/api`), so the base alone cannot decide.
 pub(super) fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<&'a ApiEmu> {
-    let mut best: Option<(&ApiEmu, usize)> = None;
+    let mut hits: Vec<(&ApiEmu, usize)> = Vec::new();
     for a in &emu.apis {
-        for b in &a.routes.bases {
-            let hit = b.is_empty()
-                || path == b
-                || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'));
-            if hit && best.is_none_or(|(_, l)| b.len() > l) {
-                best = Some((a, b.len()));
-            }
+        let longest = a
+            .routes
+            .bases
+            .iter()
+            .filter(|b| {
+                b.is_empty()
+                    || path == b.as_str()
+                    || (path.starts_with(b.as_str()) && path.as_bytes().get(b.len()) == Some(&b'/'))
+            })
+            .map(String::len)
+            .max();
+        if let Some(l) = longest {
+            hits.push((a, l));
         }
     }
-    best.map(|(a, _)| a).or_else(|| {
-        if emu.apis.len() == 1 {
-            emu.apis.first()
-        } else {
-            None
-        }
-    })
+    // Longest base first; among equals, the order the APIs were given in.
+    hits.sort_by_key(|(_, l)| std::cmp::Reverse(*l));
+    hits.iter()
+        .find(|(a, _)| match_route(a, path).is_some())
+        .or(hits.first())
+        .map(|(a, _)| *a)
+        .or_else(|| {
+            if emu.apis.len() == 1 {
+                emu.apis.first()
+            } else {
+                None
+            }
+        })
 }
 
 fn percent_decode(s: &str) -> String {
