@@ -139,6 +139,16 @@ async fn roaming_profile_lifecycle_with_conflicts() {
     )
     .await;
     assert!(has_code(spec, &a, "1201"), "{}", a.text());
+    // The new id comes back as the schema types it: a numeric string (decision value-types).
+    let body = a.json();
+    let id = body
+        .pointer("/Response/responseParam/rows/roamingProfileId")
+        .unwrap_or_else(|| panic!("no roamingProfileId in {body}"));
+    assert!(
+        id.as_str()
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit())),
+        "{id} is not a numeric string"
+    );
     let a = json_call(
         &emu,
         api,

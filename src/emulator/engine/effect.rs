@@ -177,12 +177,13 @@ fn create(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
             }
         }
     }
+    // The new id as the record holds it, typed as its schema types it (a numeric string
+    // for a `digits` key), not as the table orders it.
+    let name = keys.first().cloned().unwrap_or_else(|| "id".into());
+    let shown = item.get(&name).cloned().unwrap_or_else(|| key.to_value());
     let row = table.row(item);
     table.update(|rows| rows.insert(key.clone(), row));
-    write_ok(
-        ctx,
-        Some((keys.first().cloned().unwrap_or_else(|| "id".into()), key)),
-    )
+    write_ok(ctx, Some((name, shown)))
 }
 
 /// The key of a new record: the one its URL names, the client's own (refused when taken),
@@ -397,7 +398,7 @@ fn replace(ctx: &Ctx, table: &Table, items: Vec<Row>) -> Response<Body> {
     write_ok(ctx, None)
 }
 
-fn write_ok(ctx: &Ctx, created: Option<(String, Key)>) -> Response<Body> {
+fn write_ok(ctx: &Ctx, created: Option<(String, Value)>) -> Response<Body> {
     let mut o = ctx.success();
     if ctx.fault(FaultId::SwappedResultCode) && ctx.op.effect == Some(Effect::Update) {
         // Answer with the create operation's success outcome of the same collection.
@@ -417,7 +418,7 @@ fn write_ok(ctx: &Ctx, created: Option<(String, Key)>) -> Response<Body> {
     let env = ctx.envelope();
     let data = created.map(|(f, k)| {
         let mut m = Map::new();
-        m.insert(if f.is_empty() { "id".into() } else { f }, k.to_value());
+        m.insert(if f.is_empty() { "id".into() } else { f }, k);
         Value::Object(m)
     });
     render::outcome(ctx.spec(), &o, env, None, data)
