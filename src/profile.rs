@@ -191,6 +191,14 @@ pub enum ProfileError {
     },
 }
 
+/// Where a profile does not fit the specs of a run.
+enum Misfit<'p> {
+    /// `[target] api`.
+    Api,
+    /// The account with this key.
+    Account(&'p str),
+}
+
 /// The four ways an account gives its secret, in the order they are reported.
 const SECRET_KEYS: [&str; 4] = ["password_env", "password", "token_env", "token"];
 
@@ -329,12 +337,25 @@ impl Profile {
     /// another API, or an account naming a role (or API) no spec has, is an error rather
     /// than a run that silently skips every test needing that account.
     pub fn check_against(&self, specs: &[&Spec]) -> Result<(), ProfileError> {
+        let Some((at, message)) = self.misfit(specs) else {
+            return Ok(());
+        };
+        // The file is read again only to say where the problem is.
         let text = self
             .source
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .unwrap_or_default();
         let loc = Locator::new(&text, self.path());
+        let offset = match at {
+            Misfit::Api => loc.value(&["target", "api"]),
+            Misfit::Account(key) => loc.key(&["accounts", key]),
+        };
+        Err(loc.invalid(offset, message))
+    }
+
+    /// The first way the profile does not fit `specs`, and what to say about it.
+    fn misfit(&self, specs: &[&Spec]) -> Option<(Misfit<'_>, String)> {
         let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
         let hint = |word: &str, among: &[&str]| {
             did_you_mean(word, among.iter().copied())
@@ -343,14 +364,12 @@ impl Profile {
         };
         if let Some(api) = self.target.api.as_deref() {
             if api != "all" && !names.contains(&api) {
-                return Err(loc.invalid(
-                    loc.value(&["target", "api"]),
-                    format!(
-                        "the profile is for API `{api}`, but the run tests {}{}",
-                        names.join(", "),
-                        hint(api, &names)
-                    ),
-                ));
+                let message = format!(
+                    "the profile is for API `{api}`, but the run tests {}{}",
+                    names.join(", "),
+                    hint(api, &names)
+                );
+                return Some((Misfit::Api, message));
             }
         }
         for key in self.accounts.keys() {
@@ -370,13 +389,11 @@ impl Profile {
                         .copied()
                         .chain(names.iter().copied())
                         .collect();
-                    return Err(loc.invalid(
-                        loc.key(&["accounts", key]),
-                        format!(
-                            "account `{key}` names no known API `{a}`{}",
-                            hint(a, &known)
-                        ),
-                    ));
+                    let message = format!(
+                        "account `{key}` names no known API `{a}`{}",
+                        hint(a, &known)
+                    );
+                    return Some((Misfit::Account(key), message));
                 }
                 None => specs
                     .iter()
@@ -389,22 +406,17 @@ impl Profile {
                 .flat_map(|s| s.roles().map(|r| r.name.get_ref().as_str()))
                 .collect();
             if !applies.is_empty() && !roles.contains(&role) {
-                return Err(loc.invalid(
-                    loc.key(&["accounts", key]),
-                    format!(
-                        "account `{key}` names no role of {}: the roles are {}{}",
-                        applies
-                            .iter()
-                            .map(|s| s.name())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        roles.join(", "),
-                        hint(role, &roles)
-                    ),
-                ));
+                let apis: Vec<&str> = applies.iter().map(|s| s.name()).collect();
+                let message = format!(
+                    "account `{key}` names no role of {}: the roles are {}{}",
+                    apis.join(", "),
+                    roles.join(", "),
+                    hint(role, &roles)
+                );
+                return Some((Misfit::Account(key), message));
             }
         }
-        Ok(())
+        None
     }
 
     /// Whether un-namespaced account keys apply to `api`.

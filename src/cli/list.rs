@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use dialtone::spec::model::Outcome;
 use dialtone::{exit, plan};
 
 pub(crate) fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
@@ -46,11 +47,7 @@ pub(crate) fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
                 e.method.as_deref().unwrap_or("-"),
                 e.role.as_deref().unwrap_or("-"),
                 e.id,
-                e.expect
-                    .iter()
-                    .map(|o| o.to_string())
-                    .collect::<Vec<_>>()
-                    .join("|")
+                Outcome::join(&e.expect, "|")
             )?;
         }
         writeln!(out, "{} tests", all.len())?;

@@ -197,13 +197,7 @@ impl Cell<'_> {
 /// response (when the matrix says what a wrong `Accept` gets).
 pub(super) fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     let m = spec.matrix();
-    let base = spec
-        .api()
-        .bases
-        .values()
-        .next()
-        .cloned()
-        .unwrap_or_default();
+    let base = spec.base_path(None);
     let e = PlanEntry::new(
         api,
         RuleKind::Matrix,

@@ -255,7 +255,9 @@ pub fn counts(plan: &[PlanEntry]) -> std::collections::BTreeMap<&'static str, us
 /// the fields it knows, so that it reads as data. A field left unset keeps the value
 /// `new` gives it (level `must`, safety `read`, everything else empty).
 impl PlanEntry {
-    fn new(api: &str, kind: RuleKind, id: String, check: Exercise) -> Self {
+    /// An entry with only its id, kind and exercise; the rule is the id itself. Scenario
+    /// cases start from it too.
+    pub fn new(api: &str, kind: RuleKind, id: String, check: Exercise) -> Self {
         PlanEntry {
             rule: id.clone(),
             id,

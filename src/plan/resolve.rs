@@ -4,23 +4,30 @@
 //! Both are worked out here once, so the runner neither looks an entry's operation or
 //! rule up again by name nor re-derives spec-only skip reasons for every test.
 
+use std::collections::HashMap;
+
 use super::{CursorCheck, Exercise, PlanEntry, Target, BAD_CREDENTIALS, NO_CREDENTIALS};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
 /// Fill `target` and `unrunnable` on every entry.
 pub(super) fn resolve(spec: &Spec, plan: &mut [PlanEntry]) {
+    // The first rule of an id wins, as a scan would find it (duplicates are lint errors).
+    let mut rules: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in spec.rules().enumerate() {
+        rules.entry(r.id.get_ref().as_str()).or_insert(i);
+    }
     for e in plan {
-        e.target = target(spec, e);
+        e.target = target(spec, &rules, e);
         e.unrunnable = unrunnable(spec, e);
     }
 }
 
-fn target(spec: &Spec, e: &PlanEntry) -> Target {
+fn target(spec: &Spec, rules: &HashMap<&str, usize>, e: &PlanEntry) -> Target {
     let endpoint = e
         .endpoint
         .as_deref()
-        .and_then(|id| spec.endpoints().position(|ep| ep.id.get_ref() == id));
+        .and_then(|id| spec.endpoint_position(id));
     let op = match (endpoint.and_then(|i| spec.endpoint_at(i)), &e.method) {
         (Some(ep), Some(m)) => ep.op.iter().position(|o| o.method.get_ref() == m),
         _ => None,
@@ -29,7 +36,7 @@ fn target(spec: &Spec, e: &PlanEntry) -> Target {
     let rule =
         e.id.strip_prefix(&e.api)
             .and_then(|r| r.strip_prefix('/'))
-            .and_then(|id| spec.rules().position(|r| r.id.get_ref() == id));
+            .and_then(|id| rules.get(id).copied());
     Target { endpoint, op, rule }
 }
 

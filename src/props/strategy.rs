@@ -140,15 +140,7 @@ fn valid_at(spec: &Spec, f: &Field, depth: u32) -> SBoxedStrategy<Value> {
             _ => Just(Value::Object(Map::new())).sboxed(),
         },
         FieldType::Array => {
-            let item = Field {
-                ty: f.items.unwrap_or(FieldType::String),
-                enum_values: vec![],
-                min: None,
-                max: None,
-                min_len: None,
-                max_len: None,
-                ..f.clone()
-            };
+            let item = f.element();
             // A required list has an element: XML and CSV cannot carry an empty one, so an
             // empty list reads as a missing field.
             let min = usize::from(f.required);

@@ -162,32 +162,20 @@ impl Case {
 
     /// The plan entry a case shows up as.
     pub fn plan_entry(&self) -> PlanEntry {
-        PlanEntry {
-            id: self.id.clone(),
-            rule: self
-                .rules
-                .first()
-                .map(|r| format!("{}/{r}", self.api))
-                .unwrap_or_else(|| self.id.clone()),
-            kind: RuleKind::Behaviour,
-            api: self.api.clone(),
-            endpoint: None,
-            method: None,
-            path: None,
-            role: None,
-            expect: vec![],
-            allow: None,
-            level: self.level,
-            safety: self.safety,
-            source: self.source.clone(),
-            summary: self.summary.clone(),
-            state: None,
-            decision: None,
-            field: None,
-            check: Exercise::Rule,
-            target: Default::default(),
-            unrunnable: None,
+        let mut e = PlanEntry::new(
+            &self.api,
+            RuleKind::Behaviour,
+            self.id.clone(),
+            Exercise::Rule,
+        );
+        if let Some(r) = self.rules.first() {
+            e.rule = format!("{}/{r}", self.api);
         }
+        e.level = self.level;
+        e.safety = self.safety;
+        e.source = self.source.clone();
+        e.summary = self.summary.clone();
+        e
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Case, CaseError> {

@@ -149,19 +149,8 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
                 };
             }
             // Elements take their `items` type: XML and CSV deliver every one as text.
-            if let (Some(ty), Some(items)) = (f.items, v.as_array_mut()) {
-                // The field's own bounds are the list's, as the strategies read them.
-                let each = Field {
-                    ty,
-                    items: None,
-                    schema: None,
-                    enum_values: vec![],
-                    min: None,
-                    max: None,
-                    min_len: None,
-                    max_len: None,
-                    ..f.clone()
-                };
+            if let (Some(_), Some(items)) = (f.items, v.as_array_mut()) {
+                let each = f.element();
                 for (i, it) in items.iter_mut().enumerate() {
                     normalise(spec, &each, it).map_err(|e| format!("element {i}: {e}"))?;
                 }

@@ -56,6 +56,23 @@ impl Schema {
     }
 }
 
+impl Field {
+    /// The field one element of this list field is: its `items` type (text when it names
+    /// none), with the list's own bounds and enumeration left to the list.
+    pub fn element(&self) -> Field {
+        Field {
+            ty: self.items.unwrap_or(FieldType::String),
+            items: None,
+            enum_values: vec![],
+            min: None,
+            max: None,
+            min_len: None,
+            max_len: None,
+            ..self.clone()
+        }
+    }
+}
+
 impl Endpoint {
     /// The endpoint's operation for `method`, if it has one.
     pub fn operation(&self, method: &str) -> Option<&Operation> {

@@ -133,10 +133,11 @@ impl Spec {
         self.raw.endpoints.get(i).map(|r| &r.value)
     }
     pub fn endpoint(&self, id: &str) -> Option<&Endpoint> {
-        self.index
-            .endpoints
-            .get(id)
-            .and_then(|&i| self.endpoint_at(i))
+        self.endpoint_at(self.endpoint_position(id)?)
+    }
+    /// The position of endpoint `id` in `endpoints()`.
+    pub fn endpoint_position(&self, id: &str) -> Option<usize> {
+        self.index.endpoints.get(id).copied()
     }
     pub fn code(&self, id: &str) -> Option<&Code> {
         let i = *self.index.codes.get(id)?;

@@ -167,6 +167,13 @@ async fn control_interface_switches_states_and_seeds() {
     assert_eq!(r.status(), 400);
     // More rows than fit in the emulator's allowance for generated data: refused, with the
     // cap named, and the table left as it was.
+    let alarms = || {
+        emu.api("mediant")
+            .unwrap()
+            .table("history-alarms")
+            .unwrap()
+            .len()
+    };
     let cap = emu
         .api("mediant")
         .unwrap()
@@ -184,28 +191,14 @@ async fn control_interface_switches_states_and_seeds() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains(&format!("{cap} rows")));
-    assert_eq!(
-        emu.api("mediant")
-            .unwrap()
-            .table("history-alarms")
-            .unwrap()
-            .len(),
-        5000
-    );
+    assert_eq!(alarms(), 5000);
     let r = c
         .post(format!("{}/_dialtone/reset", srv.url))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_ne!(
-        emu.api("mediant")
-            .unwrap()
-            .table("history-alarms")
-            .unwrap()
-            .len(),
-        5000
-    );
+    assert_ne!(alarms(), 5000);
     srv.shutdown().await;
 }
 

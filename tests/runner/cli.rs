@@ -471,25 +471,51 @@ fn the_time_budget_stops_properties_after_their_first_case() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// `dialtone emulate ARGS --write-profile PROFILE`, serving until dropped.
+struct Emulating(std::process::Child);
+
+impl Emulating {
+    /// Start the emulator and return once it has written its whole profile.
+    fn start(args: &[&str], profile: &Path) -> Emulating {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
+            .args(args)
+            .arg("--write-profile")
+            .arg(profile)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the emulator");
+        let emulating = Emulating(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        // The profile is written in one go after the server listens; it ends with accounts.
+        let written = |p: &Path| {
+            std::fs::read_to_string(p).is_ok_and(|t| t.contains("[accounts.") && t.ends_with('\n'))
+        };
+        while !written(profile) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no profile from {args:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        emulating
+    }
+}
+
+impl Drop for Emulating {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The README's own pair of commands: one emulator serving every API on one port, and the
 /// whole suite run against it through the profile it writes. APIs that share a base path
 /// (`/api`) must each get their own requests.
 #[test]
 fn the_suite_passes_against_emulate_spec_all_through_its_profile() {
-    let dir = scratch_dir("emulate-all");
-    let profile = dir.join("p.toml");
-    let mut emu = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
-        .args(["emulate", "--spec", "all", "--write-profile"])
-        .arg(&profile)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !profile.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let profile = scratch_dir("emulate-all").join("p.toml");
+    let _emulator = Emulating::start(&["emulate", "--spec", "all"], &profile);
     let o = dialtone(&[
         "run",
         "--spec",
@@ -498,8 +524,6 @@ fn the_suite_passes_against_emulate_spec_all_through_its_profile() {
         profile.to_str().unwrap(),
         "-q",
     ]);
-    let _ = emu.kill();
-    let _ = emu.wait();
     let t = text(&o);
     let failed: Vec<&str> = t
         .lines()
@@ -514,25 +538,14 @@ fn the_suite_passes_against_emulate_spec_all_through_its_profile() {
 fn a_tls_emulator_profile_names_its_certificate() {
     let dir = scratch_dir("emulate-tls");
     let profile = dir.join("tls.toml");
-    let mut emu = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
-        .args([
-            "emulate",
-            "--spec",
-            "roaming-profile",
-            "--tls",
-            "--write-profile",
-        ])
-        .arg(&profile)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !profile.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let written = std::fs::read_to_string(&profile).unwrap_or_default();
+    let _emulator = Emulating::start(&["emulate", "--spec", "roaming-profile", "--tls"], &profile);
+    let written = std::fs::read_to_string(&profile).unwrap();
+    assert!(written.contains("ca_file = \"tls-ca.pem\""), "{written}");
+    assert!(
+        !written.contains("insecure_skip_verify = true"),
+        "{written}"
+    );
+    assert!(dir.join("tls-ca.pem").exists());
     let o = dialtone(&[
         "run",
         "--spec",
@@ -541,14 +554,6 @@ fn a_tls_emulator_profile_names_its_certificate() {
         profile.to_str().unwrap(),
         "-q",
     ]);
-    let _ = emu.kill();
-    let _ = emu.wait();
-    assert!(written.contains("ca_file = \"tls-ca.pem\""), "{written}");
-    assert!(
-        !written.contains("insecure_skip_verify = true"),
-        "{written}"
-    );
-    assert!(dir.join("tls-ca.pem").exists());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 

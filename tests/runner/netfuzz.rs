@@ -243,23 +243,23 @@ fn a_saved_finding_replays_and_holds_no_credential() {
     );
 }
 
+/// A fuzz run against an emulator that crashes on malformed JSON, stopping at the first
+/// finding.
+const FIRST_FINDING: &[&str] = &[
+    "fuzz",
+    "--spec",
+    "roaming-profile",
+    "--duration",
+    "20s",
+    "--fault",
+    "malformed-json-500",
+    "--stop-at-first",
+];
+
 #[test]
 fn findings_go_under_dot_dialtone_by_default() {
     let dir = tmp("default-dir");
-    let o = dialtone_in(
-        &dir,
-        &[
-            "fuzz",
-            "--spec",
-            "roaming-profile",
-            "--duration",
-            "20s",
-            "--fault",
-            "malformed-json-500",
-            "--stop-at-first",
-            "-q",
-        ],
-    );
+    let o = dialtone_in(&dir, &[FIRST_FINDING, &["-q"]].concat());
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -280,20 +280,13 @@ fn the_command_exits_1_on_findings_0_without_and_2_on_bad_arguments() {
     let dir = tmp("cli");
     let d = dir.to_str().unwrap();
     let json = tmp("cli-json").join("report.json");
-    let o = dialtone(&[
-        "fuzz",
-        "--spec",
-        "roaming-profile",
-        "--duration",
-        "20s",
-        "--fault",
-        "malformed-json-500",
-        "--stop-at-first",
-        "--findings",
-        d,
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let o = dialtone(
+        &[
+            FIRST_FINDING,
+            &["--findings", d, "--json", json.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("FINDING no-5xx roaming-profile"), "{out}");

@@ -37,7 +37,7 @@ use crate::spec::Spec;
 use auth::{credentials, with_auth_challenge, Caller};
 use ctx::{finish_error, Ctx, Parsed};
 use negotiate::{negotiate, read_body};
-use route::{api_for_path, match_route, parse_query};
+use route::{api_for_path, parse_query};
 use state::{blocking_state, state_case};
 
 /// The endpoint the `skip-privilege-check` fault leaves open: the first whose operations
@@ -71,7 +71,7 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
     if control {
         return control::handle(emu, &parts, body).await;
     }
-    let Some(api) = api_for_path(emu, &path) else {
+    let Some((api, routed)) = api_for_path(emu, &path) else {
         return generic_not_found();
     };
     let spec = &api.spec;
@@ -81,7 +81,6 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
     } else {
         parts.method.as_str().to_string()
     };
-    let routed = match_route(api, &path);
     let op = routed.as_ref().and_then(|(ep, _)| ep.operation(&method));
     let caller = credentials(api, &parts.headers, &emu.faults);
     let role = match caller {

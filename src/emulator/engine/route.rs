@@ -94,11 +94,15 @@ fn specificity(segs: &[Seg]) -> Vec<u8> {
         .collect()
 }
 
-/// The API a request path belongs to: of the APIs with a base the path falls under, the
-/// one with the longest base that has an endpoint for the path; with none, the longest
-/// base (which answers its own "not found"). Two APIs may share a base (Mediant's root and
-/// the roaming-profile API both serve `/api`), so the base alone cannot decide.
-pub(super) fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<&'a ApiEmu> {
+/// An endpoint matched by a request path, with the path's parameters.
+pub(super) type Routed<'a> = Option<(&'a Endpoint, Vec<(String, String)>)>;
+
+/// The API a request path belongs to, with the endpoint it matches there: of the APIs with
+/// a base the path falls under, the one with the longest base that has an endpoint for the
+/// path; with none, the longest base (which answers its own "not found"). Two APIs may
+/// share a base (Mediant's root and the roaming-profile API both serve `/api`), so the
+/// base alone cannot decide. Each candidate's routes are matched once.
+pub(super) fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<(&'a ApiEmu, Routed<'a>)> {
     let mut hits: Vec<(&ApiEmu, usize)> = Vec::new();
     for a in &emu.apis {
         let longest = a
@@ -118,17 +122,18 @@ pub(super) fn api_for_path<'a>(emu: &'a Emulator, path: &str) -> Option<&'a ApiE
     }
     // Longest base first; among equals, the order the APIs were given in.
     hits.sort_by_key(|(_, l)| std::cmp::Reverse(*l));
-    hits.iter()
-        .find(|(a, _)| match_route(a, path).is_some())
-        .or(hits.first())
-        .map(|(a, _)| *a)
-        .or_else(|| {
-            if emu.apis.len() == 1 {
-                emu.apis.first()
-            } else {
-                None
-            }
-        })
+    for (a, _) in &hits {
+        if let Some(routed) = match_route(a, path) {
+            return Some((a, Some(routed)));
+        }
+    }
+    match (hits.first(), emu.apis.as_slice()) {
+        // Every candidate was tried above: none has an endpoint for the path.
+        (Some((a, _)), _) => Some((a, None)),
+        // One API answers every path, under its bases or not.
+        (None, [only]) => Some((only, match_route(only, path))),
+        _ => None,
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -167,10 +172,7 @@ pub(super) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) fn match_route<'a>(
-    api: &'a ApiEmu,
-    path: &str,
-) -> Option<(&'a Endpoint, Vec<(String, String)>)> {
+pub(super) fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Routed<'a> {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     'routes: for r in &api.routes.table {
         let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));

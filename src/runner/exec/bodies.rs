@@ -262,12 +262,7 @@ impl<'a> Ctx<'a> {
             o.remove(&field);
         })?;
         let before = self.read_back().await?;
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         let o = self.judge(&resp, &e.expect);
         if o.verdict != Verdict::Pass {
             return Ok(o);
@@ -294,12 +289,7 @@ impl<'a> Ctx<'a> {
         let mut sent = Map::new();
         let (ct, body) = self.object_body(op, |o| sent = o.clone())?;
         let before = self.before_create(op, &sent).await?;
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         let o = self.judge(&resp, &e.expect);
         let undone = resp.status < 300 && self.undo_added(op, &sent, before.keys.as_ref()).await?;
         if o.verdict != Verdict::Pass || resp.status >= 300 {
@@ -525,12 +515,7 @@ impl<'a> Ctx<'a> {
         let (ct, body) = self.object_body(op, |o| {
             o.insert(FIELD.into(), Value::String("dialtone".into()));
         })?;
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         let o = self.judge(&resp, &e.expect);
         if o.verdict != Verdict::Pass || resp.status >= 300 {
             return Ok(o);

@@ -43,7 +43,7 @@ impl<'a> Ctx<'a> {
                 describe(&resp),
             ));
         };
-        let pending: Vec<&Outcome> = job.pending.iter().map(|p| p.get_ref()).collect();
+        let pending: Vec<Outcome> = job.pending.iter().map(|p| p.get_ref().clone()).collect();
         let done = job.done.get_ref();
         let max = job.emulator_pending_polls.unwrap_or(5) as usize + 10;
         for _ in 0..max {
@@ -58,14 +58,7 @@ impl<'a> Ctx<'a> {
             {
                 return Ok(Judgement::fail(
                     "polling the job gave neither a pending nor the done outcome",
-                    format!(
-                        "{} until {done}",
-                        pending
-                            .iter()
-                            .map(|p| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    ),
+                    format!("{} until {done}", Outcome::join(&pending, "/")),
                     describe(&r),
                 ));
             }

@@ -252,6 +252,16 @@ impl<'a> Ctx<'a> {
         r.map_err(|e| Judgement::error(format!("{} {}: {e}", req.method, req.target)))
     }
 
+    /// Send `op` to its target as the entry's role, with `body` of content type `ct`.
+    async fn send_to_op(&mut self, op: &Operation, ct: &str, body: Vec<u8>) -> Step<Resp> {
+        let target = self.op_target(op)?;
+        let role = self.role();
+        let req = self
+            .request(op.method.get_ref(), &target, &role)?
+            .body(ct, body);
+        self.send(&req).await
+    }
+
     /// A request to the emulator's control interface (not part of the evidence).
     async fn control(&self, c: Control<'_>, body: Option<Vec<u8>>) -> Step<Resp> {
         let (method, path) = (c.method(), c.path());
@@ -532,8 +542,7 @@ fn success_outcomes(op: &Operation) -> Vec<Outcome> {
 
 /// Outcomes as a message names them: `201 or 200:1201`.
 fn either(outcomes: &[Outcome]) -> String {
-    let v: Vec<String> = outcomes.iter().map(Outcome::to_string).collect();
-    v.join(" or ")
+    Outcome::join(outcomes, " or ")
 }
 
 /// The role to call `op` as: `none` for a public operation, else the least privileged

@@ -174,14 +174,7 @@ impl<'a> Ctx<'a> {
 
     pub(super) async fn error_envelope(&mut self) -> Step<Judgement> {
         let e = self.t.entry.clone();
-        let base = self
-            .spec
-            .api()
-            .bases
-            .values()
-            .next()
-            .cloned()
-            .unwrap_or_default();
+        let base = self.spec.base_path(None);
         let role = self.role();
         let req = self.request("GET", &format!("{base}/dialtone-no-such-resource"), &role)?;
         let req = self.with_body(req, None);
@@ -315,12 +308,7 @@ impl<'a> Ctx<'a> {
         // Trailing whitespace keeps a JSON or XML document well-formed: a device that reads
         // it all would accept it.
         body.resize(limit + 1, b' ');
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         Ok(self.judge(&resp, &e.expect))
     }
 
@@ -340,12 +328,7 @@ impl<'a> Ctx<'a> {
                 (j, b"{\"dialtone\": [1, 2".to_vec())
             }
         };
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         if resp.status >= 500 {
             return Ok(Judgement::fail(
                 "a malformed body crashed the request handler",

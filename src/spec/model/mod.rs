@@ -83,6 +83,14 @@ pub struct Outcome {
     pub code: Option<String>,
 }
 
+impl Outcome {
+    /// Outcomes as text, `sep` between them: `201|200:1201`.
+    pub fn join(outcomes: &[Outcome], sep: &str) -> String {
+        let texts: Vec<String> = outcomes.iter().map(Outcome::to_string).collect();
+        texts.join(sep)
+    }
+}
+
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.code {

@@ -22,12 +22,7 @@ impl<'a> Ctx<'a> {
         let (ct, body) = self.object_body(op, move |o| {
             o.insert(name, v);
         })?;
-        let target = self.op_target(op)?;
-        let role = self.role();
-        let req = self
-            .request(op.method.get_ref(), &target, &role)?
-            .body(&ct, body);
-        let resp = self.send(&req).await?;
+        let resp = self.send_to_op(op, &ct, body).await?;
         let ok = self.answers_one_of(&e.expect, &resp);
         Ok((!ok).then(|| describe(&resp)))
     }
