@@ -30,6 +30,7 @@ pub mod export;
 pub mod fuzzing;
 pub mod harness;
 pub mod netfuzz;
+pub mod oracle;
 pub mod plan;
 pub mod profile;
 pub mod props;

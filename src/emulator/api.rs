@@ -21,7 +21,7 @@ impl ApiEmu {
             routes,
             tables,
             accounts,
-            device: Mutex::new(Device::default()),
+            device: Mutex::new(Device::fresh(&spec)),
             vendor,
             spec,
         };

@@ -74,6 +74,33 @@ struct Device {
     next_job: u64,
 }
 
+impl Device {
+    /// A device as it starts: no states, and for each job a finished transaction under
+    /// the poll endpoint's example id (a transaction from before the run, so that a poll
+    /// of the documented example reads its done answer). New jobs number after it.
+    fn fresh(spec: &Spec) -> Device {
+        let mut d = Device::default();
+        for job in spec.jobs() {
+            let Some(poll) = spec.endpoint(job.poll.get_ref()) else {
+                continue;
+            };
+            let Some(id) = poll.params.values().find_map(|p| p.spec().example) else {
+                continue;
+            };
+            let id = match &id {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            d.next_job = d.next_job.max(id.parse().unwrap_or(0));
+            d.jobs.entry(id).or_insert(JobRun {
+                job: job.name.get_ref().clone(),
+                polls_left: 0,
+            });
+        }
+        d
+    }
+}
+
 /// One API served by the emulator.
 pub struct ApiEmu {
     pub spec: Spec,
@@ -155,7 +182,7 @@ impl Emulator {
     pub fn reset(&self) -> Result<(), EmulatorError> {
         for a in &self.apis {
             a.reseed()?;
-            *a.device.lock() = Device::default();
+            *a.device.lock() = Device::fresh(&a.spec);
             a.vendor.reset();
         }
         Ok(())

@@ -425,6 +425,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         enum_values: vec![],
                         default: None,
                         description: Some(format!("paging parameter ({})", p.name.get_ref())),
+                        empty: None,
                         lookup: None,
                     },
                 ));

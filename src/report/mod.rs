@@ -128,6 +128,7 @@ pub(crate) mod fixture {
             expected: None,
             actual: None,
             note: None,
+            findings: Vec::new(),
             exchanges: Vec::new(),
             duration_ms: 12.5,
         }

@@ -3,22 +3,44 @@
 use serde_json::Value;
 
 use super::http::Resp;
-use crate::spec::model::{BodyFormat, MatchMode, Outcome};
+use crate::spec::model::{BodyFormat, Code, MatchMode, Outcome};
 use crate::spec::Spec;
 
-/// Whether `resp` is the outcome `want`. `Err` says what differs.
+/// Whether `resp` is the outcome `want`. `Err` says what differs. A right code with
+/// another message counts as a match here; [`fit`] tells the two apart.
 pub fn matches(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<(), String> {
+    fit(spec, want, resp).map(|_| ())
+}
+
+/// How an answer that is the expected outcome carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fit {
+    /// Status, code and message as documented.
+    Exact,
+    /// The code identifies the outcome and is right, but the message is not the documented
+    /// one (each spec's decision `error-identity`): a note in lenient mode, a failure
+    /// under `--strict`.
+    MessageDiffers(String),
+}
+
+/// Whether `resp` is the outcome `want`, and how closely.
+///
+/// Where the code's envelope has a code field and the code's value tells it apart from
+/// every other code of its status, the code is the outcome's identity: a wrong code fails
+/// even when the message matches. Where it does not (ROME's values are the statuses
+/// themselves, Mediant has no code field), the documented message identifies it.
+pub fn fit(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<Fit, String> {
     let status = want.status;
     if resp.status != status {
         return Err(format!("status {} (wanted {status})", resp.status));
     }
     let Some(code) = want.code.as_deref() else {
-        return Ok(());
+        return Ok(Fit::Exact);
     };
     let Some(c) = spec.code(code) else {
         // Not a declared code: look for it literally.
         return if resp.text().contains(code) {
-            Ok(())
+            Ok(Fit::Exact)
         } else {
             Err(format!(
                 "status {status}, but the body does not carry `{code}`"
@@ -27,7 +49,7 @@ pub fn matches(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<(), String> {
     };
     if c.message.is_none() && c.value.is_none() {
         // A code known only by its status.
-        return Ok(());
+        return Ok(Fit::Exact);
     }
     let env = c.envelope.as_ref().and_then(|e| spec.envelope(e.get_ref()));
     if let Some(env) = env {
@@ -43,15 +65,27 @@ pub fn matches(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<(), String> {
     let text = resp.text();
     let value = c.value.clone().unwrap_or_else(|| c.id.get_ref().clone());
     let mode = env.map(|e| e.match_mode).unwrap_or_default();
-    // A documented message is what tells codes of the same status apart (ROME's values are
-    // the status numbers themselves), so it must match when there is one; otherwise the
-    // code's value (or id) must appear.
-    let ok = match &c.message {
-        Some(m) => message_matches(m, &text, mode),
-        None => text.contains(&value),
-    };
+    let message_ok = c.message.as_ref().map(|m| message_matches(m, &text, mode));
+    if let Some(got) = identifying_code(spec, c, &value, resp) {
+        return match (got, message_ok) {
+            (Some(g), _) if g != value => Err(format!(
+                "status {status}, but result code `{g}` (wanted `{value}`)"
+            )),
+            (None, _) => Err(format!(
+                "status {status}, but the body carries no result code (wanted `{value}`)"
+            )),
+            (Some(_), Some(false)) => Ok(Fit::MessageDiffers(format!(
+                "result code `{value}` is right, but the message is not \"{}\" (decision error-identity)",
+                c.message.as_deref().unwrap_or_default()
+            ))),
+            _ => Ok(Fit::Exact),
+        };
+    }
+    // A documented message is what tells codes of the same status apart, so it must match
+    // when there is one; otherwise the code's value (or id) must appear.
+    let ok = message_ok.unwrap_or_else(|| text.contains(&value));
     if ok {
-        Ok(())
+        Ok(Fit::Exact)
     } else {
         Err(format!(
             "status {status}, but the body carries neither code `{value}` nor {}",
@@ -61,6 +95,34 @@ pub fn matches(spec: &Spec, want: &Outcome, resp: &Resp) -> Result<(), String> {
             }
         ))
     }
+}
+
+/// When `c`'s code field identifies it (its envelope names a code field, and no other code
+/// of its status and envelope shares its value): the code the body carries there
+/// (`Some(None)` when it carries none). `None` when the code does not identify it.
+fn identifying_code(spec: &Spec, c: &Code, value: &str, resp: &Resp) -> Option<Option<String>> {
+    let env_name = c.envelope.as_ref()?.get_ref();
+    let path = spec.envelope(env_name)?.code_path.as_ref()?;
+    let shared = spec.codes().any(|o| {
+        o.id.get_ref() != c.id.get_ref()
+            && o.status == c.status
+            && o.envelope.as_ref().map(|e| e.get_ref()) == Some(env_name)
+            && o.value.as_deref().unwrap_or(o.id.get_ref()) == value
+    });
+    if shared {
+        return None;
+    }
+    let tree = parse(resp).ok();
+    let got = tree.as_ref().and_then(|t| {
+        crate::codec::get_path(t, path).or_else(|| match t {
+            Value::Object(o) if o.len() == 1 => o
+                .values()
+                .next()
+                .and_then(|i| crate::codec::get_path(i, path.split_once('.')?.1)),
+            _ => None,
+        })
+    });
+    Some(got.and_then(crate::spec::check::scalar_text))
 }
 
 /// A documented message against a body: exactly (as a substring), or after normalising

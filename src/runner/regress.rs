@@ -136,6 +136,7 @@ mod tests {
             expected: None,
             actual: None,
             note: None,
+            findings: Vec::new(),
             exchanges: vec![],
             duration_ms: 0.0,
         };

@@ -63,6 +63,11 @@ pub struct TestResult {
     /// outcome); `--strict` fails it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What the response oracle found wrong with the answers, each naming the request
+    /// (`exchange`, 0-based), the place in the body, the constraint, the value and the spec
+    /// element it comes from (`docs/report-format.md`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::oracle::Finding>,
     /// The requests sent and answers received, credentials redacted. Kept for every
     /// test that did not pass, and for passes only when asked.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -90,6 +90,8 @@ pub struct Session {
     pub specs: IndexMap<String, Arc<Spec>>,
     /// Resolved credentials per (api, role); `None` when the profile has no account.
     creds: HashMap<(String, String), Option<Auth>>,
+    /// Which operation a request reached, per API: for the response oracle.
+    routers: HashMap<String, crate::oracle::Router>,
     started: Instant,
     started_unix: u64,
     /// Time the property tests of this session have taken so far (`--time-budget`).
@@ -122,12 +124,17 @@ impl Session {
                 creds.insert((name.clone(), r.clone()), c);
             }
         }
+        let routers = specs
+            .iter()
+            .map(|(name, spec)| (name.clone(), crate::oracle::Router::new(spec)))
+            .collect();
         Ok(Session {
             client,
             profile,
             opts,
             specs: specs.clone(),
             creds,
+            routers,
             started: Instant::now(),
             property_spent: parking_lot::Mutex::new(Duration::ZERO),
             started_unix: std::time::SystemTime::now()
@@ -163,6 +170,11 @@ impl Session {
         self.creds
             .get(&(api.to_string(), role.to_string()))
             .and_then(|a| a.as_ref())
+    }
+
+    /// The router of `api`'s spec (every API of the session has one).
+    pub fn router(&self, api: &str) -> Option<&crate::oracle::Router> {
+        self.routers.get(api)
     }
 
     /// Why `test` cannot run against this target, when that is known before it starts.
@@ -264,6 +276,7 @@ impl Session {
             expected: None,
             actual: None,
             note: None,
+            findings: Vec::new(),
             exchanges: Vec::new(),
             duration_ms: 0.0,
         }
@@ -309,6 +322,10 @@ impl Session {
         res.expected = redact(judgement.expected);
         res.actual = redact(judgement.actual);
         res.note = redact(judgement.note);
+        res.findings = judgement.findings;
+        for f in &mut res.findings {
+            f.value = redact(f.value.take());
+        }
         if res.verdict != Verdict::Pass || self.opts.keep_passing_evidence {
             res.exchanges = ctx
                 .exchanges

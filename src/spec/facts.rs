@@ -61,7 +61,12 @@ impl Field {
     /// none), with the list's own bounds and enumeration left to the list.
     pub fn element(&self) -> Field {
         Field {
-            ty: self.items.unwrap_or(FieldType::String),
+            // Elements of a list of records are objects of the field's schema.
+            ty: self.items.unwrap_or(if self.schema.is_some() {
+                FieldType::Object
+            } else {
+                FieldType::String
+            }),
             items: None,
             enum_values: vec![],
             min: None,

@@ -74,9 +74,21 @@ fn layers_import_only_downwards() {
         "src/profile.rs",
         "src/codec",
         "src/contract.rs",
+        "src/oracle",
     ] {
         bad.extend(mentions(dir, &["crate::emulator", "emulator::"], &[]));
     }
+    // The response oracle reads a spec and an answer: nothing of the client side.
+    bad.extend(mentions(
+        "src/oracle",
+        &[
+            "crate::plan",
+            "crate::runner",
+            "crate::profile",
+            "crate::netfuzz",
+        ],
+        &[],
+    ));
     // The emulator imports neither its sibling nor the client-side layers.
     bad.extend(mentions(
         "src/emulator",

@@ -82,8 +82,22 @@ impl Ctx<'_> {
             });
         self.outcome(&o, Some(message))
     }
-    /// "No such object": the operation's own 404 code if it has one, else the matrix rule.
+    /// "No such object": the operation's own `not_found` rule, else its own 404 code if
+    /// it has one, else the matrix rule.
     pub fn not_found(&self) -> Response<Body> {
+        if let Some(nf) = &self.op.not_found {
+            let env = nf.envelope.as_ref().map(|e| e.get_ref().as_str());
+            return finish_error(
+                self.emu,
+                render::outcome(
+                    self.spec(),
+                    nf.expect.get_ref(),
+                    env,
+                    Some("no such object"),
+                    None,
+                ),
+            );
+        }
         let code = self
             .op
             .codes

@@ -128,9 +128,27 @@ fn get(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body
             .map(|(_, r)| r.clone()),
     };
     match row {
+        // A read whose answer documents another shape than the record (a context's list
+        // of sub-resources) serves that documented answer once the record exists.
+        Some(_) if answers_other_shape(ctx, collection) => super::fixed::static_answer(ctx, fmt),
         Some(row) => render_one(ctx, &row.to_value(), fmt),
         None => ctx.not_found(),
     }
+}
+
+/// Whether `ctx`'s response documents a list of another schema than `collection`'s, with
+/// a body or example to serve.
+fn answers_other_shape(ctx: &Ctx, collection: &str) -> bool {
+    let Some(r) = ctx.op.response.as_ref() else {
+        return false;
+    };
+    let own = ctx
+        .spec()
+        .collection(collection)
+        .map(|c| c.schema.get_ref());
+    r.many
+        && (r.body.is_some() || r.example.is_some())
+        && r.schema.as_ref().map(|s| s.get_ref()) != own
 }
 
 /// Store a new record: server-assigned fields dropped, unique fields and references
@@ -416,9 +434,24 @@ fn write_ok(ctx: &Ctx, created: Option<(String, Value)>) -> Response<Body> {
         }
     }
     let env = ctx.envelope();
+    // The new key goes under its own name, unless the response's schema documents the
+    // data with one other field (sipXconfig's `<data><id>` for a permission's name).
+    let listed = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .filter(|s| s.field.len() == 1)
+        .map(|s| s.field[0].name.get_ref().clone());
     let data = created.map(|(f, k)| {
         let mut m = Map::new();
-        m.insert(if f.is_empty() { "id".into() } else { f }, k);
+        let name = match listed {
+            Some(l) if l != f => l,
+            _ if f.is_empty() => "id".into(),
+            _ => f,
+        };
+        m.insert(name, k);
         Value::Object(m)
     });
     render::outcome(ctx.spec(), &o, env, None, data)

@@ -22,7 +22,13 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
     let success = ctx.success();
     let resp = ctx.op.response.as_ref();
     if let Some(r) = resp {
-        if r.envelope.is_some() && r.body.is_none() && r.example.is_none() {
+        // A result envelope (message or code) with nothing else documented: the outcome.
+        let result_envelope = r
+            .envelope
+            .as_ref()
+            .and_then(|e| ctx.spec().envelope(e.get_ref()))
+            .is_some_and(|e| e.message_path.is_some() || e.code_path.is_some());
+        if result_envelope && r.body.is_none() && r.example.is_none() {
             return ctx.outcome(&success, None);
         }
         if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
@@ -107,12 +113,41 @@ fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response
     if same && !paged {
         return render::raw(status, Some(ct), body.as_bytes().to_vec());
     }
+    let resp = ctx.op.response.as_ref();
+    let schema = resp
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
     let bytes = match f {
         Fmt::Xml => {
-            let name = root.unwrap_or_else(|| render::item_name(None));
-            codec::to_xml(&name, &v).into_bytes()
+            // A JSON list under its wrapper becomes `<wrapper><item/>…</wrapper>`.
+            let wrapped = resp
+                .and_then(|r| r.wrapper.as_ref().filter(|_| r.many))
+                .filter(|w| v.get(w.as_str()).is_some_and(Value::is_array));
+            match (root, wrapped) {
+                (None, Some(w)) => {
+                    let list = v.get(w.as_str()).cloned().unwrap_or_default();
+                    codec::to_xml(w, &serde_json::json!({ render::item_name(schema): list }))
+                }
+                (root, _) => codec::to_xml(&root.unwrap_or_else(|| render::item_name(None)), &v),
+            }
+            .into_bytes()
         }
-        _ => serde_json::to_vec(&v).unwrap_or_default(),
+        _ => {
+            // XML text read back as JSON takes the schema's types (`"false"` → `false`).
+            if let (Some(schema), false) = (schema, resp.is_some_and(|r| r.many)) {
+                if v.is_object() {
+                    let _ = crate::spec::check::check_item(
+                        ctx.spec(),
+                        schema,
+                        None,
+                        &mut v,
+                        true,
+                        true,
+                    );
+                }
+            }
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
     };
     render::raw(status, Some(ct), bytes)
 }

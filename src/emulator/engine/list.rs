@@ -286,7 +286,23 @@ fn render_many(
         .and_then(|p| ctx.spec().pagination(p.get_ref()))
         .and_then(|p| p.fields.get("items").cloned());
     let wrapper = resp.and_then(|r| r.wrapper.clone());
-    let array = || Value::Array(rows.iter().map(Row::to_value).collect());
+    // A list that documents a summary schema (alarm id, description, url) shows only its
+    // fields of each record.
+    let own = ctx
+        .ep
+        .collection
+        .as_ref()
+        .and_then(|c| ctx.spec().collection(c.get_ref()))
+        .map(|c| c.schema.get_ref());
+    let summary = schema.filter(|s| !s.field.is_empty() && Some(s.name.get_ref()) != own);
+    let project = |r: &Row| {
+        let mut v = r.to_value();
+        if let (Some(s), Some(o)) = (summary, v.as_object_mut()) {
+            o.retain(|k, _| s.field.iter().any(|f| f.name.get_ref() == k));
+        }
+        v
+    };
+    let array = || Value::Array(rows.iter().map(project).collect());
     // Envelope with a data path (result code + rows).
     if let Some(env) = resp
         .and_then(|r| r.envelope.as_ref())
@@ -305,7 +321,7 @@ fn render_many(
     }
     let body = match f {
         Fmt::Csv => {
-            let values: Vec<Value> = rows.iter().map(Row::to_value).collect();
+            let values: Vec<Value> = rows.iter().map(project).collect();
             codec::to_csv(&render::csv_columns(schema, values.first()), &values).into_bytes()
         }
         Fmt::Xml => {

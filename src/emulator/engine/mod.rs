@@ -207,6 +207,12 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         return ctx.outcome(c.outcome.get_ref(), None);
     }
     let state = blocking_state(ctx);
+    // A state whose outcome is the operation's own success enables the operation (the
+    // redundant unit's debug file exists only in an HA pair): it runs as usual.
+    let state = state.filter(|st| {
+        let o = st.outcome.get_ref();
+        !(o.status < 300 && *o == ctx.success())
+    });
     if let Some(st) = state {
         if st.applies_change != Some(true) {
             return ctx.outcome(st.outcome.get_ref(), Some(&st.description));
@@ -226,6 +232,10 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     };
     if let Some(r) = ctx.api.vendor.before_effect(ctx, &parsed) {
         return r;
+    }
+    let empty = ctx.params.iter().find(|(_, v)| v.is_empty());
+    if let Some(o) = empty.and_then(|(n, _)| ctx.ep.params.get(n)?.spec().empty) {
+        return ctx.outcome(&o, Some("a path parameter is empty"));
     }
     if let Some(missing) = ctx
         .op

@@ -174,6 +174,26 @@ pub(super) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
 
 pub(super) fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Routed<'a> {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match_segments(api, &segs).or_else(|| {
+        // `/x/` where `/x/{param}` is documented and the parameter says what an empty
+        // value gets (`empty`): routed, and answered that outcome by the engine.
+        let mut with_empty = segs.clone();
+        with_empty.push("");
+        let routed = path
+            .ends_with('/')
+            .then(|| match_segments(api, &with_empty))
+            .flatten()?;
+        let (ep, params) = &routed;
+        let (name, v) = params.last()?;
+        let declared = ep
+            .params
+            .get(name)
+            .is_some_and(|p| p.spec().empty.is_some());
+        (v.is_empty() && declared).then_some(routed)
+    })
+}
+
+fn match_segments<'a>(api: &'a ApiEmu, segs: &[&str]) -> Routed<'a> {
     'routes: for r in &api.routes.table {
         let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
         if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {

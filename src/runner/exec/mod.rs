@@ -29,6 +29,7 @@ mod bodies;
 mod case;
 mod cursor;
 mod lifecycle;
+mod oracle;
 mod pager;
 mod probe;
 mod props;
@@ -42,6 +43,8 @@ pub(super) struct Judgement {
     pub expected: Option<String>,
     pub actual: Option<String>,
     pub note: Option<String>,
+    /// What the response oracle found in the test's answers.
+    pub findings: Vec<crate::oracle::Finding>,
 }
 
 impl Judgement {
@@ -52,6 +55,7 @@ impl Judgement {
             expected: None,
             actual: None,
             note: None,
+            findings: Vec::new(),
         }
     }
     pub fn fail(
@@ -65,6 +69,7 @@ impl Judgement {
             expected: Some(expected.into()),
             actual: Some(actual.into()),
             note: None,
+            findings: Vec::new(),
         }
     }
     pub fn error(message: impl Into<String>) -> Judgement {
@@ -99,6 +104,8 @@ pub(super) struct Ctx<'a> {
     states: Vec<String>,
     /// Requests that delete what the test created on a real target.
     undo: Vec<Req>,
+    /// Findings made while the test ran (a `Location` that leads nowhere).
+    findings: Vec<crate::oracle::Finding>,
 }
 
 impl<'a> Ctx<'a> {
@@ -117,6 +124,7 @@ impl<'a> Ctx<'a> {
             stopped_at: None,
             states: Vec::new(),
             undo: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -152,6 +160,7 @@ impl<'a> Ctx<'a> {
             }
         };
         let mut o = r.unwrap_or_else(|o| o);
+        self.apply_oracle(&mut o);
         if let Some(k) = self.stopped_at {
             let note = format!(
                 "stopped after {k} of {} cases: the --time-budget of {:?} was spent",
@@ -249,7 +258,10 @@ impl<'a> Ctx<'a> {
     async fn send(&mut self, req: &Req) -> Step<Resp> {
         let (ex, r) = self.s.client.send(req).await;
         self.exchanges.push(ex);
-        r.map_err(|e| Judgement::error(format!("{} {}: {e}", req.method, req.target)))
+        let resp =
+            r.map_err(|e| Judgement::error(format!("{} {}: {e}", req.method, req.target)))?;
+        self.follow_location(req, &resp).await;
+        Ok(resp)
     }
 
     /// Send `op` to its target as the entry's role, with `body` of content type `ct`.
@@ -389,8 +401,15 @@ impl<'a> Ctx<'a> {
         let actual = describe(resp);
         let level = self.t.entry.level;
         let strict = self.s.opts.strict;
-        match outcome::matches(self.spec, &expect[0], resp) {
-            Ok(()) => Judgement::pass(),
+        match outcome::fit(self.spec, &expect[0], resp) {
+            Ok(outcome::Fit::Exact) => Judgement::pass(),
+            Ok(outcome::Fit::MessageDiffers(why)) if strict => {
+                Judgement::fail(format!("--strict: {why}"), expect[0].to_string(), actual)
+            }
+            Ok(outcome::Fit::MessageDiffers(why)) => Judgement {
+                note: Some(why),
+                ..Judgement::pass()
+            },
             Err(why0) => {
                 let alt = expect[1..]
                     .iter()

@@ -67,6 +67,7 @@ impl Param {
                 enum_values: vec![],
                 default: None,
                 description: None,
+                empty: None,
                 lookup: None,
             },
             Param::Full(p) => (**p).clone(),
@@ -89,6 +90,10 @@ pub struct ParamSpec {
     pub default: Option<toml::Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// What a request whose segment for this (last) parameter is empty gets (`/x/` for
+    /// `/x/{p}`), when the device routes it rather than answering "no such path".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty: Option<Outcome>,
     /// Other names the device accepts for a value, resolved through a table in `[data]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
@@ -157,6 +162,10 @@ pub struct Operation {
     /// Override of `[matrix].forbidden` for this operation.
     #[serde(default)]
     pub forbidden: Option<CellRule>,
+    /// Override of `[matrix].not_found` for this operation: what a request naming an
+    /// object that does not exist gets (sipXconfig's /rest resources answer 400).
+    #[serde(default)]
+    pub not_found: Option<CellRule>,
     /// Query parameters.
     #[serde(default)]
     pub query: IndexMap<String, Param>,

@@ -73,6 +73,15 @@ impl Provenance {
             (None, None) => "unspecified".into(),
         }
     }
+
+    /// [`Provenance::describe`], or `fallback` when neither a source nor a reason is given
+    /// (a field that inherits its schema's section).
+    pub fn describe_or(&self, fallback: &str) -> String {
+        match (&self.source, &self.inferred) {
+            (None, None) => fallback.to_string(),
+            _ => self.describe(),
+        }
+    }
 }
 
 /// An expected response: an HTTP status, optionally with an API result code

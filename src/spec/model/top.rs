@@ -35,6 +35,21 @@ pub struct Api {
     /// Free text shown in reports.
     #[serde(default)]
     pub notes: Option<String>,
+    /// What the response oracle does with fields an answer carries that its schema does
+    /// not list: `allow` them, `note` them, or `refuse` them. Lenient runs only note them;
+    /// `--strict` follows this setting.
+    #[serde(default)]
+    pub extra_response_fields: ExtraFields,
+}
+
+/// [`Api::extra_response_fields`].
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtraFields {
+    Allow,
+    #[default]
+    Note,
+    Refuse,
 }
 
 fn default_scheme() -> String {

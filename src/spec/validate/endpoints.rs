@@ -203,6 +203,9 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
     if let Some(fb) = &op.forbidden {
         cx.cell(f, off, fb, &format!("`forbidden` of {m} `{eid}`"));
     }
+    if let Some(nf) = &op.not_found {
+        cx.cell(f, off, nf, &format!("`not_found` of {m} `{eid}`"));
+    }
     if let Some(p) = &op.pagination {
         cx.refer(f, p, "pagination", "R003");
     }

@@ -386,7 +386,10 @@ impl<'a> Ctx<'a> {
                 .map(|a| a.get_ref().clone())
                 .filter(|a| *a != success),
         );
-        let nf = &self.spec.matrix().not_found;
+        let nf = read
+            .not_found
+            .as_ref()
+            .unwrap_or(&self.spec.matrix().not_found);
         v.push(nf.expect.get_ref().clone());
         v.extend(nf.accept.iter().map(|a| a.get_ref().clone()));
         v.dedup();

@@ -1,0 +1,293 @@
+//! The response oracle: everything the spec says of one answer, checked against it.
+//!
+//! Given the operation a request reached (see [`Router`]) and the answer it got, the
+//! oracle reports each way the answer departs from what the spec documents for that
+//! operation and status, as [`Finding`]s:
+//!
+//! * a **success** must come in a documented content type and parse; its records must sit
+//!   where the response says (wrapper, envelope, pagination items, XML element names), be
+//!   one record or a list as documented, and each record must validate against the
+//!   response schema (required fields, JSON types, enumerations, ranges, lengths and
+//!   formats); the headers the response lists must be there and well-formed;
+//! * an **error** must come in the API's error envelope (content type, parse, the code and
+//!   message fields its envelope names), and its code must be one the spec documents for
+//!   that status;
+//! * fields the schema does not list are allowed, noted or refused as the API says
+//!   (`[api].extra_response_fields`); lenient runs only note them.
+//!
+//! The oracle is pure: it reads a spec and an answer and sends nothing. Whether an answer
+//! is the *expected* outcome (status, code, message) is the runner's judgement; the oracle
+//! says whether the answer is well-formed for the outcome it is. The runner applies it to
+//! every exchange of every test, and `dialtone fuzz` to every answer it gets.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+mod body;
+mod error;
+mod route;
+
+pub use route::Router;
+
+/// One answer, as the oracle reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    pub status: u16,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl Answer<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+}
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The answer breaks what the spec documents: the test fails.
+    Breach,
+    /// A deviation lenient mode lets pass (an unlisted field); reported as a note.
+    Note,
+}
+
+/// One way an answer departs from the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Which check: `content-type`, `parse`, `shape`, `xml-element`, `required`, `type`,
+    /// `enum`, `range`, `length`, `format`, `extra-field`, `header`, `location`,
+    /// `envelope`, `code`, `message`, `success-as-error`.
+    pub check: String,
+    /// Where in the answer: a JSON pointer into the parsed body (`/alarms/3/severity`,
+    /// `/Response/responseParam/rows/0/status`), or `header:Location`.
+    pub path: String,
+    /// What was required of it.
+    pub constraint: String,
+    /// What was there (clipped), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The spec element the constraint comes from: `schema status`, `envelope
+    /// roaming-response`, `response of GET status`.
+    pub rule: String,
+    /// The document section of that element, or `inferred: ...`.
+    pub source: String,
+    pub severity: Severity,
+    /// Which request of the test got the answer (0-based), filled in by the runner.
+    #[serde(default)]
+    pub exchange: usize,
+}
+
+impl Finding {
+    /// One line: `/alarms/3/severity: not one of the allowed values (got "Huge"; schema alarm, §5 L10)`.
+    pub fn line(&self) -> String {
+        let got = self
+            .value
+            .as_deref()
+            .map(|v| format!("got {v}; "))
+            .unwrap_or_default();
+        format!(
+            "{}: {} [{}] ({got}{}, {})",
+            self.path, self.constraint, self.check, self.rule, self.source
+        )
+    }
+}
+
+/// What the oracle checks an answer against, beyond the spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// `--strict`: unlisted fields follow `[api].extra_response_fields`.
+    pub strict: bool,
+}
+
+/// Check `answer` against all the spec says of `op`'s answers. `op` is `None` when the
+/// request reached no documented operation (then only error answers are checked).
+pub fn check(spec: &Spec, op: Option<&Operation>, answer: &Answer, mode: Mode) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let s = answer.status;
+    if (300..400).contains(&s) || s >= 500 || s < 200 {
+        // Redirects and server errors are the runner's to judge; they have no documented shape.
+        return out;
+    }
+    let o = Oracle { spec, mode };
+    if s >= 400 {
+        o.error(op, answer, &mut out);
+        return out;
+    }
+    let Some(op) = op else { return out };
+    if o.failure_in_success(op, answer, &mut out) {
+        return out;
+    }
+    o.success(op, answer, &mut out);
+    o.headers(op, answer, &mut out);
+    out
+}
+
+/// The checks, with what they share.
+pub(crate) struct Oracle<'s> {
+    spec: &'s Spec,
+    mode: Mode,
+}
+
+impl<'s> Oracle<'s> {
+    fn finding(
+        &self,
+        check: &str,
+        path: &str,
+        constraint: impl Into<String>,
+        value: Option<&Value>,
+        rule: String,
+        source: String,
+    ) -> Finding {
+        Finding {
+            check: check.into(),
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.into()
+            },
+            constraint: constraint.into(),
+            value: value.map(show),
+            rule,
+            source,
+            severity: Severity::Breach,
+            exchange: 0,
+        }
+    }
+
+    /// A finding about the response description of `op` as a whole.
+    fn about_op(
+        &self,
+        op: &Operation,
+        check: &str,
+        path: &str,
+        constraint: impl Into<String>,
+        value: Option<&Value>,
+    ) -> Finding {
+        self.finding(
+            check,
+            path,
+            constraint,
+            value,
+            format!("response of {}", op.method.get_ref()),
+            op.provenance.describe(),
+        )
+    }
+
+    /// The headers `op`'s response lists: present, and a `Location` that parses as a URI
+    /// reference. (Whether it leads somewhere readable needs a request: the runner follows it.)
+    fn headers(&self, op: &Operation, a: &Answer, out: &mut Vec<Finding>) {
+        let Some(resp) = &op.response else { return };
+        for h in &resp.headers {
+            match a.header(h) {
+                None => out.push(self.about_op(
+                    op,
+                    "header",
+                    &format!("header:{h}"),
+                    format!("the response carries a `{h}` header"),
+                    None,
+                )),
+                Some(v) if h.eq_ignore_ascii_case("location") && !location_ok(v) => {
+                    out.push(self.about_op(
+                        op,
+                        "location",
+                        "header:Location",
+                        "`Location` is an absolute URL or an absolute path",
+                        Some(&Value::String(v.into())),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// The finding for a `Location` of `op`'s answer that a GET could not read: `got` is
+/// the status or transport error of that GET.
+pub fn unreadable_location(op: &Operation, location: &str, got: String) -> Finding {
+    Finding {
+        check: "location".into(),
+        path: "header:Location".into(),
+        constraint: format!("`{location}` leads to something a GET can read"),
+        value: Some(got),
+        rule: format!("response of {}", op.method.get_ref()),
+        source: op.provenance.describe(),
+        severity: Severity::Breach,
+        exchange: 0,
+    }
+}
+
+/// A `Location` value a client can follow: `http(s)://host/...` or `/path`.
+pub fn location_ok(v: &str) -> bool {
+    let v = v.trim();
+    if v.is_empty() || v.chars().any(|c| c.is_control() || c == ' ') {
+        return false;
+    }
+    v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://")
+}
+
+/// A value as a finding shows it: JSON text, clipped.
+fn show(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// `a/b` → `/a/b` pointer segments joined; `~` and `/` escaped as RFC 6901 says.
+fn push(path: &str, seg: &str) -> String {
+    format!("{path}/{}", seg.replace('~', "~0").replace('/', "~1"))
+}
+
+/// `application/json; charset=utf-8` → `json`; `text/plain` → `text`; see the runner's
+/// `family`.
+pub fn family(ct: &str) -> String {
+    let e = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ["json", "xml", "csv", "zip", "multipart", "octet-stream"]
+        .into_iter()
+        .find(|f| e.contains(f))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            if e.starts_with("text/") {
+                "text".into()
+            } else {
+                e
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_must_be_followable() {
+        assert!(location_ok("/api/v1/files/status/1"));
+        assert!(location_ok("https://10.0.0.1/api/v1/files/status/1"));
+        assert!(!location_ok(""));
+        assert!(!location_ok("status 1"));
+        assert!(!location_ok("files/status/1"));
+    }
+
+    #[test]
+    fn pointers_escape_their_segments() {
+        assert_eq!(push("/a", "b/c~d"), "/a/b~1c~0d");
+    }
+}
