@@ -442,7 +442,8 @@ async fn sipx_branch_crud_ignores_ids_and_pages() {
         None,
     )
     .await;
-    assert_eq!(a.status, 404);
+    // An unknown id on a /rest admin resource: 400 (decision not-found-status).
+    assert_eq!(a.status, 400);
 }
 
 fn routes_xml(rows: &[(i64, &str)]) -> Vec<u8> {
