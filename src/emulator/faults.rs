@@ -123,11 +123,75 @@ faults! {
         "On create, an id sent by the client is used instead of being ignored, overwriting any row with that id.";
         "completeness: server-assigned fields are ignored on create";
         [("sipxconfig", "sipxconfig/case/branch-crud"), ("roaming-profile", "roaming-profile/*/completeness/*/full")]
+    DropRequiredField = "drop-required-field":
+        "The first resource whose answer has a required field (not its key) leaves that field out of every record it reads back.";
+        "schema: every required field of a record is present";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
+    NumberAsString = "number-as-string":
+        "The first resource whose records have a numeric field sends that number as a JSON string.";
+        "schema: a field has its documented JSON type";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+    ValueOutsideEnum = "value-outside-enum":
+        "The first resource whose records have an enumerated field answers a value outside the enumeration.";
+        "schema: an enumerated field holds one of its values";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
+    MalformedDate = "malformed-date":
+        "The first resource whose records have a date answers a date with month 13, day 45 and hour 25.";
+        "schema: a date or date-time field is a valid one";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+    ListAsObject = "list-as-object":
+        "The first list resource answers its first record alone, not a list.";
+        "schema: a list answer is a list";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
+    ExtraWrapper = "extra-wrapper":
+        "The first readable resource wraps its whole answer in one more object level.";
+        "schema: the records sit where the response says";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
+    XmlElementRenamed = "xml-element-renamed":
+        "XML answers of reads name their root element wrongly.";
+        "schema: XML answers use the documented element names";
+        [("sipxconfig", "sipxconfig/*"), ("rome", "rome/*")]
+    CodeSwappedMessageKept = "code-swapped-message-kept":
+        "Answers carrying a failure result code carry another documented code of the same status instead (a duplicate name answered as created), with the failure's message.";
+        "codes: the result code identifies the outcome, whatever the message";
+        [("roaming-profile", "roaming-profile/*")]
+    MissingLocation = "missing-location":
+        "Successful answers that must carry a Location header carry none.";
+        "headers: a documented Location is present";
+        [("mediant", "mediant/*")]
+    LocationNowhere = "location-nowhere":
+        "Location headers point to a path that does not exist.";
+        "headers: a Location leads to something a GET can read";
+        [("mediant", "mediant/*")]
+    ErrorWithoutCode = "error-without-code":
+        "Error answers (and failure codes in a success status) leave out the result code their envelope carries.";
+        "envelope: an error carries its code";
+        [("roaming-profile", "roaming-profile/*")]
+    SuccessAsError = "success-as-error":
+        "Successful reads answer with the API's error envelope instead of the documented body.";
+        "schema: a success carries the documented body, not an error envelope";
+        [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
     OversizeAccepted = "oversize-accepted":
         "The documented body-size limit is not enforced; an oversized body is read in full and processed.";
         "robustness: a body above the documented limit gets 413";
         [("*", "*/robustness/oversize")]
 }
+
+/// The response-oracle check (`Finding::check`) a body-level fault must trip in at least
+/// one failing test, beside failing a test its `violates` patterns name.
+pub const FINDINGS: &[(FaultId, &str)] = &[
+    (FaultId::DropRequiredField, "required"),
+    (FaultId::NumberAsString, "type"),
+    (FaultId::ValueOutsideEnum, "enum"),
+    (FaultId::MalformedDate, "format"),
+    (FaultId::ListAsObject, "shape"),
+    (FaultId::ExtraWrapper, "*"),
+    (FaultId::XmlElementRenamed, "xml-element"),
+    (FaultId::MissingLocation, "header"),
+    (FaultId::LocationNowhere, "location"),
+    (FaultId::ErrorWithoutCode, "envelope"),
+    (FaultId::SuccessAsError, "*"),
+];
 
 impl FaultId {
     pub fn info(self) -> &'static Fault {

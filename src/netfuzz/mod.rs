@@ -88,6 +88,9 @@ pub enum Oracle {
     ContentType,
     /// An error answer outside the API's error envelopes.
     ErrorEnvelope,
+    /// An answer the response oracle (`crate::oracle`) finds at odds with its schema,
+    /// envelope, codes or headers.
+    Response,
 }
 
 impl Oracle {
@@ -99,6 +102,7 @@ impl Oracle {
             Oracle::Status => "status",
             Oracle::ContentType => "content-type",
             Oracle::ErrorEnvelope => "error-envelope",
+            Oracle::Response => "response",
         }
     }
 }

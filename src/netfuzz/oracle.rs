@@ -22,6 +22,33 @@ pub(super) struct Judge {
     pub(super) content_types: Vec<String>,
     /// Content types of the error envelopes.
     pub(super) error_types: Vec<String>,
+    /// Which operation a request reached, for the response oracle.
+    pub(super) router: crate::oracle::Router,
+}
+
+/// What the response oracle finds wrong with an answer that passed [`judge`]: the first
+/// breach of what the spec documents for the operation the request reached.
+pub(super) fn judge_answer(
+    j: &Judge,
+    spec: &Spec,
+    method: &str,
+    target: &str,
+    result: &Result<Resp, TransportError>,
+) -> Option<(Oracle, String)> {
+    let r = result.as_ref().ok()?;
+    if method.eq_ignore_ascii_case("HEAD") {
+        return None;
+    }
+    let op = j.router.operation(spec, method, target);
+    let answer = crate::oracle::Answer {
+        status: r.status,
+        headers: &r.headers,
+        body: &r.body,
+    };
+    crate::oracle::check(spec, op, &answer, crate::oracle::Mode::default())
+        .into_iter()
+        .find(|f| f.severity == crate::oracle::Severity::Breach)
+        .map(|f| (Oracle::Response, f.line()))
 }
 
 /// The oracle: what is wrong with this answer, if anything.
@@ -123,5 +150,6 @@ pub(super) fn judge_for(spec: &Spec) -> Judge {
         statuses: statuses.into_iter().filter(|s| *s < 500).collect(),
         content_types,
         error_types,
+        router: crate::oracle::Router::new(spec),
     }
 }

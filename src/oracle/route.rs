@@ -1,47 +1,38 @@
-//! Which documented operation a request reached: the request's path against every
-//! endpoint's full template, the most literal match first.
+//! Which documented operation a request reached: the request's path against the spec's
+//! route table, the most literal match first.
 
 use crate::spec::model::{Endpoint, Operation};
+use crate::spec::routes::RouteTable;
 use crate::spec::Spec;
 
-/// The endpoints of one spec as segment templates, built once per run.
+/// The spec's route table ([`RouteTable`], shared with the emulator), built once per run.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
-    /// (endpoint index, segments: `None` for a `{param}`), most literal first.
-    routes: Vec<(usize, Vec<Option<String>>)>,
+    table: RouteTable,
 }
 
 impl Router {
     pub fn new(spec: &Spec) -> Router {
-        let mut routes: Vec<(usize, Vec<Option<String>>)> = spec
-            .endpoints()
-            .enumerate()
-            .map(|(i, ep)| {
-                let segs = segments(&spec.full_path(ep))
-                    .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string()))
-                    .collect();
-                (i, segs)
-            })
-            .collect();
-        // Literal segments outrank parameters, position by position.
-        routes.sort_by_key(|(i, segs)| (segs.iter().map(|s| s.is_none()).collect::<Vec<_>>(), *i));
-        Router { routes }
+        Router {
+            table: RouteTable::new(spec),
+        }
     }
 
     /// The endpoint a request target (`/path?query` or a full URL) reaches.
     pub fn endpoint<'s>(&self, spec: &'s Spec, target: &str) -> Option<&'s Endpoint> {
         let path = path_of(target);
-        let got: Vec<&str> = segments(path).collect();
-        self.routes
-            .iter()
-            .find(|(_, segs)| {
-                segs.len() == got.len()
-                    && segs.iter().zip(&got).all(|(s, g)| match s {
-                        Some(lit) => lit == g,
-                        None => !g.is_empty(),
-                    })
-            })
-            .and_then(|(i, _)| spec.endpoint_at(*i))
+        // As a URL parser sends it: `.` dropped, `..` removes the segment before it.
+        let mut got: Vec<&str> = Vec::new();
+        for s in segments(path) {
+            match s.to_ascii_lowercase().as_str() {
+                "." | "%2e" => {}
+                ".." | ".%2e" | "%2e." | "%2e%2e" => {
+                    got.pop();
+                }
+                _ => got.push(s),
+            }
+        }
+        self.table.lookup(spec, &got).map(|(ep, _)| ep)
     }
 
     /// The operation a request (`method`, target) reaches; `HEAD` reaches `GET`.
@@ -92,6 +83,9 @@ mod tests {
         let ep = r.endpoint(&spec, "/api/v1/alarms/active/7?x=1").unwrap();
         assert_eq!(ep.path.get_ref(), "/alarms/active/{id}");
         assert!(r.endpoint(&spec, "/api/v1/nothing/here/at/all").is_none());
+        // Dot segments resolve as the client resolves them before sending.
+        let ep = r.endpoint(&spec, "/api/v1/alarms/active/7/..").unwrap();
+        assert_eq!(ep.id.get_ref(), "alarms/active");
     }
 
     fn dialtone_spec() -> Spec {

@@ -7,6 +7,7 @@ pub mod check;
 mod facts;
 pub mod load;
 pub mod model;
+pub mod routes;
 mod validate;
 
 use std::collections::HashMap;

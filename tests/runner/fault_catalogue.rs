@@ -2,7 +2,7 @@
 //! include the rule the fault breaks (the catalogue's `violates` patterns). The runner
 //! here is the same one `dialtone run` uses; only the presentation is left out.
 
-use dialtone::emulator::faults::CATALOGUE;
+use dialtone::emulator::faults::{CATALOGUE, FINDINGS};
 use dialtone::runner::{cases, Options, Suite, Verdict};
 use dialtone::spec;
 
@@ -86,8 +86,12 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                 let session = session(local.profile.clone(), &suite, opts);
                 let mut failing = Vec::new();
                 let mut errors = Vec::new();
+                let mut checks = std::collections::BTreeSet::new();
                 for t in &suite.tests {
                     let r = rt.block_on(session.run(t));
+                    if r.verdict == Verdict::Fail && patterns.iter().any(|p| glob(p, &r.id)) {
+                        checks.extend(r.findings.iter().map(|f| f.check.clone()));
+                    }
                     match r.verdict {
                         Verdict::Fail => failing.push(r.id),
                         Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
@@ -95,9 +99,15 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                     }
                 }
                 rt.block_on(local.running.shutdown());
-                done.lock()
-                    .unwrap()
-                    .push((i, fault.name, *api, patterns.clone(), failing, errors));
+                done.lock().unwrap().push((
+                    i,
+                    fault.name,
+                    *api,
+                    patterns.clone(),
+                    failing,
+                    errors,
+                    checks,
+                ));
             });
         }
     });
@@ -106,17 +116,18 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
     assert_eq!(done.len(), jobs.len(), "a worker stopped early");
     let mut problems = Vec::new();
     let mut table = Vec::new();
-    for (_, name, api, patterns, failing, errors) in done {
+    for (_, name, api, patterns, failing, errors, checks) in done {
         let hits: Vec<&String> = failing
             .iter()
             .filter(|id| patterns.iter().any(|p| glob(p, id)))
             .collect();
         table.push(format!(
-            "{:<26} {:<16} {:>4} failing, {:>4} on its rule, e.g. {}",
+            "{:<26} {:<16} {:>4} failing, {:>4} on its rule, oracle checks {:?}, e.g. {}",
             name,
             api,
             failing.len(),
             hits.len(),
+            checks,
             hits.first().map(|s| s.as_str()).unwrap_or("-")
         ));
         if hits.is_empty() {
@@ -125,6 +136,20 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                 failing.len(),
                 &failing[..failing.len().min(5)]
             ));
+        }
+        // A body-level fault is named by the oracle check it trips, on its rule's tests.
+        let (id, _) = CATALOGUE.iter().find(|(_, f)| f.name == name).unwrap();
+        if let Some((_, want)) = FINDINGS.iter().find(|(f, _)| f == id) {
+            let named = if *want == "*" {
+                !checks.is_empty()
+            } else {
+                checks.contains(*want)
+            };
+            if !named {
+                problems.push(format!(
+                    "{name} on {api}: no failing test on its rule reports a `{want}` finding (found {checks:?})"
+                ));
+            }
         }
         if !errors.is_empty() {
             problems.push(format!(

@@ -19,6 +19,7 @@ mod jobs;
 mod list;
 mod negotiate;
 pub(super) mod route;
+mod spoil;
 mod state;
 
 use std::sync::Arc;
@@ -108,7 +109,7 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
         query: parse_query(parts.uri.query()),
         headers: &parts.headers,
     };
-    let resp = after_checks(&ctx, body).await;
+    let resp = spoil::spoil(&ctx, after_checks(&ctx, body).await).await;
     if parts.method == Method::HEAD {
         let (p, _) = resp.into_parts();
         return Response::from_parts(p, Body::empty());

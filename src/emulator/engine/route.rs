@@ -4,59 +4,18 @@
 
 use crate::emulator::{ApiEmu, Emulator};
 use crate::spec::model::Endpoint;
+use crate::spec::routes::RouteTable;
 use crate::spec::Spec;
-
-/// Path template segment.
-#[derive(Debug, Clone)]
-enum Seg {
-    Lit(String),
-    Param(String),
-    /// A last parameter that takes the rest of the path, slashes included: one whose
-    /// example holds a `/` (sipXconfig's setting paths).
-    Rest(String),
-}
-
-#[derive(Debug, Clone)]
-struct Route {
-    endpoint: usize,
-    segs: Vec<Seg>,
-}
 
 /// The routes and base paths of one API.
 pub(in crate::emulator) struct Routes {
-    /// Sorted so that literal segments win over parameters at the first place two
-    /// routes differ.
-    table: Vec<Route>,
+    table: RouteTable,
     /// Base paths, longest first.
     bases: Vec<String>,
 }
 
 impl Routes {
     pub(in crate::emulator) fn new(spec: &Spec) -> Routes {
-        let mut routes = Vec::new();
-        for (i, ep) in spec.endpoints().enumerate() {
-            let mut templates = vec![spec.full_path(ep)];
-            let base = spec.base_of(ep).trim_end_matches('/').to_string();
-            templates.extend(ep.aliases.iter().map(|a| format!("{base}{a}")));
-            for t in templates {
-                let mut segs = parse_template(&t);
-                if let Some(Seg::Param(p)) = segs.last().cloned() {
-                    let multi = ep.params.get(&p).is_some_and(|x| {
-                        x.spec()
-                            .example
-                            .as_ref()
-                            .and_then(|e| e.as_str().map(|s| s.contains('/')))
-                            .unwrap_or(false)
-                    });
-                    if multi {
-                        *segs.last_mut().expect("non-empty") = Seg::Rest(p);
-                    }
-                }
-                routes.push(Route { endpoint: i, segs });
-            }
-        }
-        // Literal segments win over parameters at the first place two routes differ.
-        routes.sort_by_key(|r| std::cmp::Reverse(specificity(&r.segs)));
         let mut bases: Vec<String> = spec
             .api()
             .bases
@@ -65,33 +24,10 @@ impl Routes {
             .collect();
         bases.sort_by_key(|b| std::cmp::Reverse(b.len()));
         Routes {
-            table: routes,
+            table: RouteTable::new(spec),
             bases,
         }
     }
-}
-
-fn parse_template(t: &str) -> Vec<Seg> {
-    t.split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            if s.starts_with('{') && s.ends_with('}') {
-                Seg::Param(s[1..s.len() - 1].to_string())
-            } else {
-                Seg::Lit(s.to_string())
-            }
-        })
-        .collect()
-}
-
-fn specificity(segs: &[Seg]) -> Vec<u8> {
-    segs.iter()
-        .map(|s| match s {
-            Seg::Lit(_) => 2,
-            Seg::Param(_) => 1,
-            Seg::Rest(_) => 0,
-        })
-        .collect()
 }
 
 /// An endpoint matched by a request path, with the path's parameters.
@@ -194,22 +130,10 @@ pub(super) fn match_route<'a>(api: &'a ApiEmu, path: &str) -> Routed<'a> {
 }
 
 fn match_segments<'a>(api: &'a ApiEmu, segs: &[&str]) -> Routed<'a> {
-    'routes: for r in &api.routes.table {
-        let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
-        if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
-            continue;
-        }
-        let mut params = Vec::new();
-        for (i, t) in r.segs.iter().enumerate() {
-            let s = segs[i];
-            match t {
-                Seg::Lit(l) if l == s => {}
-                Seg::Lit(_) => continue 'routes,
-                Seg::Param(p) => params.push((p.clone(), percent_decode(s))),
-                Seg::Rest(p) => params.push((p.clone(), percent_decode(&segs[i..].join("/")))),
-            }
-        }
-        return api.spec.endpoint_at(r.endpoint).map(|ep| (ep, params));
-    }
-    None
+    let (ep, params) = api.routes.table.lookup(&api.spec, segs)?;
+    let params = params
+        .into_iter()
+        .map(|(k, v)| (k, percent_decode(&v)))
+        .collect();
+    Some((ep, params))
 }

@@ -85,8 +85,9 @@ impl Ctx<'_> {
         out
     }
 
-    /// Fold the oracle's findings into the verdict: a breach fails a test that passed (or
-    /// skipped after it sent requests); notes ride on a pass.
+    /// Fold the oracle's findings into the verdict: a breach fails a test that passed,
+    /// skipped after it sent requests, or could not finish (a setup answer that breaks its
+    /// documented shape is the target's fault, not the runner's); notes ride on a pass.
     pub(super) fn apply_oracle(&mut self, o: &mut Judgement) {
         let findings = self.oracle_findings();
         if findings.is_empty() {
@@ -94,16 +95,20 @@ impl Ctx<'_> {
         }
         let first_breach = findings.iter().find(|f| f.severity == Severity::Breach);
         match (first_breach, o.verdict) {
-            (Some(b), Verdict::Pass | Verdict::Skip) => {
+            (Some(b), Verdict::Pass | Verdict::Skip | Verdict::Error) => {
                 let n = findings
                     .iter()
                     .filter(|f| f.severity == Severity::Breach)
                     .count();
-                let more = if n > 1 {
+                let mut more = if n > 1 {
                     format!(" (and {} more)", n - 1)
                 } else {
                     String::new()
                 };
+                if o.verdict == Verdict::Error {
+                    let why = o.message.as_deref().unwrap_or("an error");
+                    more.push_str(&format!("; the test could not finish: {why}"));
+                }
                 *o = Judgement {
                     verdict: Verdict::Fail,
                     message: Some(format!(
