@@ -98,12 +98,15 @@ fn main() {
     let args = libtest_mimic::Arguments::from_iter(["bench", "-q", "--logfile", "/dev/null"]);
     let client_rt = Arc::new(client_rt);
     // One whole run as `dialtone run --spec all` does it: (wall seconds, requests).
-    let run_once = |jobs: usize| -> (f64, u64) {
+    let run_once = |jobs: usize, response_oracle: bool| -> (f64, u64) {
         let mut run = Run::per_api(
             client_rt.clone(),
             make_suite(),
             profiles.clone(),
-            Options::default(),
+            Options {
+                response_oracle,
+                ..Options::default()
+            },
         )
         .expect("sessions");
         run.jobs = jobs;
@@ -168,6 +171,9 @@ fn main() {
     };
     let mut results: Vec<(usize, Vec<f64>, Vec<f64>, u64)> =
         vec![(1, vec![], vec![], 0), (8, vec![], vec![], 0)];
+    // The same `--jobs 1` run without the response oracle, back to back with the others:
+    // what judging every answer's body costs.
+    let mut bare = Vec::new();
     let mut wrk1 = Vec::new();
     let mut wrk8 = Vec::new();
     for _ in 0..runs {
@@ -175,8 +181,9 @@ fn main() {
         if let Some(r) = wrk(&url, &auth, 1, 1, secs) {
             wrk1.push(r);
         }
+        bare.push(run_once(1, false).0);
         for (jobs, walls, rates, reqs) in results.iter_mut() {
-            let (wall, n) = run_once(*jobs);
+            let (wall, n) = run_once(*jobs, true);
             walls.push(wall);
             rates.push(n as f64 / wall);
             *reqs = n;
@@ -230,6 +237,16 @@ fn main() {
             println!("| `--jobs {jobs}`: runner / wrk -c8 | {:.2} |", rate / w);
         }
     }
+    let with = median(results[0].1.clone());
+    let without = median(bare.clone());
+    println!(
+        "| `--jobs 1` without the response oracle (median) | {without:.2} s (runs: {}) |",
+        list(&bare, 2)
+    );
+    println!(
+        "| `--jobs 1`: with the oracle / without | {:.2} |",
+        with / without
+    );
     for l in emulators {
         rt.block_on(l.running.shutdown());
     }

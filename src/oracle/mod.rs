@@ -286,6 +286,118 @@ mod tests {
         assert!(!location_ok("files/status/1"));
     }
 
+    fn bundled(name: &str) -> Spec {
+        crate::spec::load(&crate::spec::resolve(name)).expect("bundled spec")
+    }
+
+    fn answer_findings(
+        spec: &Spec,
+        method: &str,
+        target: &str,
+        status: u16,
+        body: &str,
+    ) -> Vec<Finding> {
+        let op = Router::new(spec).operation(spec, method, target);
+        assert!(op.is_some(), "{method} {target} reaches no operation");
+        let headers = [("Content-Type".to_string(), "application/json".to_string())];
+        let a = Answer {
+            status,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        check(spec, op, &a, Mode::default())
+    }
+
+    const STATUS: &str = r#"{"localTimeStamp":"2010-01-17T17:29:15.000Z","ipAddress":"10.4.219.229","subnetMask":"255.255.0.0","defaultGateway":"10.4.0.1","productType":"Mediant SW","versionID":"7.20A.200.014","protocolType":"SIP","operationalState":"UNLOCKED","highAvailability":"Not Operational","serialNumber":"101780235059663","macAddress":"fa163e6e7e1d","systemUpTime":161446,"saveNeeded":false,"resetNeeded":false,"upgradeStatus":"None","mcUpgradeStatus":"None"}"#;
+
+    #[test]
+    fn the_documented_status_answer_is_clean() {
+        let spec = bundled("mediant");
+        let f = answer_findings(&spec, "GET", "/api/v1/status", 200, STATUS);
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    /// The first escape the issue reports: a proxy drops `operationalState`.
+    #[test]
+    fn a_dropped_field_is_named_with_its_path_and_schema() {
+        let spec = bundled("mediant");
+        let body = STATUS.replace(r#""operationalState":"UNLOCKED","#, "");
+        let f = answer_findings(&spec, "GET", "/api/v1/status", 200, &body);
+        let b: Vec<_> = f
+            .iter()
+            .filter(|f| f.severity == Severity::Breach)
+            .collect();
+        assert_eq!(b.len(), 1, "{f:?}");
+        assert_eq!(b[0].check, "required");
+        assert_eq!(b[0].path, "/operationalState");
+        assert_eq!(b[0].rule, "schema status");
+        assert!(b[0].source.contains("Table 9-1"), "{}", b[0].source);
+    }
+
+    #[test]
+    fn types_enumerations_and_formats_are_checked_with_the_value() {
+        let spec = bundled("mediant");
+        let body = STATUS
+            .replace("161446", "\"161446\"")
+            .replace("\"UNLOCKED\"", "\"HALF-LOCKED\"")
+            .replace("2010-01-17T17:29:15.000Z", "2010-13-45T25:61:00");
+        let f = answer_findings(&spec, "GET", "/api/v1/status", 200, &body);
+        let got = |check: &str, path: &str| {
+            f.iter()
+                .find(|x| x.check == check && x.path == path)
+                .and_then(|x| x.value.clone())
+        };
+        assert_eq!(
+            got("type", "/systemUpTime").as_deref(),
+            Some("\"161446\""),
+            "{f:?}"
+        );
+        assert_eq!(
+            got("enum", "/operationalState").as_deref(),
+            Some("\"HALF-LOCKED\""),
+            "{f:?}"
+        );
+        assert!(got("format", "/localTimeStamp").is_some(), "{f:?}");
+    }
+
+    #[test]
+    fn a_list_answered_as_one_record_and_an_extra_wrapper_are_shape_breaches() {
+        let spec = bundled("mediant");
+        let one = r#"{"alarms":{"id":"1","description":"Trunk is down","url":"/api/v1/alarms/active/1"}}"#;
+        let f = answer_findings(&spec, "GET", "/api/v1/alarms/active", 200, one);
+        assert!(
+            f.iter().any(|x| x.check == "shape" && x.path == "/alarms"),
+            "{f:?}"
+        );
+        let wrapped = r#"{"result":{"alarms":[]}}"#;
+        let f = answer_findings(&spec, "GET", "/api/v1/alarms/active", 200, wrapped);
+        assert!(f.iter().any(|x| x.check == "shape"), "{f:?}");
+    }
+
+    #[test]
+    fn an_error_envelope_without_its_code_is_a_breach() {
+        let spec = bundled("roaming-profile");
+        let body = r#"{"Response":{"resultCode":"1","resultParam":{"resultDescription":"Duplicate roaming profile name"}}}"#;
+        let f = answer_findings(&spec, "POST", "/api/createRoamingProfile", 200, body);
+        assert!(
+            f.iter()
+                .any(|x| x.check == "envelope" && x.path == "/Response/resultParam/resultCode"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn unlisted_fields_are_notes_unless_strict_refuses_them() {
+        let spec = bundled("mediant");
+        let body = STATUS.replace("{\"local", "{\"dialtoneExtra\":1,\"local");
+        let f = answer_findings(&spec, "GET", "/api/v1/status", 200, &body);
+        assert!(
+            f.iter()
+                .any(|x| x.check == "extra-field" && x.severity == Severity::Note),
+            "{f:?}"
+        );
+    }
+
     #[test]
     fn pointers_escape_their_segments() {
         assert_eq!(push("/a", "b/c~d"), "/a/b~1c~0d");

@@ -296,6 +296,34 @@ pub fn structured(f: BodyFormat) -> bool {
 mod tests {
     use super::*;
 
+    fn roaming(code: &str, message: &str) -> Resp {
+        let body = format!(
+            r#"{{"Response":{{"resultCode":"1","resultParam":{{"resultCode":"{code}","resultDescription":"{message}"}}}}}}"#
+        );
+        Resp {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.into(),
+        }
+    }
+
+    /// The second escape the issue reports: 1203 rewritten to 1201, the message left alone.
+    #[test]
+    fn the_code_is_the_identity_where_it_tells_outcomes_apart() {
+        let spec = crate::spec::load(&crate::spec::resolve("roaming-profile")).unwrap();
+        let dup: Outcome = "200:1203".parse().unwrap();
+        let swapped = roaming("1201", "Duplicate roaming profile name");
+        let e = fit(&spec, &dup, &swapped).unwrap_err();
+        assert!(e.contains("`1201`") && e.contains("`1203`"), "{e}");
+        let reworded = roaming("1203", "Name already taken");
+        assert!(matches!(
+            fit(&spec, &dup, &reworded),
+            Ok(Fit::MessageDiffers(_))
+        ));
+        let exact = roaming("1203", "Duplicate roaming profile name");
+        assert_eq!(fit(&spec, &dup, &exact), Ok(Fit::Exact));
+    }
+
     #[test]
     fn messages_match_with_placeholders_and_normalisation() {
         assert!(message_matches(

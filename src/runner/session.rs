@@ -50,6 +50,9 @@ pub struct Options {
     pub time_budget: Duration,
     /// Store each failing property case here (`regress`), to be replayed first next time.
     pub regressions: Option<std::path::PathBuf>,
+    /// Judge every answer with the response oracle (`crate::oracle`). Always on in
+    /// `dialtone run`; off only to measure what the oracle costs (`benches/runner.rs`).
+    pub response_oracle: bool,
 }
 
 impl Default for Options {
@@ -69,6 +72,7 @@ impl Default for Options {
             snapshots: None,
             time_budget: Duration::from_secs(120),
             regressions: None,
+            response_oracle: true,
         }
     }
 }

@@ -400,10 +400,162 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
     ]
 }
 
+async fn mediant_get(e: &Emulator, path: &str) -> serde_json::Value {
+    send(e, "mediant", As::Role("monitor"), "GET", path, None)
+        .await
+        .json()
+}
+
+/// A second create of one name: the roaming-profile API's duplicate (1203).
+async fn roaming_duplicate(e: &Emulator) -> serde_json::Value {
+    let body = json!({"roamingProfileInfo": {"roamingProfileName": "dup", "destinationGroupId": "41", "status": "1"}});
+    for _ in 0..2 {
+        let a = json_call(
+            e,
+            "roaming-profile",
+            "reseller",
+            "POST",
+            "/api/createRoamingProfile",
+            body.clone(),
+        )
+        .await;
+        if a.json()["Response"]["resultParam"]["resultDescription"]
+            .as_str()
+            .is_some_and(|d| d.contains("Duplicate"))
+        {
+            return a.json();
+        }
+    }
+    serde_json::Value::Null
+}
+
+/// The `Location` of a debug-file creation, if any.
+async fn debug_location(e: &Emulator) -> Option<String> {
+    json_call(
+        e,
+        "mediant",
+        "administrator",
+        "POST",
+        "/api/v1/files/create/debugFile",
+        json!({}),
+    )
+    .await
+    .header("location")
+}
+
+/// Probes of the body-level faults (issue 13).
+fn body_probes() -> Vec<(&'static str, &'static str, Probe)> {
+    vec![
+        ("drop-required-field", "true", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api").await["versions"][0]
+                    .get("status")
+                    .is_some()
+                    .to_string()
+            })
+        }),
+        ("number-as-string", "true", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api/v1/status").await["systemUpTime"]
+                    .is_number()
+                    .to_string()
+            })
+        }),
+        ("value-outside-enum", "UNLOCKED", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api/v1/status").await["operationalState"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+        }),
+        ("malformed-date", "false", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api/v1/status").await["localTimeStamp"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("-13-45")
+                    .to_string()
+            })
+        }),
+        ("list-as-object", "true", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api").await["versions"]
+                    .is_array()
+                    .to_string()
+            })
+        }),
+        ("extra-wrapper", "true", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api")
+                    .await
+                    .get("versions")
+                    .is_some()
+                    .to_string()
+            })
+        }),
+        ("xml-element-renamed", "branch", |e| {
+            Box::pin(async move {
+                let a = send(
+                    &e,
+                    "sipxconfig",
+                    As::Role("superadmin"),
+                    "GET",
+                    "/sipxconfig/rest/branch",
+                    None,
+                )
+                .await;
+                dialtone::codec::from_xml(&a.body)
+                    .map(|(root, _)| root)
+                    .unwrap_or_default()
+            })
+        }),
+        ("code-swapped-message-kept", "1203", |e| {
+            Box::pin(async move {
+                // The duplicate's message stays; its code is what the fault swaps.
+                let v = roaming_duplicate(&e).await;
+                v["Response"]["resultParam"]["resultCode"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+        }),
+        ("missing-location", "true", |e| {
+            Box::pin(async move { debug_location(&e).await.is_some().to_string() })
+        }),
+        ("location-nowhere", "true", |e| {
+            Box::pin(async move {
+                debug_location(&e)
+                    .await
+                    .is_some_and(|l| l.starts_with("/api/v1/files/status/"))
+                    .to_string()
+            })
+        }),
+        ("error-without-code", "true", |e| {
+            Box::pin(async move {
+                roaming_duplicate(&e).await["Response"]["resultParam"]
+                    .get("resultCode")
+                    .is_some()
+                    .to_string()
+            })
+        }),
+        ("success-as-error", "true", |e| {
+            Box::pin(async move {
+                mediant_get(&e, "/api/v1/status")
+                    .await
+                    .get("operationalState")
+                    .is_some()
+                    .to_string()
+            })
+        }),
+    ]
+}
+
 #[tokio::test]
 async fn every_fault_is_observable_and_the_conformant_answer_is_documented() {
     let all = ["mediant", "sipxconfig", "rome", "roaming-profile"];
-    let probes = probes();
+    let mut probes = probes();
+    probes.extend(body_probes());
     for (_, f) in CATALOGUE {
         assert!(
             probes.iter().any(|(n, _, _)| *n == f.name),

@@ -10,7 +10,7 @@ impl Ctx<'_> {
     /// Follow the `Location` of a 2xx answer whose operation documents one: a GET as the
     /// same caller must read it. The oracle reports a missing or malformed one.
     pub(super) async fn follow_location(&mut self, req: &Req, resp: &Resp) {
-        if !(200..300).contains(&resp.status) {
+        if !(200..300).contains(&resp.status) || !self.s.opts.response_oracle {
             return;
         }
         let Some(router) = self.s.router(&self.t.entry.api) else {
@@ -89,6 +89,9 @@ impl Ctx<'_> {
     /// skipped after it sent requests, or could not finish (a setup answer that breaks its
     /// documented shape is the target's fault, not the runner's); notes ride on a pass.
     pub(super) fn apply_oracle(&mut self, o: &mut Judgement) {
+        if !self.s.opts.response_oracle {
+            return;
+        }
         let findings = self.oracle_findings();
         if findings.is_empty() {
             return;
