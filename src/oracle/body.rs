@@ -18,11 +18,12 @@ pub(super) enum Tree {
 }
 
 impl Tree {
-    /// The body as one value, XML under its root element (`{root: content}`).
-    pub fn value(&self) -> Value {
+    /// The body as one value, XML under its root element (`{root: content}`); JSON and
+    /// CSV are borrowed as they are.
+    pub fn value(&self) -> std::borrow::Cow<'_, Value> {
         match self {
-            Tree::Json(v) | Tree::Csv(v) => v.clone(),
-            Tree::Xml(r, c) => serde_json::json!({ r: c }),
+            Tree::Json(v) | Tree::Csv(v) => std::borrow::Cow::Borrowed(v),
+            Tree::Xml(r, c) => std::borrow::Cow::Owned(serde_json::json!({ r: c })),
         }
     }
 }
@@ -45,7 +46,13 @@ pub(super) fn parse(fam: &str, body: &[u8]) -> Option<Result<Tree, String>> {
 
 impl Oracle<'_> {
     /// A 2xx answer of `op`: its type, its parse, its records.
-    pub(super) fn success(&self, op: &Operation, a: &Answer, out: &mut Vec<Finding>) {
+    pub(super) fn success(
+        &self,
+        op: &Operation,
+        a: &Answer,
+        parsed: Option<Result<Tree, String>>,
+        out: &mut Vec<Finding>,
+    ) {
         let Some(resp) = &op.response else { return };
         if a.status == 204 || (a.body.is_empty() && resp.schema.is_none()) {
             return;
@@ -67,7 +74,7 @@ impl Oracle<'_> {
             ));
             return;
         }
-        let tree = match parse(&fam, a.body) {
+        let tree = match parsed {
             None => return,
             Some(Err(e)) => {
                 out.push(self.about_op(op, "parse", "", format!("a well-formed {fam} body"), None));

@@ -152,6 +152,7 @@ impl Oracle<'_> {
         &self,
         op: &Operation,
         a: &Answer,
+        parsed: Option<&Result<Tree, String>>,
         out: &mut Vec<Finding>,
     ) -> bool {
         let env = op
@@ -165,7 +166,7 @@ impl Oracle<'_> {
         if family(a.content_type()) != family(&env.content_type) {
             return false;
         }
-        let Some(Ok(tree)) = parse(&family(&env.content_type), a.body) else {
+        let Some(Ok(tree)) = parsed else {
             return false;
         };
         let v = tree.value();

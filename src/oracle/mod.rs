@@ -125,10 +125,12 @@ pub fn check(spec: &Spec, op: Option<&Operation>, answer: &Answer, mode: Mode) -
         return out;
     }
     let Some(op) = op else { return out };
-    if o.failure_in_success(op, answer, &mut out) {
+    // Parsed once, for the failure-code check and the success checks alike.
+    let parsed = body::parse(&family(answer.content_type()), answer.body);
+    if o.failure_in_success(op, answer, parsed.as_ref(), &mut out) {
         return out;
     }
-    o.success(op, answer, &mut out);
+    o.success(op, answer, parsed, &mut out);
     o.headers(op, answer, &mut out);
     out
 }
