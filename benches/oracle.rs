@@ -147,7 +147,7 @@ fn main() {
     for c in &cases {
         let spec = load(c.api);
         let router = Router::new(&spec);
-        let op = router.operation(&spec, c.method, c.target);
+        let op = router.reach(&spec, c.method, c.target);
         assert!(op.is_some(), "{}: no operation", c.name);
         let headers = [("Content-Type".to_string(), c.content_type.to_string())];
         let answer = Answer {
@@ -161,7 +161,7 @@ fn main() {
                 .map(|_| {
                     let t0 = Instant::now();
                     for _ in 0..iters {
-                        let op = router.operation(&spec, c.method, c.target);
+                        let op = router.reach(&spec, c.method, c.target);
                         std::hint::black_box(oracle::check(&spec, op, &answer, Mode::default()));
                     }
                     t0.elapsed().as_secs_f64() * 1e6 / iters as f64

@@ -39,7 +39,7 @@ pub(super) fn judge_answer(
     if method.eq_ignore_ascii_case("HEAD") {
         return None;
     }
-    let op = j.router.operation(spec, method, target);
+    let op = j.router.reach(spec, method, target);
     let answer = crate::oracle::Answer {
         status: r.status,
         headers: &r.headers,

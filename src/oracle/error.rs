@@ -124,17 +124,52 @@ impl Oracle<'_> {
             )),
             Some(code) => {
                 let text = crate::spec::check::scalar_text(code).unwrap_or_default();
-                if self.documented(&text, a.status).is_none() {
-                    out.push(self.finding(
+                match self.documented(&text, a.status) {
+                    None => out.push(self.finding(
                         "code",
                         &pointer(p),
                         format!("a result code the spec documents with status {}", a.status),
                         Some(code),
                         rule(),
                         src(),
-                    ));
+                    )),
+                    // A code the spec ties to other operations only: a decision may accept
+                    // it (a duplicate name on modify), so lenient mode notes it.
+                    Some(c) if !self.for_this_operation(c) => out.push(self.lenient_note(self.finding(
+                        "code",
+                        &pointer(p),
+                        format!(
+                            "a result code documented for this operation (`{text}` is documented for {})",
+                            c.operations
+                                .iter()
+                                .map(|o| format!("`{}`", o.get_ref()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        Some(code),
+                        format!("code {}", c.id.get_ref()),
+                        c.provenance.describe(),
+                    ))),
+                    Some(_) => {}
                 }
             }
+        }
+    }
+
+    /// `f` as a note in lenient mode, a breach under `--strict`.
+    fn lenient_note(&self, mut f: Finding) -> Finding {
+        if !self.mode.strict {
+            f.severity = super::Severity::Note;
+        }
+        f
+    }
+
+    /// Whether `c` may answer the operation the request reached: it names no operations,
+    /// names this one, or the request reached none.
+    fn for_this_operation(&self, c: &Code) -> bool {
+        match self.ep_id {
+            Some(id) => c.operations.is_empty() || c.operations.iter().any(|o| o.get_ref() == id),
+            None => true,
         }
     }
 

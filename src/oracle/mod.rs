@@ -110,16 +110,24 @@ pub struct Mode {
     pub strict: bool,
 }
 
-/// Check `answer` against all the spec says of `op`'s answers. `op` is `None` when the
-/// request reached no documented operation (then only error answers are checked).
-pub fn check(spec: &Spec, op: Option<&Operation>, answer: &Answer, mode: Mode) -> Vec<Finding> {
+/// Check `answer` against all the spec says of the answers of the operation the request
+/// reached ([`Router::reach`]); `None` when it reached no documented operation (then only
+/// error answers are checked).
+pub fn check(
+    spec: &Spec,
+    reached: Option<(&Endpoint, &Operation)>,
+    answer: &Answer,
+    mode: Mode,
+) -> Vec<Finding> {
     let mut out = Vec::new();
+    let op = reached.map(|(_, op)| op);
+    let ep_id = reached.map(|(ep, _)| ep.id.get_ref().as_str());
     let s = answer.status;
-    if (300..400).contains(&s) || s >= 500 || s < 200 {
+    if !(200..300).contains(&s) && !(400..500).contains(&s) {
         // Redirects and server errors are the runner's to judge; they have no documented shape.
         return out;
     }
-    let o = Oracle { spec, mode };
+    let o = Oracle { spec, mode, ep_id };
     if s >= 400 {
         o.error(op, answer, &mut out);
         return out;
@@ -139,6 +147,9 @@ pub fn check(spec: &Spec, op: Option<&Operation>, answer: &Answer, mode: Mode) -
 pub(crate) struct Oracle<'s> {
     spec: &'s Spec,
     mode: Mode,
+    /// The endpoint the request reached, if any: a code documented only for other
+    /// operations is a breach.
+    ep_id: Option<&'s str>,
 }
 
 impl<'s> Oracle<'s> {
@@ -299,7 +310,7 @@ mod tests {
         status: u16,
         body: &str,
     ) -> Vec<Finding> {
-        let op = Router::new(spec).operation(spec, method, target);
+        let op = Router::new(spec).reach(spec, method, target);
         assert!(op.is_some(), "{method} {target} reaches no operation");
         let headers = [("Content-Type".to_string(), "application/json".to_string())];
         let a = Answer {
@@ -386,6 +397,31 @@ mod tests {
                 .any(|x| x.check == "envelope" && x.path == "/Response/resultParam/resultCode"),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn a_code_of_another_operation_is_noted_and_fails_strict() {
+        let spec = bundled("roaming-profile");
+        // 1201 is create's success; on delete it is a code of another operation.
+        let body = r#"{"Response":{"resultCode":"1","resultParam":{"resultCode":"1202","resultDescription":"Create roaming profile failure"}}}"#;
+        let reached = Router::new(&spec).reach(&spec, "POST", "/api/deleteRoamingProfile");
+        let headers = [("Content-Type".to_string(), "application/json".to_string())];
+        let a = Answer {
+            status: 200,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let lenient = check(&spec, reached, &a, Mode::default());
+        let f = lenient
+            .iter()
+            .find(|f| f.check == "code")
+            .expect("a code finding");
+        assert_eq!(f.severity, Severity::Note, "{f:?}");
+        assert!(f.constraint.contains("`create`"), "{f:?}");
+        let strict = check(&spec, reached, &a, Mode { strict: true });
+        assert!(strict
+            .iter()
+            .any(|f| f.check == "code" && f.severity == Severity::Breach));
     }
 
     #[test]

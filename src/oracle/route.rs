@@ -42,12 +42,23 @@ impl Router {
         method: &str,
         target: &str,
     ) -> Option<&'s Operation> {
+        self.reach(spec, method, target).map(|(_, op)| op)
+    }
+
+    /// The endpoint and operation a request reaches.
+    pub fn reach<'s>(
+        &self,
+        spec: &'s Spec,
+        method: &str,
+        target: &str,
+    ) -> Option<(&'s Endpoint, &'s Operation)> {
         let m = if method.eq_ignore_ascii_case("HEAD") {
             "GET"
         } else {
             method
         };
-        self.endpoint(spec, target)?.operation(m)
+        let ep = self.endpoint(spec, target)?;
+        Some((ep, ep.operation(m)?))
     }
 }
 

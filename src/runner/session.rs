@@ -326,7 +326,7 @@ impl Session {
         res.expected = redact(judgement.expected);
         res.actual = redact(judgement.actual);
         res.note = redact(judgement.note);
-        res.findings = judgement.findings;
+        res.findings = std::mem::take(&mut ctx.findings);
         for f in &mut res.findings {
             f.value = redact(f.value.take());
         }

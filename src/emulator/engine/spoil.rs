@@ -32,6 +32,9 @@ const BODY_FAULTS: [FaultId; 12] = [
     FaultId::SuccessAsError,
 ];
 
+/// Which field of a schema a fault spoils.
+type FieldPick = fn(&Field) -> bool;
+
 /// A spoilt date: no month 13, no day 45, no hour 25.
 const BAD_DATE: &str = "2026-13-45T25:61:00";
 
@@ -131,7 +134,7 @@ fn spoil_tree(ctx: &Ctx, status: u16, tree: &mut Tree) -> bool {
     }
     let json = matches!(tree, Tree::Json(_));
     let v = tree.value_mut();
-    let field_faults: [(FaultId, fn(&Field) -> bool); 4] = [
+    let field_faults: [(FaultId, FieldPick); 4] = [
         (FaultId::DropRequiredField, |f| f.required && !f.key),
         (FaultId::NumberAsString, |f| {
             matches!(f.ty, FieldType::Integer | FieldType::Number)
@@ -273,7 +276,7 @@ fn victim_op(spec: &Spec, pick: impl Fn(&Documented) -> bool) -> Option<&str> {
 }
 
 /// The first read whose schema has a field `pick` chooses, and that field's name.
-fn victim_field(spec: &Spec, pick: fn(&Field) -> bool) -> Option<(&str, String)> {
+fn victim_field(spec: &Spec, pick: FieldPick) -> Option<(&str, String)> {
     reads(spec).find_map(|(ep, r)| {
         let schema = spec.schema(r.schema.as_ref()?.get_ref())?;
         let f = schema.field.iter().find(|f| pick(f))?;

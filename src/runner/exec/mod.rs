@@ -43,8 +43,6 @@ pub(super) struct Judgement {
     pub expected: Option<String>,
     pub actual: Option<String>,
     pub note: Option<String>,
-    /// What the response oracle found in the test's answers.
-    pub findings: Vec<crate::oracle::Finding>,
 }
 
 impl Judgement {
@@ -55,7 +53,6 @@ impl Judgement {
             expected: None,
             actual: None,
             note: None,
-            findings: Vec::new(),
         }
     }
     pub fn fail(
@@ -69,7 +66,6 @@ impl Judgement {
             expected: Some(expected.into()),
             actual: Some(actual.into()),
             note: None,
-            findings: Vec::new(),
         }
     }
     pub fn error(message: impl Into<String>) -> Judgement {
@@ -104,8 +100,9 @@ pub(super) struct Ctx<'a> {
     states: Vec<String>,
     /// Requests that delete what the test created on a real target.
     undo: Vec<Req>,
-    /// Findings made while the test ran (a `Location` that leads nowhere).
-    findings: Vec<crate::oracle::Finding>,
+    /// Findings made while the test ran (a `Location` that leads nowhere); after the
+    /// verdict, everything the response oracle found in the test's answers.
+    pub(super) findings: Vec<crate::oracle::Finding>,
 }
 
 impl<'a> Ctx<'a> {

@@ -66,7 +66,7 @@ impl Ctx<'_> {
             if x.req.method.eq_ignore_ascii_case("HEAD") {
                 continue;
             }
-            let op = router.operation(self.spec, &x.req.method, &x.req.target);
+            let op = router.reach(self.spec, &x.req.method, &x.req.target);
             let answer = Answer {
                 status: resp.status,
                 headers: &resp.headers,
@@ -122,7 +122,6 @@ impl Ctx<'_> {
                     expected: Some(b.constraint.clone()),
                     actual: Some(b.value.clone().unwrap_or_else(|| "absent".into())),
                     note: o.note.take(),
-                    findings: Vec::new(),
                 };
             }
             (None, Verdict::Pass) => {
@@ -139,6 +138,6 @@ impl Ctx<'_> {
             }
             _ => {}
         }
-        o.findings = findings;
+        self.findings = findings;
     }
 }
