@@ -133,6 +133,10 @@ enum Mode {
     Trickle,
     /// Answer `{}` to the first N connections, then stop listening.
     StopAfter(usize),
+    /// Answer `200 {}` to every request.
+    EmptyOk,
+    /// Answer `302 Found` to every request.
+    Redirect,
 }
 
 /// Start a fake target in `mode`; returns its address and a count of connections accepted.
@@ -226,9 +230,19 @@ async fn misbehave(mut s: TcpStream, mode: Mode) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        Mode::StopAfter(_) => {
+        Mode::StopAfter(_) | Mode::EmptyOk => {
             let _ = s
                 .write_all(&response("200 OK", "application/json", "", "{}"))
+                .await;
+        }
+        Mode::Redirect => {
+            let _ = s
+                .write_all(&response(
+                    "302 Found",
+                    "text/plain",
+                    "Location: /elsewhere\r\n",
+                    "",
+                ))
                 .await;
         }
     }
@@ -877,4 +891,59 @@ fn echoed_authorization_header_never_leaks() {
 #[test]
 fn echoed_decoded_password_never_leaks() {
     assert_no_leak(Echo::Decoded);
+}
+
+// ---- vacuous passes ----------------------------------------------------------------------
+
+/// Every test of the mediant suite whose id contains one of `parts` and that can run
+/// against a read-only target, with its result against a fake target in `mode`.
+fn results_for(mode: Mode, parts: &[&str]) -> Vec<TestResult> {
+    let rt = runtime();
+    let (addr, _) = rt.block_on(start_fake(mode));
+    let (suite, session) = fake_session(addr, Duration::from_secs(2), 1 << 20);
+    let tests: Vec<Test> = suite
+        .tests
+        .iter()
+        .filter(|t| parts.iter().any(|p| t.id().contains(p)) && session.precheck(t).is_none())
+        .cloned()
+        .collect();
+    assert!(!tests.is_empty(), "no runnable test matches {parts:?}");
+    let results = tests.iter().map(|t| rt.block_on(session.run(t))).collect();
+    rt.shutdown_timeout(Duration::from_secs(1));
+    results
+}
+
+/// A target that answers `200 {}` to everything gives the list checks nothing to check:
+/// none of them may pass on the missing list.
+#[test]
+fn empty_answers_pass_no_list_check() {
+    let results = results_for(
+        Mode::EmptyOk,
+        &["/cursor/limit", "/kpi-param", "/cursor/walk-forward"],
+    );
+    let passed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Pass)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(passed.is_empty(), "passed on `200 {{}}`: {passed:?}");
+}
+
+/// A target that redirects every request never answers what the API documents: the
+/// responses property fails on it.
+#[test]
+fn a_target_that_only_redirects_fails_the_responses_property() {
+    let results = results_for(Mode::Redirect, &["mediant/property/responses"]);
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Fail, "{}: {:?}", r.id, r.message);
+        assert!(
+            r.message.as_deref().is_some_and(
+                |m| m.contains("302") || r.actual.as_deref().is_some_and(|a| a.contains("302"))
+            ),
+            "{}: {:?} / {:?}",
+            r.id,
+            r.message,
+            r.actual
+        );
+    }
 }

@@ -203,6 +203,19 @@ impl<'a> Ctx<'a> {
                 describe(resp),
             ));
         }
+        // A redirect is an answer only where the spec documents its status (ROME's 300).
+        let s = resp.status;
+        let documented = self.spec.codes().any(|c| c.status == s)
+            || op.is_some_and(|o| {
+                o.success_outcome().status == s || o.accept.iter().any(|a| a.get_ref().status == s)
+            });
+        if (300..400).contains(&s) && !documented {
+            return Some(Judgement::fail(
+                format!("the target answered {s}, a redirect the API does not document"),
+                "a documented answer (2xx or 4xx), never a redirect",
+                describe(resp),
+            ));
+        }
         if resp.body.is_empty() || resp.status == 204 || resp.status == 304 {
             return None;
         }
