@@ -14,3 +14,4 @@ mod faults;
 mod http;
 mod inprocess;
 mod server;
+mod shapes;
