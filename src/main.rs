@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::args::{Cli, Cmd, SnapshotCmd};
+use cli::args::{Cli, Cmd, ReportCmd, SnapshotCmd};
 use dialtone::exit;
 
 /// mimalloc: the emulator allocates many small, short-lived objects per request, where
@@ -40,7 +40,19 @@ fn main() -> ExitCode {
 fn dispatch(args: Cli) -> Result<u8> {
     match args.cmd {
         Cmd::Lint { paths, json } => cli::lint::lint(paths, json),
-        Cmd::List { spec, json, counts } => cli::list::list(&spec, json, counts),
+        Cmd::List {
+            spec,
+            json,
+            counts,
+            partition,
+        } => cli::list::list(&spec, json, counts, partition),
+        Cmd::Report(ReportCmd::Merge {
+            reports,
+            json,
+            junit,
+            html,
+            quiet,
+        }) => cli::report::merge(&reports, json, junit, html, quiet),
         Cmd::Export { format, spec } => cli::export::export(format, &spec),
         Cmd::Run(run) => cli::run::run(*run, false),
         Cmd::Snapshot(SnapshotCmd::Record { dir, run }) => cli::snapshot::record(dir, *run),

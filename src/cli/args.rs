@@ -40,6 +40,9 @@ pub(crate) enum Cmd {
         /// Print only counts per API and kind.
         #[arg(long, conflicts_with = "json")]
         counts: bool,
+        /// List only one shard's tests: `count:K/N` or `hash:K/N` (as `run --partition`).
+        #[arg(long, value_name = "SCHEME:K/N", value_parser = parse_partition)]
+        partition: Option<dialtone::plan::partition::Partition>,
     },
     /// Serve the bundled emulator for one spec (or `all`) until interrupted.
     ///
@@ -81,12 +84,42 @@ pub(crate) enum Cmd {
     ///
     /// Exit codes: 0 no finding, 1 findings, 2 setup or argument errors.
     Fuzz(Box<FuzzArgs>),
+    /// Work with JSON reports of earlier runs.
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
         format: ExportFormat,
         #[arg(long)]
         spec: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReportCmd {
+    /// Merge the JSON reports of the shards of one run (`run --partition`) into one
+    /// report, with the counts, verdicts and exit code of the unsharded run. Refuses
+    /// reports of different specs, seeds, modes or tool versions.
+    ///
+    /// Exit codes: 0 conformant, 1 non-conformance found, 2 errors only, or reports that
+    /// cannot be merged.
+    Merge {
+        /// The shards' JSON reports (`run --json`).
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+        /// Write the merged JSON report.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write the merged JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write the merged HTML report.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Print only the summary line.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }
 
@@ -168,7 +201,7 @@ pub(super) struct TargetArgs {
 }
 
 /// The order of `run`'s flags in `--help` (libtest's follow).
-const RUN_ORDER: [&str; 27] = [
+const RUN_ORDER: [&str; 28] = [
     "spec",
     "target",
     "profile",
@@ -193,6 +226,7 @@ const RUN_ORDER: [&str; 27] = [
     "cases",
     "time_budget",
     "progress",
+    "partition",
     "regressions",
     "no_regressions",
     "snapshots",
@@ -243,6 +277,11 @@ pub(crate) struct RunArgs {
     /// each stops generating cases after its first.
     #[arg(long, value_name = "SECS", default_value_t = 120.0)]
     pub(super) time_budget: f64,
+    /// Run one shard of the suite: `count:K/N` deals groups round-robin, `hash:K/N` by a
+    /// stable hash of each group. Writes to one collection stay in one shard; merge the
+    /// shards' JSON reports with `dialtone report merge`.
+    #[arg(long, value_name = "SCHEME:K/N", value_parser = parse_partition)]
+    pub(super) partition: Option<dialtone::plan::partition::Partition>,
     /// Where failing property cases are stored, and replayed from first on later runs.
     #[arg(long, value_name = "DIR", default_value = ".dialtone/regressions")]
     pub(super) regressions: PathBuf,
@@ -337,6 +376,11 @@ fn help_order(order: &'static [&'static str]) -> impl FnMut(Arg) -> Arg {
         }
         None => a,
     }
+}
+
+/// `count:K/N` or `hash:K/N`.
+fn parse_partition(s: &str) -> Result<dialtone::plan::partition::Partition, String> {
+    s.parse()
 }
 
 /// `30s`, `2m`, `1h`, `500ms`, or a bare number of seconds.

@@ -7,11 +7,32 @@ use anyhow::{Context, Result};
 use dialtone::spec::model::Outcome;
 use dialtone::{exit, plan};
 
-pub(crate) fn list(name: &str, json: bool, counts: bool) -> Result<u8> {
+pub(crate) fn list(
+    name: &str,
+    json: bool,
+    counts: bool,
+    partition: Option<plan::partition::Partition>,
+) -> Result<u8> {
     let specs = super::load_named(name)?;
     let mut all = Vec::new();
     for s in &specs {
         all.extend(plan::plan(s));
+    }
+    if let Some(p) = partition {
+        // The plan's shard, as `run --partition` deals it (scenario cases are run's alone).
+        let keys: Vec<String> = all
+            .iter()
+            .map(|e| {
+                let spec = specs.iter().find(|s| s.name() == e.api);
+                plan::partition::group_key(spec, e)
+            })
+            .collect();
+        let keep = p.select(&keys);
+        let mut i = 0;
+        all.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -8,6 +8,7 @@ pub(crate) mod export;
 pub(crate) mod fuzz;
 pub(crate) mod lint;
 pub(crate) mod list;
+pub(crate) mod report;
 pub(crate) mod run;
 mod setup;
 pub(crate) mod snapshot;

@@ -61,6 +61,9 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
         let stored = dialtone::runner::regress::load(&a.regressions)?;
         suite = suite.with_regressions(&stored);
     }
+    if let Some(p) = &a.partition {
+        suite.partition(p);
+    }
     let emulated = a.shared.target.is_none() && a.shared.profile.is_none();
     let mut run = Run::per_api(
         targets.client.clone(),
@@ -71,7 +74,8 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
     run.jobs = a.jobs.unwrap_or(if emulated { 8 } else { 1 }).max(1);
     let targs = a.test.clone();
     let (progress, on_result) = progress(&run, &targs, a.shared.progress);
-    let (_conclusion, report) = run.execute(&targs, on_result);
+    let (_conclusion, mut report) = run.execute(&targs, on_result);
+    report.info.partition = a.partition.map(|p| p.to_string());
     progress.finish();
     if a.test.list {
         return Ok(exit::CLEAN);

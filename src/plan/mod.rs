@@ -19,6 +19,7 @@ mod bodies;
 mod cursors;
 mod lifecycle;
 mod matrix;
+pub mod partition;
 mod resolve;
 mod rules;
 

@@ -47,7 +47,7 @@ pub fn to_string(report: &RunReport) -> String {
     let _ = writeln!(
         h,
         "<h1>dialtone {}: {}{} <span class=\"{}\">{}</span></h1>",
-        escape(info.dialtone_version),
+        escape(&info.dialtone_version),
         escape(&info.target),
         if info.emulator { " (emulator)" } else { "" },
         verdict.0,

@@ -37,10 +37,10 @@ fn build(report: &RunReport) -> Report {
     for (api, results) in suites {
         let mut suite = TestSuite::new(api);
         suite.add_properties([
-            Property::new("schema", info.schema),
-            Property::new("dialtone_version", info.dialtone_version),
+            Property::new("schema", info.schema.as_str()),
+            Property::new("dialtone_version", info.dialtone_version.as_str()),
             Property::new("target", info.target.as_str()),
-            Property::new("mode", info.mode),
+            Property::new("mode", info.mode.as_str()),
             Property::new("seed", info.seed.to_string()),
             Property::new("cases", info.cases.to_string()),
             Property::new("time_budget_s", info.time_budget_s.to_string()),

@@ -14,6 +14,7 @@ pub mod fuzz;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -206,11 +207,11 @@ pub(crate) mod fixture {
         results.push(skip);
         RunReport {
             info: RunInfo {
-                schema: crate::runner::result::SCHEMA,
-                dialtone_version: "0.1.0",
+                schema: crate::runner::result::SCHEMA.into(),
+                dialtone_version: "0.1.0".into(),
                 target: "http://127.0.0.1:8080".into(),
                 emulator: true,
-                mode: "lenient",
+                mode: "lenient".into(),
                 allow: vec!["read".into()],
                 specs: vec!["specs/ports.toml".into(), "specs/alarms.toml".into()],
                 started_unix: 1_700_000_000,
@@ -219,6 +220,7 @@ pub(crate) mod fixture {
                 seed: 42,
                 cases: 16,
                 time_budget_s: 120.0,
+                partition: None,
             },
             results,
         }

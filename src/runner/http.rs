@@ -142,7 +142,7 @@ pub struct Sent {
 
 /// The record of one request and its answer, credentials removed. This is what reports
 /// show; it is also enough to rebuild the request with `curl`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Exchange {
     pub method: String,
     pub url: String,

@@ -35,7 +35,7 @@ impl Verdict {
 }
 
 /// The result of one test.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestResult {
     /// Test id, as `dialtone list` prints it.
     pub id: String,
@@ -66,26 +66,26 @@ pub struct TestResult {
     /// What the response oracle found wrong with the answers, each naming the request
     /// (`exchange`, 0-based), the place in the body, the constraint, the value and the spec
     /// element it comes from (`docs/report-format.md`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::oracle::Finding>,
     /// The requests sent and answers received, credentials redacted. Kept for every
     /// test that did not pass, and for passes only when asked.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exchanges: Vec<Exchange>,
     pub duration_ms: f64,
 }
 
 /// Everything about a run that is not a test result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
-    pub schema: &'static str,
-    pub dialtone_version: &'static str,
+    pub schema: String,
+    pub dialtone_version: String,
     /// Target base URL (user info removed).
     pub target: String,
     /// The target is dialtone's own emulator.
     pub emulator: bool,
     /// `lenient` or `strict`.
-    pub mode: &'static str,
+    pub mode: String,
     /// Safety classes allowed: always `read`; `write` and `disruptive` when allowed.
     pub allow: Vec<String>,
     pub specs: Vec<String>,
@@ -100,10 +100,13 @@ pub struct RunInfo {
     pub cases: u32,
     /// Seconds the property tests of one API may take in all (`--time-budget`).
     pub time_budget_s: f64,
+    /// The shard this run was (`run --partition`), if it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 /// A whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     #[serde(flatten)]
     pub info: RunInfo,

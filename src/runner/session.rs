@@ -376,15 +376,16 @@ impl Session {
             target = u.as_str().trim_end_matches('/').to_string();
         }
         RunInfo {
-            schema: result::SCHEMA,
-            dialtone_version: env!("CARGO_PKG_VERSION"),
+            schema: result::SCHEMA.into(),
+            dialtone_version: env!("CARGO_PKG_VERSION").into(),
             target,
             emulator: self.emulator(),
             mode: if self.opts.strict {
                 "strict"
             } else {
                 "lenient"
-            },
+            }
+            .into(),
             allow,
             specs: self.specs.keys().cloned().collect(),
             started_unix: self.started_unix,
@@ -393,6 +394,7 @@ impl Session {
             seed: self.opts.seed,
             cases: self.opts.cases,
             time_budget_s: self.opts.time_budget.as_secs_f64(),
+            partition: None,
         }
     }
 }

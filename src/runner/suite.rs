@@ -64,6 +64,37 @@ impl Suite {
     /// `<id>/regression-<seed>`, run with the seed and case count it failed with. Stored
     /// failures of tests this suite lacks are ignored (another spec, another version).
     pub fn with_regressions(mut self, stored: &[regress::Regression]) -> Suite {
+        self.tests_with_regressions(stored);
+        self
+    }
+
+    /// Keep only the tests of one shard (`plan::partition`): a stored failure's replay
+    /// stays with the test it replays, a scenario case is its own group.
+    pub fn partition(&mut self, p: &crate::plan::partition::Partition) {
+        let keys: Vec<String> = self
+            .tests
+            .iter()
+            .map(|t| {
+                if t.case.is_some() {
+                    return t.entry.id.clone();
+                }
+                let mut e = t.entry.clone();
+                if let Some((base, _)) = e.id.split_once("/regression-") {
+                    e.id = base.to_string();
+                }
+                let spec = self.specs.get(&e.api).map(|s| s.as_ref());
+                crate::plan::partition::group_key(spec, &e)
+            })
+            .collect();
+        let keep = p.select(&keys);
+        let mut i = 0;
+        self.tests.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+
+    fn tests_with_regressions(&mut self, stored: &[regress::Regression]) {
         let mut first = Vec::new();
         for r in stored {
             if let Some(t) = self.tests.iter().find(|t| t.entry.id == r.test) {
@@ -78,7 +109,6 @@ impl Suite {
         }
         first.append(&mut self.tests);
         self.tests = first;
-        self
     }
 
     /// Add one snapshot test per readable operation of every spec (`--snapshots`).

@@ -579,3 +579,108 @@ fn a_ca_file_without_a_certificate_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("holds no PEM certificate"), "{t}");
 }
+
+/// Two shards of the roaming-profile suite, merged, are the whole run: the same tests,
+/// verdicts and exit code; `list --partition` shows each shard's plan; a bad partition is
+/// refused with the accepted forms.
+#[test]
+fn shards_merge_into_the_whole_run() {
+    let dir = tmp("shards");
+    let path = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let whole = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "-q",
+        "--json",
+        &path("all.json"),
+    ]);
+    for k in 1..=2 {
+        let shard = format!("hash:{k}/2");
+        let o = dialtone(&[
+            "run",
+            "--spec",
+            "roaming-profile",
+            "-q",
+            "--partition",
+            &shard,
+            "--json",
+            &path(&format!("{k}.json")),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let merged = dialtone(&[
+        "report",
+        "merge",
+        &path("1.json"),
+        &path("2.json"),
+        "--json",
+        &path("merged.json"),
+        "-q",
+    ]);
+    assert_eq!(
+        merged.status.code(),
+        whole.status.code(),
+        "{}",
+        text(&merged)
+    );
+    let verdicts = |f: &str| -> std::collections::BTreeMap<String, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (a, m) = (verdicts("all.json"), verdicts("merged.json"));
+    assert!(a.len() > 100, "{} tests", a.len());
+    assert_eq!(a, m);
+    let one = verdicts("1.json");
+    assert!(
+        !one.is_empty() && one.len() < a.len(),
+        "shard 1 has {} of {}",
+        one.len(),
+        a.len()
+    );
+    // The listed shards split the plan between them.
+    let count = |args: &[&str]| {
+        let o = dialtone(args);
+        text(&o)
+            .lines()
+            .filter(|l| l.contains("roaming-profile/"))
+            .count()
+    };
+    let all = count(&["list", "--spec", "roaming-profile"]);
+    let parts: usize = (1..=2)
+        .map(|k| {
+            count(&[
+                "list",
+                "--spec",
+                "roaming-profile",
+                "--partition",
+                &format!("hash:{k}/2"),
+            ])
+        })
+        .sum();
+    assert_eq!(parts, all);
+    // Reports of another run are refused, naming the field.
+    let refused = dialtone(&["report", "merge", &path("1.json"), &path("all.json")]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused).contains("partition"), "{}", text(&refused));
+    let bad = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--partition",
+        "count:3/2",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("count:K/N"), "{}", text(&bad));
+}
