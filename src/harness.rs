@@ -353,6 +353,33 @@ impl Run {
 }
 
 impl Run {
+    /// Run every test without presenting anything (a fleet's device, a bench): the report,
+    /// results in plan order, skips included.
+    pub fn collect(&self) -> RunReport {
+        let args = Arguments::default();
+        let quiet: Arc<dyn Fn(&TestResult) + Send + Sync> = Arc::new(|_| {});
+        self.run_ahead(&args, &quiet);
+        let mut ahead = std::mem::take(&mut *self.ahead.lock());
+        let results = self
+            .suite
+            .tests
+            .iter()
+            .map(|t| match self.skip_reason(t) {
+                Some(why) => self.session(&t.entry.api).skipped(t, why.clone()),
+                None => ahead.remove(&t.entry.id).unwrap_or_else(|| {
+                    let mut r = self.session(&t.entry.api).skipped(t, String::new());
+                    r.verdict = Verdict::Error;
+                    r.message = Some("the test did not run".into());
+                    r
+                }),
+            })
+            .collect();
+        RunReport {
+            info: self.info(),
+            results,
+        }
+    }
+
     /// Run the selected tests ahead of their trials, as fast as the targets allow, and
     /// keep the results for the trials to report in plan order:
     ///

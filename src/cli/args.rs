@@ -201,7 +201,7 @@ pub(super) struct TargetArgs {
 }
 
 /// The order of `run`'s flags in `--help` (libtest's follow).
-const RUN_ORDER: [&str; 28] = [
+const RUN_ORDER: [&str; 31] = [
     "spec",
     "target",
     "profile",
@@ -226,6 +226,9 @@ const RUN_ORDER: [&str; 28] = [
     "cases",
     "time_budget",
     "progress",
+    "stop_after_errors",
+    "targets",
+    "out",
     "partition",
     "regressions",
     "no_regressions",
@@ -277,6 +280,24 @@ pub(crate) struct RunArgs {
     /// each stops generating cases after its first.
     #[arg(long, value_name = "SECS", default_value_t = 120.0)]
     pub(super) time_budget: f64,
+    /// Take a target for gone after N requests in a row get no answer: its remaining tests
+    /// are error verdicts, sent no request (0: never).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(super) stop_after_errors: u64,
+    /// Test a fleet: every device of FILE (`[[device]]` entries, each a `name` and a
+    /// `profile`) at once in this process, each with its own rate limit, reports and exit
+    /// status (docs/ci.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "profile", "faults", "partition"])]
+    pub(super) targets: Option<PathBuf>,
+    /// Where a fleet run writes each device's reports: `<name>.json`, `<name>.junit.xml`
+    /// and `<name>.html`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "dialtone-fleet",
+        requires = "targets"
+    )]
+    pub(super) out: PathBuf,
     /// Run one shard of the suite: `count:K/N` deals groups round-robin, `hash:K/N` by a
     /// stable hash of each group. Writes to one collection stay in one shard; merge the
     /// shards' JSON reports with `dialtone report merge`.

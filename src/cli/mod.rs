@@ -5,6 +5,7 @@
 pub(crate) mod args;
 pub(crate) mod emulate;
 pub(crate) mod export;
+pub(crate) mod fleet;
 pub(crate) mod fuzz;
 pub(crate) mod lint;
 pub(crate) mod list;

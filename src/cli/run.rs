@@ -19,6 +19,9 @@ type OnResult = Arc<dyn Fn(&TestResult) + Send + Sync>;
 
 /// Run the suite; `record` writes the snapshots instead of comparing with them.
 pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
+    if let Some(file) = a.targets.clone() {
+        return super::fleet::fleet(&a, &file);
+    }
     let bad_times = (a.shared.timeout <= 0.0
         || a.test_budget <= 0.0
         || a.time_budget.is_nan()
@@ -30,21 +33,7 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
         mut targets,
         options,
     } = setup;
-    let opts = Options {
-        strict: a.strict,
-        prefix: a.prefix.clone(),
-        test_budget: Duration::from_secs_f64(a.test_budget),
-        keep_passing_evidence: a.keep_evidence,
-        seed: a.shared.seed.unwrap_or(Options::default().seed),
-        cases: a.cases.max(1),
-        time_budget: Duration::from_secs_f64(a.time_budget),
-        regressions: (!a.no_regressions && !record).then(|| a.regressions.clone()),
-        snapshots: a
-            .snapshots
-            .clone()
-            .map(|dir| dialtone::runner::snapshot::Snapshots { dir, record }),
-        ..options
-    };
+    let opts = run_options(&a, options, record);
     if let Some(d) = &a.snapshots {
         if !record && !d.is_dir() {
             bail!(
@@ -90,9 +79,29 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
     Ok(report.exit_code())
 }
 
+/// The runner options of `run`'s own flags, over those the shared flags decided.
+pub(super) fn run_options(a: &RunArgs, options: Options, record: bool) -> Options {
+    Options {
+        strict: a.strict,
+        prefix: a.prefix.clone(),
+        test_budget: Duration::from_secs_f64(a.test_budget),
+        keep_passing_evidence: a.keep_evidence,
+        seed: a.shared.seed.unwrap_or(Options::default().seed),
+        cases: a.cases.max(1),
+        time_budget: Duration::from_secs_f64(a.time_budget),
+        regressions: (!a.no_regressions && !record).then(|| a.regressions.clone()),
+        snapshots: a
+            .snapshots
+            .clone()
+            .map(|dir| dialtone::runner::snapshot::Snapshots { dir, record }),
+        stop_after_errors: a.stop_after_errors,
+        ..options
+    }
+}
+
 /// The scenario cases to run: none with `--no-cases`, else those of `--cases-dir` or the
 /// bundled ones.
-fn scenario_cases(a: &RunArgs) -> Result<Vec<cases::Case>> {
+pub(super) fn scenario_cases(a: &RunArgs) -> Result<Vec<cases::Case>> {
     if a.no_cases {
         return Ok(vec![]);
     }

@@ -94,7 +94,7 @@ impl TargetArgs {
     }
 
     /// The runner options these flags decide.
-    fn options(&self) -> Options {
+    pub(super) fn options(&self) -> Options {
         Options {
             allow_write: self.allow.contains(&AllowClass::Write)
                 || self.allow.contains(&AllowClass::Disruptive),

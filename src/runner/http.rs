@@ -197,6 +197,8 @@ pub struct Client {
     /// Secret values to take out of every record.
     secrets: parking_lot::RwLock<Vec<String>>,
     sent: AtomicU64,
+    /// Transport errors (no answer at all) since the last answer.
+    failing: AtomicU64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -290,7 +292,14 @@ impl Client {
             next_slot: tokio::sync::Mutex::new(Instant::now()),
             secrets: parking_lot::RwLock::new(secrets),
             sent: AtomicU64::new(0),
+            failing: AtomicU64::new(0),
         })
+    }
+
+    /// Requests in a row that got no answer at all (timeouts, refused or reset
+    /// connections) since the last one that did.
+    pub fn failing_in_a_row(&self) -> u64 {
+        self.failing.load(Ordering::Relaxed)
     }
 
     pub fn base(&self) -> &str {
@@ -385,6 +394,13 @@ impl Client {
             b = b.body(body.clone());
         }
         let result = self.exec(b).await;
+        match &result {
+            // A body over the cap is an answer too big, not a target that went away.
+            Ok(_) | Err(TransportError::TooLarge(_)) => self.failing.store(0, Ordering::Relaxed),
+            Err(_) => {
+                self.failing.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let sent = Sent {
             req: req.clone(),

@@ -50,6 +50,9 @@ pub struct Options {
     pub time_budget: Duration,
     /// Store each failing property case here (`regress`), to be replayed first next time.
     pub regressions: Option<std::path::PathBuf>,
+    /// After this many requests in a row without an answer, the target is taken for gone:
+    /// the remaining tests are error verdicts without a request (0: never).
+    pub stop_after_errors: u64,
     /// Judge every answer with the response oracle (`crate::oracle`). Always on in
     /// `dialtone run`; off only to measure what the oracle costs (`benches/runner.rs`).
     pub response_oracle: bool,
@@ -73,6 +76,7 @@ impl Default for Options {
             time_budget: Duration::from_secs(120),
             regressions: None,
             response_oracle: true,
+            stop_after_errors: 10,
         }
     }
 }
@@ -309,6 +313,16 @@ impl Session {
     pub async fn run_ready(&self, test: &Test) -> TestResult {
         let started = Instant::now();
         let mut res = self.blank(test);
+        let gone = self.client.failing_in_a_row();
+        if self.opts.stop_after_errors > 0 && gone >= self.opts.stop_after_errors {
+            res.verdict = Verdict::Error;
+            res.message = Some(format!(
+                "not sent: the target gave no answer to {gone} requests in a row, so it is \
+                 taken for gone (--stop-after-errors {})",
+                self.opts.stop_after_errors
+            ));
+            return res;
+        }
         let mut ctx = exec::Ctx::new(self, test);
         let judgement = match tokio::time::timeout(self.opts.test_budget, ctx.exercise()).await {
             Ok(o) => o,

@@ -684,3 +684,124 @@ fn shards_merge_into_the_whole_run() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).contains("count:K/N"), "{}", text(&bad));
 }
+
+/// A fleet of four devices: two clean emulators, one with a fault and one that accepts
+/// connections and never answers. The run ends within its bound and gives each device its
+/// own verdict and reports: two conformant, one non-conformant, one error.
+#[test]
+fn a_fleet_run_gives_each_device_its_own_verdict_even_when_one_hangs() {
+    use crate::common::{runtime, spec, start_emulator, BODY_LIMIT};
+    let dir = scratch_dir("fleet");
+    let rt = runtime();
+    let mut live = Vec::new();
+    for (name, faults) in [
+        ("a", &[][..]),
+        ("b", &[][..]),
+        ("c", &["delete-referenced"][..]),
+    ] {
+        let l = start_emulator(&rt, spec("roaming-profile"), faults, BODY_LIMIT);
+        std::fs::write(dir.join(format!("{name}.toml")), l.profile.to_toml()).unwrap();
+        live.push(l);
+    }
+    // Accepts and holds every connection, and never says a word.
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hang_url = format!("http://{}", hang.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in hang.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let silent = live[0]
+        .profile
+        .to_toml()
+        .replace("emulator = true", "emulator = false")
+        .lines()
+        .map(|l| {
+            if l.starts_with("token = ") || l.starts_with("password = ") {
+                let key = l.split(' ').next().unwrap();
+                format!("{key}_env = \"DIALTONE_FLEET_SECRET\"")
+            } else if l.starts_with("url = ") {
+                format!("url = \"{hang_url}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("d.toml"), silent).unwrap();
+    std::fs::write(
+        dir.join("fleet.toml"),
+        "[[device]]\nname = \"clean-a\"\nprofile = \"a.toml\"\n\
+         [[device]]\nname = \"clean-b\"\nprofile = \"b.toml\"\n\
+         [[device]]\nname = \"faulty\"\nprofile = \"c.toml\"\n\
+         [[device]]\nname = \"silent\"\nprofile = \"d.toml\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let started = std::time::Instant::now();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .current_dir(&dir)
+        .env("DIALTONE_FLEET_SECRET", "not-a-token")
+        .args([
+            "run",
+            "--spec",
+            "roaming-profile",
+            "--targets",
+            "fleet.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--timeout",
+            "1",
+            "--stop-after-errors",
+            "3",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let t = text(&o);
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "took {took:?}\n{t}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let row = |name: &str| {
+        t.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {t}"))
+            .to_string()
+    };
+    assert!(
+        row("clean-a").ends_with("conformant") && !row("clean-a").contains("NON"),
+        "{t}"
+    );
+    assert!(
+        row("clean-b").ends_with("conformant") && !row("clean-b").contains("NON"),
+        "{t}"
+    );
+    assert!(row("faulty").contains("NON-CONFORMANT"), "{t}");
+    assert!(row("silent").contains("ERROR"), "{t}");
+    // The table comes first.
+    assert!(t.starts_with("DEVICE"), "{t}");
+    for name in ["clean-a", "clean-b", "faulty", "silent"] {
+        for ext in ["json", "junit.xml", "html"] {
+            assert!(
+                out.join(format!("{name}.{ext}")).is_file(),
+                "{name}.{ext} missing"
+            );
+        }
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("silent.json")).unwrap()).unwrap();
+    let errors = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "error")
+        .count();
+    assert!(errors > 0, "the silent device has no error verdict");
+    for l in live {
+        rt.block_on(l.running.shutdown());
+    }
+}

@@ -23,32 +23,69 @@ pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Respon
     } else {
         limit
     };
+    let declared = ctx
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        // Refused on its declared length, at once; the rest is read and dropped for a
+        // bounded while, so that the client finishes sending and reads the answer instead
+        // of a reset connection.
+        linger(body);
+        return Err(too_large(ctx, limit));
+    }
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
-                let o = ctx
-                    .spec()
-                    .matrix()
-                    .payload_too_large
-                    .as_ref()
-                    .map(|c| c.expect.get_ref().clone())
-                    .unwrap_or(Outcome {
-                        status: 413,
-                        code: None,
-                    });
-                let mut r = ctx.outcome(&o, Some(&format!("request body exceeds {limit} bytes")));
-                r.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                Err(r)
+                Err(too_large(ctx, limit))
             } else {
                 // The client went away or sent a broken body: answer 400; nobody may read it.
                 Err(ctx.reject("request body could not be read"))
             }
         }
     }
+}
+
+/// Read and drop what is left of a refused body: at most [`LINGER_BYTES`], for at most
+/// [`LINGER`].
+fn linger(body: Body) {
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + LINGER;
+        let mut body = body;
+        let mut read = 0usize;
+        while read < LINGER_BYTES {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(f))) => read += f.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            }
+        }
+    });
+}
+
+/// How long, and how much, a refused body is still read (a lingering close).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 << 20;
+
+/// The API's answer to a body over `limit`, closing the connection.
+fn too_large(ctx: &Ctx<'_>, limit: usize) -> Response<Body> {
+    let o = ctx
+        .spec()
+        .matrix()
+        .payload_too_large
+        .as_ref()
+        .map(|c| c.expect.get_ref().clone())
+        .unwrap_or(Outcome {
+            status: 413,
+            code: None,
+        });
+    let mut r = ctx.outcome(&o, Some(&format!("request body exceeds {limit} bytes")));
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// Content type the client asked for, among those the operation produces.
