@@ -98,6 +98,38 @@ fn main() {
     let args = libtest_mimic::Arguments::from_iter(["bench", "-q", "--logfile", "/dev/null"]);
     let client_rt = Arc::new(client_rt);
     // One whole run as `dialtone run --spec all` does it: (wall seconds, requests).
+    // The read-only plan: the tests that may overlap on one target (`Session::independent`).
+    let read_only = || {
+        let mut s = make_suite();
+        let probe = dialtone::runner::Session::new(
+            profiles[0].1.clone(),
+            &indexmap::IndexMap::new(),
+            Options::default(),
+        )
+        .expect("session");
+        s.tests.retain(|t| probe.independent(t));
+        s
+    };
+    let reads = read_only().tests.len();
+    let run_reads = |jobs: usize| -> (f64, u64) {
+        let mut run = Run::per_api(
+            client_rt.clone(),
+            read_only(),
+            profiles.clone(),
+            Options::default(),
+        )
+        .expect("sessions");
+        run.jobs = jobs;
+        let t0 = Instant::now();
+        let (_, report) = run.execute(&args, Arc::new(|_| {}));
+        let wall = t0.elapsed().as_secs_f64();
+        assert_eq!(
+            report.totals().fail + report.totals().error,
+            0,
+            "the read-only plan must pass"
+        );
+        (wall, report.info.requests)
+    };
     let run_once = |jobs: usize, response_oracle: bool| -> (f64, u64) {
         let mut run = Run::per_api(
             client_rt.clone(),
@@ -174,6 +206,8 @@ fn main() {
     // The same `--jobs 1` run without the response oracle, back to back with the others:
     // what judging every answer's body costs.
     let mut bare = Vec::new();
+    // The read-only plan at `--jobs 1` and `--jobs 8`: requests per second.
+    let mut read_rates: Vec<(usize, Vec<f64>)> = vec![(1, vec![]), (8, vec![])];
     let mut wrk1 = Vec::new();
     let mut wrk8 = Vec::new();
     for _ in 0..runs {
@@ -182,6 +216,10 @@ fn main() {
             wrk1.push(r);
         }
         bare.push(run_once(1, false).0);
+        for (jobs, rates) in read_rates.iter_mut() {
+            let (wall, n) = run_reads(*jobs);
+            rates.push(n as f64 / wall);
+        }
         for (jobs, walls, rates, reqs) in results.iter_mut() {
             let (wall, n) = run_once(*jobs, true);
             walls.push(wall);
@@ -235,6 +273,19 @@ fn main() {
         }
         if let Some(w) = w8 {
             println!("| `--jobs {jobs}`: runner / wrk -c8 | {:.2} |", rate / w);
+        }
+    }
+    for (jobs, rates) in &read_rates {
+        let rate = median(rates.clone());
+        println!(
+            "| read-only plan ({reads} tests), `--jobs {jobs}`: requests/s (median) | {rate:.0} (runs: {}) |",
+            list(rates, 0)
+        );
+        if let Some(w) = w8 {
+            println!(
+                "| read-only plan, `--jobs {jobs}`: runner / wrk -c8 | {:.2} |",
+                rate / w
+            );
         }
     }
     let with = median(results[0].1.clone());
