@@ -347,6 +347,7 @@ impl Run {
         let report = RunReport {
             info: self.info(),
             results,
+            baseline: None,
         };
         (conclusion, report)
     }
@@ -377,6 +378,7 @@ impl Run {
         RunReport {
             info: self.info(),
             results,
+            baseline: None,
         }
     }
 

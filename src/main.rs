@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::args::{Cli, Cmd, ReportCmd, SnapshotCmd};
+use cli::args::{BaselineCmd, Cli, Cmd, ReportCmd, SnapshotCmd};
 use dialtone::exit;
 
 /// mimalloc: the emulator allocates many small, short-lived objects per request, where
@@ -53,6 +53,7 @@ fn dispatch(args: Cli) -> Result<u8> {
             html,
             quiet,
         }) => cli::report::merge(&reports, json, junit, html, quiet),
+        Cmd::Baseline(BaselineCmd::Write { from, out }) => cli::report::draft_baseline(&from, out),
         Cmd::Export { format, spec } => cli::export::export(format, &spec),
         Cmd::Run(run) => cli::run::run(*run, false),
         Cmd::Snapshot(SnapshotCmd::Record { dir, run }) => cli::snapshot::record(dir, *run),

@@ -87,12 +87,29 @@ pub(crate) enum Cmd {
     /// Work with JSON reports of earlier runs.
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Known failures: draft a baseline for `run --baseline`.
+    #[command(subcommand)]
+    Baseline(BaselineCmd),
     /// Write a spec in another format to stdout.
     Export {
         #[arg(value_enum)]
         format: ExportFormat,
         #[arg(long)]
         spec: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BaselineCmd {
+    /// Draft a baseline from a run's JSON report: one `[[known]]` entry per failure and
+    /// error, each waiting for its reason. Review it before use.
+    Write {
+        /// The run's JSON report (`run --json`).
+        #[arg(long, value_name = "REPORT")]
+        from: PathBuf,
+        /// Write the draft here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -201,7 +218,7 @@ pub(super) struct TargetArgs {
 }
 
 /// The order of `run`'s flags in `--help` (libtest's follow).
-const RUN_ORDER: [&str; 31] = [
+const RUN_ORDER: [&str; 32] = [
     "spec",
     "target",
     "profile",
@@ -226,6 +243,7 @@ const RUN_ORDER: [&str; 31] = [
     "cases",
     "time_budget",
     "progress",
+    "baseline",
     "stop_after_errors",
     "targets",
     "out",
@@ -280,6 +298,11 @@ pub(crate) struct RunArgs {
     /// each stops generating cases after its first.
     #[arg(long, value_name = "SECS", default_value_t = 120.0)]
     pub(super) time_budget: f64,
+    /// Known failures (docs/runner.md): test ids or globs with a reason and an optional
+    /// expiry. A run that fails only on them exits 0 and lists them as known; a baselined
+    /// test that passes is reported as fixed.
+    #[arg(long, value_name = "FILE")]
+    pub(super) baseline: Option<PathBuf>,
     /// Take a target for gone after N requests in a row get no answer: its remaining tests
     /// are error verdicts, sent no request (0: never).
     #[arg(long, value_name = "N", default_value_t = 10)]

@@ -1,5 +1,6 @@
 //! `dialtone report merge`: the shards' JSON reports as one report, written in the formats
-//! asked for, with the exit code the unsharded run would have had.
+//! asked for, with the exit code the unsharded run would have had; and `dialtone baseline
+//! write`, a draft baseline from a report.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,4 +48,16 @@ pub(crate) fn merge(
     }
     out.flush()?;
     Ok(merged.exit_code())
+}
+
+/// `dialtone baseline write --from REPORT [--out FILE]`.
+pub(crate) fn draft_baseline(from: &std::path::Path, out: Option<PathBuf>) -> Result<u8> {
+    let r = report::merge::read(from)?;
+    let text = dialtone::runner::baseline::draft(&r);
+    match out {
+        Some(p) => std::fs::write(&p, text)
+            .map_err(|e| anyhow::anyhow!("{}: cannot write the baseline: {e}", p.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(dialtone::exit::CLEAN)
 }

@@ -27,7 +27,14 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
         || a.time_budget.is_nan()
         || a.time_budget < 0.0)
         .then_some("--timeout and --test-budget must be positive, --time-budget not negative");
-    let (setup, case_list) = a.shared.set_up(bad_times, || scenario_cases(&a))?;
+    let (setup, (case_list, baseline)) = a.shared.set_up(bad_times, || {
+        let baseline = a
+            .baseline
+            .as_deref()
+            .map(dialtone::runner::baseline::Baseline::load)
+            .transpose()?;
+        Ok((scenario_cases(&a)?, baseline))
+    })?;
     let Setup {
         specs,
         mut targets,
@@ -65,6 +72,9 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
     let (progress, on_result) = progress(&run, &targs, a.shared.progress);
     let (_conclusion, mut report) = run.execute(&targs, on_result);
     report.info.partition = a.partition.map(|p| p.to_string());
+    if let Some(b) = &baseline {
+        b.apply(&mut report, &dialtone::runner::baseline::today());
+    }
     progress.finish();
     if a.test.list {
         return Ok(exit::CLEAN);

@@ -83,6 +83,22 @@ pub fn to_string(report: &RunReport) -> String {
         }
     }
 
+    let known: Vec<&TestResult> = report
+        .results
+        .iter()
+        .filter(|r| r.known.is_some())
+        .collect();
+    if !known.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h2>Known failures ({}): the baseline's, not counted</h2>",
+            known.len()
+        );
+        for r in known {
+            problem(r, &mut h);
+        }
+    }
+
     let skips = super::skip_reasons(report);
     if !skips.is_empty() {
         let _ = writeln!(h, "<h2>Skipped ({}), by reason</h2>", totals.skip);
@@ -160,6 +176,7 @@ fn problem(r: &TestResult, h: &mut String) {
         ("level", Some(&r.level)),
         ("source", Some(&r.source)),
         ("summary", Some(&r.summary)),
+        ("known", r.known.as_ref()),
         ("message", r.message.as_ref()),
         ("expected", r.expected.as_ref()),
         ("actual", r.actual.as_ref()),

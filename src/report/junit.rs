@@ -54,6 +54,19 @@ fn build(report: &RunReport) -> Report {
 
 fn case(r: &TestResult) -> TestCase {
     let status = match r.verdict {
+        // A known failure (the baseline's) does not fail the CI job: it is reported as
+        // skipped, with the reason and what went wrong.
+        Verdict::Fail | Verdict::Error if r.known.is_some() => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(format!(
+                "known {} (baseline: {}): {}",
+                r.verdict.as_str(),
+                r.known.as_deref().unwrap_or(""),
+                r.message.as_deref().unwrap_or("")
+            ))
+            .set_description(evidence(r));
+            s
+        }
         Verdict::Pass => TestCaseStatus::success(),
         Verdict::Fail => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);

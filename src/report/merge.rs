@@ -86,6 +86,7 @@ pub fn merge(reports: Vec<(PathBuf, RunReport)>) -> Result<RunReport, MergeError
     let mut merged = RunReport {
         info: first.info.clone(),
         results: Vec::new(),
+        baseline: None,
     };
     merged.info.partition = None;
     merged.info.requests = 0;

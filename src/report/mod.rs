@@ -52,7 +52,7 @@ fn problems(report: &crate::runner::RunReport) -> Vec<&crate::runner::TestResult
     let mut v: Vec<_> = report
         .results
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error))
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error) && r.known.is_none())
         .collect();
     v.sort_by(|a, b| (a.verdict, &a.id).cmp(&(b.verdict, &b.id)));
     v
@@ -130,6 +130,7 @@ pub(crate) mod fixture {
             actual: None,
             note: None,
             findings: Vec::new(),
+            known: None,
             exchanges: Vec::new(),
             duration_ms: 12.5,
         }
@@ -223,6 +224,7 @@ pub(crate) mod fixture {
                 partition: None,
             },
             results,
+            baseline: None,
         }
     }
 }

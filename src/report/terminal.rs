@@ -118,6 +118,48 @@ fn header(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// Writes the plain-text summary of `report`.
+/// What the baseline did: known failures, fixed entries, expired and unused ones.
+fn baseline(b: &crate::runner::baseline::BaselineOutcome, out: &mut impl Write) -> io::Result<()> {
+    let sections: [(&str, Vec<String>); 4] = [
+        (
+            "Known failures (the baseline's; not counted)",
+            b.known
+                .iter()
+                .map(|(id, why)| format!("{id}: {}", one_line(why)))
+                .collect(),
+        ),
+        (
+            "Fixed: these pass now; remove their entries from the baseline",
+            b.fixed
+                .iter()
+                .map(|(id, pat)| format!("{id} (entry `{pat}`)"))
+                .collect(),
+        ),
+        (
+            "Expired entries: their tests count again",
+            b.expired
+                .iter()
+                .map(|(pat, d)| format!("`{pat}` expired after {d}"))
+                .collect(),
+        ),
+        (
+            "Unused entries: no test of this run matches them",
+            b.unused.iter().map(|p| format!("`{p}`")).collect(),
+        ),
+    ];
+    for (title, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{title} ({}), baseline {}", lines.len(), b.file)?;
+        for l in lines {
+            writeln!(out, "  {l}")?;
+        }
+    }
+    Ok(())
+}
+
 pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
     let totals = report.totals();
     header(report, out)?;
@@ -130,15 +172,23 @@ pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
         crate::exit::FOUND => "NON-CONFORMANT",
         _ => "UNDECIDED (errors, no failure)",
     };
+    let known = if totals.known > 0 {
+        format!(", {} known", totals.known)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "result: {verdict} (exit {}): {} pass, {} fail, {} error, {} skip",
+        "result: {verdict} (exit {}): {} pass, {} fail, {} error, {} skip{known}",
         report.exit_code(),
         totals.pass,
         totals.fail,
         totals.error,
         totals.skip
     )?;
+    if let Some(b) = &report.baseline {
+        baseline(b, out)?;
+    }
 
     let problems = super::problems(report);
     if !problems.is_empty() {

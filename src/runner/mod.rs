@@ -9,6 +9,7 @@
 //! * [`Session::run`]: one test, from its requests to its [`TestResult`]; the requests
 //!   and their judgement are in `exec/`.
 
+pub mod baseline;
 pub mod cases;
 mod exec;
 pub mod http;

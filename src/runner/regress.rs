@@ -137,6 +137,7 @@ mod tests {
             actual: None,
             note: None,
             findings: Vec::new(),
+            known: None,
             exchanges: vec![],
             duration_ms: 0.0,
         };

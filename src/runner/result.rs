@@ -68,6 +68,10 @@ pub struct TestResult {
     /// element it comes from (`docs/report-format.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::oracle::Finding>,
+    /// A known failure: the reason the baseline (`--baseline`) gives. The verdict stands;
+    /// the test does not count towards the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
     /// The requests sent and answers received, credentials redacted. Kept for every
     /// test that did not pass, and for passes only when asked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -111,6 +115,9 @@ pub struct RunReport {
     #[serde(flatten)]
     pub info: RunInfo,
     pub results: Vec<TestResult>,
+    /// What the baseline did, when the run had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<super::baseline::BaselineOutcome>,
 }
 
 /// Totals by verdict.
@@ -122,10 +129,16 @@ pub struct Totals {
     pub skip: usize,
     /// Passes that carry a lenient-mode note.
     pub noted: usize,
+    /// Failures and errors the baseline knows (counted here, not in `fail` or `error`).
+    pub known: usize,
 }
 
 impl Totals {
     pub fn add(&mut self, r: &TestResult) {
+        if r.known.is_some() && matches!(r.verdict, Verdict::Fail | Verdict::Error) {
+            self.known += 1;
+            return;
+        }
         match r.verdict {
             Verdict::Pass => self.pass += 1,
             Verdict::Fail => self.fail += 1,
@@ -137,7 +150,7 @@ impl Totals {
         }
     }
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.error + self.skip
+        self.pass + self.fail + self.error + self.skip + self.known
     }
 }
 

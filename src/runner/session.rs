@@ -285,6 +285,7 @@ impl Session {
             actual: None,
             note: None,
             findings: Vec::new(),
+            known: None,
             exchanges: Vec::new(),
             duration_ms: 0.0,
         }

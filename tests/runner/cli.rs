@@ -805,3 +805,73 @@ fn a_fleet_run_gives_each_device_its_own_verdict_even_when_one_hangs() {
         rt.block_on(l.running.shutdown());
     }
 }
+
+/// A baseline drafted from a faulty run turns it from exit 1 into exit 0, listing the known
+/// failures; without one of its entries the run exits 1 again; against a clean emulator its
+/// entries are reported as fixed.
+#[test]
+fn a_baseline_gates_on_new_failures_only() {
+    let dir = tmp("baseline");
+    let path = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let faulty = [
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--fault",
+        "delete-referenced",
+    ];
+    let o = dialtone(&[&faulty[..], &["-q", "--json", &path("r.json")]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let w = dialtone(&[
+        "baseline",
+        "write",
+        "--from",
+        &path("r.json"),
+        "--out",
+        &path("b.toml"),
+    ]);
+    assert_eq!(w.status.code(), Some(0), "{}", text(&w));
+    let draft = std::fs::read_to_string(dir.join("b.toml")).unwrap();
+    let entries = draft.matches("[[known]]").count();
+    assert!(entries >= 2, "{draft}");
+    let known = dialtone(&[&faulty[..], &["--baseline", &path("b.toml")]].concat());
+    let t = text(&known);
+    assert_eq!(known.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains(&format!("{entries} known")) && t.contains("Known failures"),
+        "{t}"
+    );
+    // One entry fewer: its failure is new again.
+    let parts: Vec<&str> = draft.split("\n[[known]]\n").collect();
+    let fewer = [&parts[..parts.len() - 1]].concat().join("\n[[known]]\n");
+    std::fs::write(dir.join("fewer.toml"), fewer).unwrap();
+    let again = dialtone(&[&faulty[..], &["-q", "--baseline", &path("fewer.toml")]].concat());
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    // Against a clean emulator every entry is fixed.
+    let clean = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--baseline",
+        &path("b.toml"),
+    ]);
+    let t = text(&clean);
+    assert_eq!(clean.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains(&format!(
+            "remove their entries from the baseline ({entries})"
+        )),
+        "{t}"
+    );
+    // A bad baseline is an error that names its line.
+    std::fs::write(dir.join("bad.toml"), "[[known]]\ntest = \"x\"\n").unwrap();
+    let bad = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--baseline",
+        &path("bad.toml"),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("bad.toml:"), "{}", text(&bad));
+}
