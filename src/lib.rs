@@ -21,6 +21,7 @@
 //!
 //! Errors in the library are typed (`thiserror`); only the binary uses `anyhow`.
 
+pub mod certify;
 pub mod codec;
 pub mod contract;
 pub mod diag;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use cli::args::{BaselineCmd, Cli, Cmd, ReportCmd, SnapshotCmd};
+use cli::args::{BaselineCmd, Cli, Cmd, ReportCmd, SnapshotCmd, VerifyCli};
 use dialtone::exit;
 
 /// mimalloc: the emulator allocates many small, short-lived objects per request, where
@@ -26,8 +26,18 @@ fn main() -> ExitCode {
     // reallocates its per-item scratch memory constantly, and re-faulting it cost more than
     // parsing (docs/performance.md).
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == "certify") && raw.get(2).is_some_and(|a| a == "verify") {
+        let v = VerifyCli::parse_from(&raw[2..]);
+        return finish(cli::certify::verify(&v.dir));
+    }
     let args = Cli::parse();
-    match dispatch(args) {
+    finish(dispatch(args))
+}
+
+/// The exit code of a command's outcome; an error is printed first.
+fn finish(outcome: Result<u8>) -> ExitCode {
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("dialtone: error: {e:#}");
@@ -54,6 +64,7 @@ fn dispatch(args: Cli) -> Result<u8> {
             quiet,
         }) => cli::report::merge(&reports, json, junit, html, quiet),
         Cmd::Baseline(BaselineCmd::Write { from, out }) => cli::report::draft_baseline(&from, out),
+        Cmd::Certify(run) => cli::certify::certify(&run),
         Cmd::Export { format, spec } => cli::export::export(format, &spec),
         Cmd::Run(run) => cli::run::run(*run, false),
         Cmd::Snapshot(SnapshotCmd::Record { dir, run }) => cli::snapshot::record(dir, *run),

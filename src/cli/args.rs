@@ -87,6 +87,16 @@ pub(crate) enum Cmd {
     /// Work with JSON reports of earlier runs.
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Run the whole suite and write an evidence bundle a lab can hand over: the reports,
+    /// a manifest (tool, specs with their hashes, decisions, mode, seed, times, target,
+    /// profile without secrets), the baseline, SHA-256 of every file; DIR and DIR.tar.gz.
+    /// `dialtone certify verify DIR` checks a bundle.
+    ///
+    /// Exit codes: those of `run`; `verify` exits 0 when the bundle verifies, 2 otherwise.
+    #[command(
+        override_usage = "dialtone certify --spec NAME [--target URL --profile FILE] --out DIR [OPTIONS]\n       dialtone certify verify DIR"
+    )]
+    Certify(Box<RunArgs>),
     /// Known failures: draft a baseline for `run --baseline`.
     #[command(subcommand)]
     Baseline(BaselineCmd),
@@ -97,6 +107,18 @@ pub(crate) enum Cmd {
         #[arg(long)]
         spec: String,
     },
+}
+
+/// `dialtone certify verify DIR`, read apart from `certify` (whose run flags it has none
+/// of) before the main parser sees the arguments.
+#[derive(Parser)]
+#[command(
+    name = "dialtone certify verify",
+    about = "Check an evidence bundle: every file's SHA-256, nothing added or missing, and the spec files it names still hashing the same (exit 0 verifies, 2 does not)"
+)]
+pub(crate) struct VerifyCli {
+    /// The bundle directory.
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -312,15 +334,10 @@ pub(crate) struct RunArgs {
     /// status (docs/ci.md).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "profile", "faults", "partition"])]
     pub(super) targets: Option<PathBuf>,
-    /// Where a fleet run writes each device's reports: `<name>.json`, `<name>.junit.xml`
-    /// and `<name>.html`.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "dialtone-fleet",
-        requires = "targets"
-    )]
-    pub(super) out: PathBuf,
+    /// Where the reports go: with --targets, each device's `<name>.json`, `.junit.xml`
+    /// and `.html` (default `dialtone-fleet`); for `certify`, the evidence bundle.
+    #[arg(long, value_name = "DIR")]
+    pub(super) out: Option<PathBuf>,
     /// Run one shard of the suite: `count:K/N` deals groups round-robin, `hash:K/N` by a
     /// stable hash of each group. Writes to one collection stay in one shard; merge the
     /// shards' JSON reports with `dialtone report merge`.

@@ -104,8 +104,12 @@ pub(crate) fn fleet(a: &RunArgs, file: &Path) -> Result<u8> {
     }
     drop(specs);
     let cases = super::run::scenario_cases(a)?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("{}: cannot create the report directory", a.out.display()))?;
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("dialtone-fleet"));
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("{}: cannot create the report directory", out_dir.display()))?;
     let opts = super::run::run_options(a, a.shared.options(), false);
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
         let handles: Vec<_> = devices
@@ -131,13 +135,13 @@ pub(crate) fn fleet(a: &RunArgs, file: &Path) -> Result<u8> {
     });
     for o in &outcomes {
         if let Ok(r) = &o.report {
-            let p = |ext: &str| a.out.join(format!("{}.{ext}", o.name));
+            let p = |ext: &str| out_dir.join(format!("{}.{ext}", o.name));
             report::json::write(r, &p("json"))?;
             report::junit::write(r, &p("junit.xml"))?;
             report::html::write(r, &p("html"))?;
         }
     }
-    print_fleet(a, &outcomes)
+    print_fleet(a, &out_dir, &outcomes)
 }
 
 /// The whole suite against one device, on this thread's own runtime.
@@ -163,7 +167,7 @@ fn one_device(
 
 /// The fleet's table, then each device that did not pass; the fleet's exit code is the
 /// worst device's (a non-conformance over an error).
-fn print_fleet(a: &RunArgs, outcomes: &[Outcome]) -> Result<u8> {
+fn print_fleet(a: &RunArgs, out_dir: &Path, outcomes: &[Outcome]) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -213,7 +217,7 @@ fn print_fleet(a: &RunArgs, outcomes: &[Outcome]) -> Result<u8> {
     writeln!(
         out,
         "reports: {}/<device>.json, .junit.xml, .html",
-        a.out.display()
+        out_dir.display()
     )?;
     if !a.test.quiet {
         for o in outcomes {

@@ -3,6 +3,7 @@
 //! binary uses `anyhow` and prints.
 
 pub(crate) mod args;
+pub(crate) mod certify;
 pub(crate) mod emulate;
 pub(crate) mod export;
 pub(crate) mod fleet;

@@ -22,6 +22,21 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
     if let Some(file) = a.targets.clone() {
         return super::fleet::fleet(&a, &file);
     }
+    let Some(report) = run_report(&a, record)? else {
+        return Ok(exit::CLEAN);
+    };
+    write_reports(&a, &report)?;
+    if !a.test.quiet || report.exit_code() != exit::CLEAN {
+        let mut out = std::io::stdout().lock();
+        dialtone::report::terminal::summary(&report, &mut out)?;
+        out.flush()?;
+    }
+    Ok(report.exit_code())
+}
+
+/// The run `a` asks for, as a report (`None` for `--list`), with libtest's lines printed
+/// as the tests run.
+pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>> {
     let bad_times = (a.shared.timeout <= 0.0
         || a.test_budget <= 0.0
         || a.time_budget.is_nan()
@@ -33,14 +48,14 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
             .as_deref()
             .map(dialtone::runner::baseline::Baseline::load)
             .transpose()?;
-        Ok((scenario_cases(&a)?, baseline))
+        Ok((scenario_cases(a)?, baseline))
     })?;
     let Setup {
         specs,
         mut targets,
         options,
     } = setup;
-    let opts = run_options(&a, options, record);
+    let opts = run_options(a, options, record);
     if let Some(d) = &a.snapshots {
         if !record && !d.is_dir() {
             bail!(
@@ -76,17 +91,8 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
         b.apply(&mut report, &dialtone::runner::baseline::today());
     }
     progress.finish();
-    if a.test.list {
-        return Ok(exit::CLEAN);
-    }
-    write_reports(&a, &report)?;
-    if !a.test.quiet || report.exit_code() != exit::CLEAN {
-        let mut out = std::io::stdout().lock();
-        dialtone::report::terminal::summary(&report, &mut out)?;
-        out.flush()?;
-    }
     targets.shutdown();
-    Ok(report.exit_code())
+    Ok((!a.test.list).then_some(report))
 }
 
 /// The runner options of `run`'s own flags, over those the shared flags decided.

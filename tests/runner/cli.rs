@@ -875,3 +875,115 @@ fn a_baseline_gates_on_new_failures_only() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).contains("bad.toml:"), "{}", text(&bad));
 }
+
+/// `certify` against the emulator, and against it with a fault, writes bundles that
+/// verify; one changed byte in a bundle, or a changed spec file, makes `verify` refuse it.
+#[test]
+fn certify_bundles_verify_and_a_changed_byte_is_refused() {
+    let dir = tmp("certify");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let clean = dir.join("clean");
+    let o = dialtone(&[
+        "certify",
+        "--spec",
+        "roaming-profile",
+        "--out",
+        clean.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let faulty = dir.join("faulty");
+    let o = dialtone(&[
+        "certify",
+        "--spec",
+        "roaming-profile",
+        "--fault",
+        "delete-referenced",
+        "--out",
+        faulty.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    for b in [&clean, &faulty] {
+        for f in [
+            "report.json",
+            "report.junit.xml",
+            "report.html",
+            "manifest.json",
+            "SHA256SUMS",
+        ] {
+            assert!(b.join(f).is_file(), "{} lacks {f}", b.display());
+        }
+        let archive = b.with_file_name(format!(
+            "{}.tar.gz",
+            b.file_name().unwrap().to_string_lossy()
+        ));
+        assert!(
+            std::fs::metadata(&archive).unwrap().len() > 1000,
+            "{}",
+            archive.display()
+        );
+        let v = dialtone(&["certify", "verify", b.to_str().unwrap()]);
+        assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(faulty.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["verdict"], "non-conformant");
+    assert_eq!(m["exit_code"], 1);
+    assert_eq!(m["specs"][0]["name"], "roaming-profile");
+    assert!(m["specs"][0]["files"].as_object().unwrap().len() >= 3);
+    assert!(m["specs"][0]["decisions"]["error-identity"].is_string());
+    // One byte changed.
+    let report = clean.join("report.json");
+    let mut bytes = std::fs::read(&report).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x01;
+    std::fs::write(&report, bytes).unwrap();
+    let v = dialtone(&["certify", "verify", clean.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "{}", text(&v));
+    assert!(text(&v).contains("report.json"), "{}", text(&v));
+    // A spec file changed after the run.
+    let copy = dir.join("copy").join("roaming-profile");
+    std::fs::create_dir_all(&copy).unwrap();
+    for e in std::fs::read_dir(dialtone::spec::resolve("roaming-profile")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
+    }
+    let own = dir.join("own-spec");
+    let o = dialtone(&[
+        "certify",
+        "--spec",
+        copy.to_str().unwrap(),
+        "--out",
+        own.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        dialtone(&["certify", "verify", own.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let rules = copy.join("rules.toml");
+    let mut t = std::fs::read_to_string(&rules).unwrap();
+    t.push_str("\n# changed after the run\n");
+    std::fs::write(&rules, t).unwrap();
+    let v = dialtone(&["certify", "verify", own.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "{}", text(&v));
+    assert!(
+        text(&v).contains("rules.toml") && text(&v).contains("changed"),
+        "{}",
+        text(&v)
+    );
+    // A certify into a directory that holds something is refused before any run.
+    let again = dialtone(&[
+        "certify",
+        "--spec",
+        "roaming-profile",
+        "--out",
+        clean.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+}
