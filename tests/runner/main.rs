@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod browser;
 mod cli;
 mod fault_catalogue;
 mod netfuzz;

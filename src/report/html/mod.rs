@@ -1,5 +1,11 @@
-//! A self-contained HTML report: one file, inline CSS, no script and nothing fetched. Every
-//! piece of text from the run is escaped, since response bodies are whatever the target sent.
+//! A self-contained HTML report a lab can hand over: one file, inline CSS and one inline
+//! script (the filter), nothing fetched. A verdict banner; the privilege matrix per API as
+//! a grid linking to the evidence; coverage by document section; failures grouped by rule
+//! with evidence that folds away; known failures; skips by reason; the lenient-mode notes;
+//! and every test behind a filter. Every piece of text from the run is escaped, since
+//! response bodies are whatever the target sent.
+
+mod views;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,7 +24,18 @@ td.n{text-align:right}tr.total td{font-weight:bold}\
 section.test{border-left:4px solid #b00;padding-left:1em;margin:1.5em 0}\
 section.test.error{border-color:#b60}\
 pre{background:#f5f5f5;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}\
-dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{font-weight:bold}dd{margin:0}";
+dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{font-weight:bold}dd{margin:0}\
+.banner{font-size:1.3em;font-weight:bold;padding:.6em 1em;border-radius:.3em;color:#fff}\
+.banner.pass{background:#2a7a2a}.banner.fail{background:#b00}.banner.error{background:#b60}\
+.known{color:#55a}section.test.known{border-color:#55a}\
+.grid table{font-size:.85em}td.cell{text-align:center;padding:0}td.cell a{display:block;padding:.1em .4em;color:inherit;text-decoration:none}\
+td.cell.pass{background:#d7f0d7}td.cell.fail{background:#f4b4b4}td.cell.error{background:#f6d49a}\
+td.cell.skip{background:#eee}td.cell.known{background:#d6d6f5}td.none{background:#fafafa}\
+details.group{margin:1em 0}details.group>summary{cursor:pointer;font-weight:bold}.src{font-weight:normal;color:#666}\
+table.all{font-size:.85em}";
+
+/// The page's script: the filter, and the self-test behind `#selftest`.
+const SCRIPT: &str = include_str!("page.js");
 
 /// How many noted test ids the page lists.
 const NOTES_SHOWN: usize = 20;
@@ -46,12 +63,22 @@ pub fn to_string(report: &RunReport) -> String {
     };
     let _ = writeln!(
         h,
-        "<h1>dialtone {}: {}{} <span class=\"{}\">{}</span></h1>",
+        "<h1>dialtone {}: {}{}</h1>\n<div id=\"banner\" class=\"banner {}\">{} (exit {}): {} pass, {} fail, {} error, {} skip{}</div>",
         escape(&info.dialtone_version),
         escape(&info.target),
         if info.emulator { " (emulator)" } else { "" },
         verdict.0,
-        verdict.1
+        verdict.1.to_uppercase(),
+        report.exit_code(),
+        totals.pass,
+        totals.fail,
+        totals.error,
+        totals.skip,
+        if totals.known > 0 {
+            format!(", {} known", totals.known)
+        } else {
+            String::new()
+        }
     );
     let rate = super::rate(report)
         .map(|r| format!("{r:.1}/s"))
@@ -74,30 +101,26 @@ pub fn to_string(report: &RunReport) -> String {
     h.push_str("</dl>\n");
 
     table(report, &totals, &mut h);
-
-    let problems = super::problems(report);
-    if !problems.is_empty() {
-        let _ = writeln!(h, "<h2>Failures and errors ({})</h2>", problems.len());
-        for r in problems {
-            problem(r, &mut h);
-        }
-    }
-
+    let anchors = views::anchors(report);
+    views::grouped(
+        "Failures and errors, by rule",
+        &super::problems(report),
+        &anchors,
+        &mut h,
+    );
     let known: Vec<&TestResult> = report
         .results
         .iter()
         .filter(|r| r.known.is_some())
         .collect();
-    if !known.is_empty() {
-        let _ = writeln!(
-            h,
-            "<h2>Known failures ({}): the baseline's, not counted</h2>",
-            known.len()
-        );
-        for r in known {
-            problem(r, &mut h);
-        }
-    }
+    views::grouped(
+        "Known failures (the baseline's, not counted)",
+        &known,
+        &anchors,
+        &mut h,
+    );
+    views::grids(report, &anchors, &mut h);
+    views::coverage(report, &mut h);
 
     let skips = super::skip_reasons(report);
     if !skips.is_empty() {
@@ -137,6 +160,8 @@ pub fn to_string(report: &RunReport) -> String {
         }
         h.push_str("</ul>\n");
     }
+    views::all_tests(report, &anchors, &mut h);
+    let _ = writeln!(h, "<script>{SCRIPT}</script>");
     h.push_str("</body>\n</html>\n");
     h
 }
@@ -163,11 +188,13 @@ fn table(report: &RunReport, totals: &Totals, h: &mut String) {
     h.push_str("</table>\n");
 }
 
-fn problem(r: &TestResult, h: &mut String) {
-    let v = r.verdict.as_str();
+fn problem(r: &TestResult, anchor: &str, h: &mut String) {
+    let v = views::class(r);
     let _ = writeln!(
         h,
-        "<section class=\"test {v}\">\n<h3><span class=\"{v}\">{}</span> <code>{}</code></h3>\n<dl>",
+        "<section class=\"test {v}\" id=\"{anchor}\" data-id=\"{}\" data-evidence=\"{}\">\n<h3><span class=\"{v}\">{}</span> <code>{}</code></h3>\n<dl>",
+        escape(&r.id),
+        escape(&r.id),
         v.to_uppercase(),
         escape(&r.id)
     );
@@ -187,8 +214,17 @@ fn problem(r: &TestResult, h: &mut String) {
         }
     }
     h.push_str("</dl>\n");
-    for (i, x) in r.exchanges.iter().enumerate() {
-        exchange(i + 1, x, h);
+    if !r.exchanges.is_empty() {
+        let _ = writeln!(
+            h,
+            "<details><summary>evidence: {} exchange{}</summary>",
+            r.exchanges.len(),
+            if r.exchanges.len() == 1 { "" } else { "s" }
+        );
+        for (i, x) in r.exchanges.iter().enumerate() {
+            exchange(i + 1, x, h);
+        }
+        h.push_str("</details>\n");
     }
     h.push_str("</section>\n");
 }
@@ -260,7 +296,8 @@ mod tests {
     #[test]
     fn response_bodies_are_escaped() {
         let h = to_string(&fixture::report());
-        assert!(!h.contains("<script"), "unescaped script in:\n{h}");
+        // The page's own filter script is the only one.
+        assert_eq!(h.matches("<script").count(), 1, "unescaped script in:\n{h}");
         assert!(
             h.contains("&lt;script&gt;alert(&#39;x &amp; y&#39;)&lt;/script&gt;"),
             "{h}"
@@ -274,7 +311,14 @@ mod tests {
         let h = to_string(&fixture::report());
         assert!(h.starts_with("<!DOCTYPE html>"));
         assert!(h.contains("<style>"));
-        for external in ["<script", "<link", "src=", "http-equiv", "@import"] {
+        for external in [
+            "<script src",
+            "<link",
+            "src=",
+            "http-equiv",
+            "@import",
+            "url(",
+        ] {
             assert!(!h.contains(external), "{external} in:\n{h}");
         }
         assert!(
@@ -291,8 +335,13 @@ mod tests {
             h.contains("<td class=\"n\">2</td><td>write tests not allowed (--allow write)</td>"),
             "{h}"
         );
-        // Passes and skips are not given sections.
-        assert!(!h.contains("ports.list.format.json"), "{h}");
+        // Passes and skips are not given sections, only rows in the list of all tests.
+        assert!(
+            !h.contains("data-evidence=\"ports.list.format.json\""),
+            "{h}"
+        );
+        assert!(h.contains("data-id=\"ports.list.format.json\""), "{h}");
+        assert!(h.contains("id=\"banner\" class=\"banner fail\""), "{h}");
     }
 
     #[test]
