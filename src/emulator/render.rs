@@ -119,6 +119,36 @@ pub fn outcome(
     message: Option<&str>,
     data: Option<Value>,
 ) -> Response<Body> {
+    outcome_filled(spec, o, env_hint, message, data, &|_| None)
+}
+
+/// `text` with each `{name}` placeholder replaced by `value(name)`, where it gives one.
+pub fn fill(text: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        let name = &rest[i + 1..i + j];
+        out.push_str(&rest[..i]);
+        match value(name).filter(|_| !name.is_empty() && !name.contains(' ')) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[i..=i + j]),
+        }
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`outcome`], with the placeholders of the code's message (`{table}`) filled by `value`.
+pub fn outcome_filled(
+    spec: &Spec,
+    o: &Outcome,
+    env_hint: Option<&str>,
+    message: Option<&str>,
+    data: Option<Value>,
+    value: &dyn Fn(&str) -> Option<String>,
+) -> Response<Body> {
     let code = o.code.as_deref().and_then(|c| spec.code(c));
     let env_name = code
         .and_then(|c| c.envelope.as_ref().map(|e| e.get_ref().as_str()))
@@ -130,6 +160,7 @@ pub fn outcome(
         .and_then(|c| c.message.clone())
         .or(message.map(str::to_string))
         .unwrap_or_else(|| reason(o.status).to_string());
+    let msg = fill(&msg, value);
     let code_value = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
     match env {
         Some(env) if o.status != 204 => {

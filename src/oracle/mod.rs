@@ -399,6 +399,25 @@ mod tests {
         );
     }
 
+    /// Issue 17: the incremental CLI script's answer must carry its `output`.
+    #[test]
+    fn a_cli_script_answer_without_its_output_is_a_breach() {
+        let spec = bundled("mediant");
+        let body = r#"{"description": "Incremental CLI Script file was loaded."}"#;
+        let f = answer_findings(
+            &spec,
+            "PUT",
+            "/api/v1/files/cliScript/incremental",
+            200,
+            body,
+        );
+        assert!(
+            f.iter()
+                .any(|x| x.check == "required" && x.path == "/output"),
+            "{f:?}"
+        );
+    }
+
     #[test]
     fn a_code_of_another_operation_is_noted_and_fails_strict() {
         let spec = bundled("roaming-profile");

@@ -128,6 +128,16 @@ fn identifying_code(spec: &Spec, c: &Code, value: &str, resp: &Resp) -> Option<O
 /// A documented message against a body: exactly (as a substring), or after normalising
 /// whitespace, dashes, case and a trailing dot. `{name}` placeholders match anything.
 pub fn message_matches(message: &str, body: &str, mode: MatchMode) -> bool {
+    // A placeholder sent back as written (`file {filename} is being created`) was never
+    // filled in: that is not the documented message.
+    let mut rest = message;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        if body.contains(&rest[i..=i + j]) {
+            return false;
+        }
+        rest = &rest[i + j + 1..];
+    }
     let parts: Vec<&str> = split_placeholders(message);
     let norm = |s: &str| -> String {
         match mode {
@@ -322,6 +332,21 @@ mod tests {
         ));
         let exact = roaming("1203", "Duplicate roaming profile name");
         assert_eq!(fit(&spec, &dup, &exact), Ok(Fit::Exact));
+    }
+
+    #[test]
+    fn an_unfilled_placeholder_is_not_the_message() {
+        let m = "file {filename} is being created";
+        assert!(message_matches(
+            m,
+            r#"{"description":"file debugFile is being created"}"#,
+            MatchMode::Exact
+        ));
+        assert!(!message_matches(
+            m,
+            r#"{"description":"file {filename} is being created"}"#,
+            MatchMode::Exact
+        ));
     }
 
     #[test]

@@ -57,8 +57,27 @@ impl Ctx<'_> {
     pub fn outcome(&self, o: &Outcome, message: Option<&str>) -> Response<Body> {
         finish_error(
             self.emu,
-            render::outcome(self.spec(), o, self.envelope(), message, None),
+            render::outcome_filled(self.spec(), o, self.envelope(), message, None, &|n| {
+                self.placeholder(n)
+            }),
         )
+    }
+    /// What a `{name}` in a documented message stands for in this request: the path or
+    /// query parameter of that name, else the last literal segment of the endpoint's path
+    /// (the file a message names: `debugFile`).
+    pub fn placeholder(&self, name: &str) -> Option<String> {
+        if let Some((_, v)) = self.params.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
+        if let Some(v) = self.query(name) {
+            return Some(v.to_string());
+        }
+        self.ep
+            .path
+            .get_ref()
+            .rsplit('/')
+            .find(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(str::to_string)
     }
     /// The envelope the operation's response names, if it names one.
     pub fn envelope(&self) -> Option<&str> {

@@ -53,7 +53,8 @@ pub(super) fn start(ctx: &Ctx) -> Response<Body> {
                 .as_deref()
                 .and_then(|c| ctx.spec().code(c));
             let msg = code
-                .and_then(|c| c.message.clone())
+                .and_then(|c| c.message.as_deref())
+                .map(|m| render::fill(m, &|n| ctx.placeholder(n)))
                 .unwrap_or_else(|| "accepted".into());
             let mut obj = Map::new();
             if let Some(p) = &env.message_path {

@@ -256,6 +256,31 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     }
 }
 
+/// Whether the request names a record of `collection` by its one path parameter and no
+/// such record is stored. (With more parameters, which one is the record's key is not
+/// said: a copy's target, a period's index.)
+fn missing_record(ctx: &Ctx<'_>, collection: &str) -> bool {
+    let Some(table) = ctx.api.tables.get(collection) else {
+        return false;
+    };
+    let scope = ctx
+        .spec()
+        .collection(collection)
+        .and_then(|c| c.scope_param.clone());
+    let named = ctx
+        .params
+        .iter()
+        .filter(|(k, _)| Some(k) != scope.as_ref())
+        .count();
+    if named != 1 {
+        return false;
+    }
+    match ctx::path_key(ctx) {
+        Some(k) => table.get(&k).is_none(),
+        None => false,
+    }
+}
+
 /// Apply the operation's effect.
 async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Response<Body> {
     let effect = ctx.op.effect.unwrap_or(Effect::Static);
@@ -275,6 +300,9 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
         (Some(c), true) if ctx.api.tables.contains_key(c) => {
             effect::table_effect(ctx, c, effect, parsed, fmt)
         }
+        // A sub-resource of a record (a TLS context's private key) exists only while the
+        // record does.
+        (Some(c), false) if missing_record(ctx, c) => ctx.not_found(),
         _ => match effect {
             Effect::JobStart => jobs::start(ctx),
             Effect::JobPoll => jobs::poll(ctx),
