@@ -171,6 +171,10 @@ faults! {
         "Successful reads answer with the API's error envelope instead of the documented body.";
         "schema: a success carries the documented body, not an error envelope";
         [("mediant", "mediant/*"), ("sipxconfig", "sipxconfig/*"), ("rome", "rome/*"), ("roaming-profile", "roaming-profile/*")]
+    PathFilterIgnored = "path-filter-ignored":
+        "A path parameter that selects records (registrations by IP, schedules by group) is ignored: every record is answered.";
+        "behaviour: a selecting path parameter answers only the records it selects";
+        [("sipxconfig", "sipxconfig/*/filter/*")]
     OversizeAccepted = "oversize-accepted":
         "The documented body-size limit is not enforced; an oversized body is read in full and processed.";
         "robustness: a body above the documented limit gets 413";

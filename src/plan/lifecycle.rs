@@ -115,6 +115,38 @@ pub(super) fn jobs_and_refs(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
     out.extend(spec.references().filter_map(|r| reference(api, r)));
 }
 
+/// Every GET whose path parameter selects records (`filter`): the records answered for
+/// the example value all pass the filter, and a value no record has selects none.
+pub(super) fn path_filters(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
+    for ep in spec.endpoints() {
+        let Some(op) = ep.operation("GET") else {
+            continue;
+        };
+        for (name, p) in &ep.params {
+            let Some(f) = p.spec().filter else { continue };
+            let id = format!("{api}/{}/filter/{name}", ep.id.get_ref());
+            let how = match f.how {
+                crate::spec::model::FilterMatch::Equals => "equals",
+                crate::spec::model::FilterMatch::Token => "holds as a token",
+            };
+            out.push(
+                PlanEntry {
+                    field: Some(name.clone()),
+                    ..PlanEntry::new(api, RuleKind::Behaviour, id, Exercise::PathFilter)
+                }
+                .target(spec, ep, op)
+                .expect(vec![op.success_outcome()])
+                .source(ep.provenance.describe())
+                    .summary(format!(
+                        "GET {} answers only records whose `{}` {how} `{{{name}}}`, and none for a value no record has",
+                        ep.path.get_ref(),
+                        f.field
+                    )),
+            );
+        }
+    }
+}
+
 /// Starting the job is accepted, and polling it reaches its end.
 fn job(spec: &Spec, api: &str, j: &Job) -> PlanEntry {
     let name = j.name.get_ref();

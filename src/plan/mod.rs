@@ -175,6 +175,8 @@ pub enum Exercise {
     Job,
     /// A referenced object cannot be deleted.
     Reference,
+    /// A path parameter that selects records (`filter`) answers only records that pass it.
+    PathFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +239,7 @@ pub fn plan(spec: &Spec) -> Vec<PlanEntry> {
     cursors::cursors(spec, &api, &mut out);
     lifecycle::states(spec, &api, &mut out);
     lifecycle::jobs_and_refs(spec, &api, &mut out);
+    lifecycle::path_filters(spec, &api, &mut out);
     bodies::robustness(spec, &api, &mut out);
     rules::explicit(spec, &api, &mut out);
     resolve::resolve(spec, &mut out);

@@ -539,6 +539,20 @@ fn body_probes() -> Vec<(&'static str, &'static str, Probe)> {
                     .to_string()
             })
         }),
+        ("path-filter-ignored", "1", |e| {
+            Box::pin(async move {
+                let a = send(
+                    &e,
+                    "sipxconfig",
+                    As::Role("superadmin"),
+                    "GET",
+                    "/sipxconfig/api/registrations/ip/192.168.1.70",
+                    None,
+                )
+                .await;
+                a.text().matches("callId").count().to_string()
+            })
+        }),
         ("success-as-error", "true", |e| {
             Box::pin(async move {
                 mediant_get(&e, "/api/v1/status")

@@ -62,7 +62,11 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         .cloned()
         .collect();
     let scoped_rows = scoped(ctx, collection, &table.snapshot());
-    let filtered = !filters.is_empty() || scoped_rows.is_some() || ctx.api.vendor.has_filter(ctx);
+    let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some());
+    let filtered = !filters.is_empty()
+        || path_filter
+        || scoped_rows.is_some()
+        || ctx.api.vendor.has_filter(ctx);
     if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
         return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
     }
@@ -70,6 +74,16 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         Some(r) => r,
         None => table.snapshot().values().cloned().collect(),
     };
+    // Path parameters that select records (`/registrations/ip/{ip}`).
+    for (name, value) in ctx
+        .params
+        .iter()
+        .filter(|_| !ctx.fault(FaultId::PathFilterIgnored))
+    {
+        if let Some(f) = ctx.ep.params.get(name).and_then(|p| p.spec().filter) {
+            rows.retain(|r| f.holds(r.field(&f.field).and_then(scalar_text).as_deref(), value));
+        }
+    }
     if !filters.is_empty() {
         rows.retain(|r| {
             filters.iter().all(|(k, v)| {

@@ -28,6 +28,7 @@ mod baseline;
 mod bodies;
 mod case;
 mod cursor;
+mod filter;
 mod lifecycle;
 mod oracle;
 mod pager;
@@ -154,6 +155,7 @@ impl<'a> Ctx<'a> {
                 Exercise::Job => self.job().await,
                 Exercise::Snapshot => self.snapshot().await,
                 Exercise::Reference => self.reference().await,
+                Exercise::PathFilter => self.path_filter().await,
             }
         };
         let mut o = r.unwrap_or_else(|o| o);

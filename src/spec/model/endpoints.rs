@@ -68,6 +68,7 @@ impl Param {
                 default: None,
                 description: None,
                 empty: None,
+                filter: None,
                 lookup: None,
             },
             Param::Full(p) => (**p).clone(),
@@ -94,9 +95,56 @@ pub struct ParamSpec {
     /// `/x/{p}`), when the device routes it rather than answering "no such path".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<Outcome>,
+    /// The parameter selects records of the endpoint's collection: those whose `field`
+    /// equals its value (or, with `match = "token"`, holds it as a whole token:
+    /// `/registrations/ip/{ip}` in a contact URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<ParamFilter>,
     /// Other names the device accepts for a value, resolved through a table in `[data]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
+}
+
+/// [`ParamSpec::filter`].
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ParamFilter {
+    /// The field of the collection's records the value is compared with.
+    pub field: String,
+    #[serde(rename = "match", default)]
+    pub how: FilterMatch,
+}
+
+/// How a [`ParamFilter`] compares.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FilterMatch {
+    /// The field's text equals the value (both trimmed).
+    #[default]
+    Equals,
+    /// The value appears in the field's text as a whole token: not inside a longer run
+    /// of letters, digits, dots and dashes (`192.168.1.5` is not in `192.168.1.50`).
+    Token,
+}
+
+impl ParamFilter {
+    /// Whether a record's `field` value (as text) passes the filter for `value`.
+    pub fn holds(&self, field: Option<&str>, value: &str) -> bool {
+        let Some(f) = field else { return false };
+        match self.how {
+            FilterMatch::Equals => f.trim() == value.trim(),
+            FilterMatch::Token => {
+                let v = value.trim();
+                let part = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+                !v.is_empty()
+                    && f.match_indices(v).any(|(i, _)| {
+                        let before = f[..i].chars().next_back();
+                        let after = f[i + v.len()..].chars().next();
+                        !before.is_some_and(part) && !after.is_some_and(part)
+                    })
+            }
+        }
+    }
 }
 
 /// A path parameter's aliases: the row of `[data.<data>].<rows>` whose `match` fields hold
