@@ -128,6 +128,7 @@ pub(super) fn path_filters(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
             let how = match f.how {
                 crate::spec::model::FilterMatch::Equals => "equals",
                 crate::spec::model::FilterMatch::Token => "holds as a token",
+                crate::spec::model::FilterMatch::Prefix => "is or lies under",
             };
             out.push(
                 PlanEntry {

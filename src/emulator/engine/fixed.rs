@@ -14,6 +14,35 @@ use crate::emulator::paging::{self, PageKind};
 use crate::emulator::render::{self, Fmt};
 use crate::spec::model::{Pagination, PaginationStyle};
 
+/// Keep, of a documented body, the records the request's selecting path parameters
+/// (`filter`) select: `None` when there is no such parameter, else whether any is left.
+fn select_documented(ctx: &Ctx, v: &mut Value) -> Option<bool> {
+    let filters: Vec<(crate::spec::model::ParamFilter, String)> = ctx
+        .params
+        .iter()
+        .filter_map(|(n, val)| Some((ctx.ep.params.get(n)?.spec().filter?, val.clone())))
+        .collect();
+    if filters.is_empty() {
+        return None;
+    }
+    let keep = |r: &Value| {
+        filters.iter().all(|(f, val)| {
+            let field = r.get(&f.field).and_then(crate::spec::check::scalar_text);
+            f.holds(field.as_deref(), val)
+        })
+    };
+    let wrapper = ctx.op.response.as_ref().and_then(|r| r.wrapper.clone());
+    let list = match (v, wrapper) {
+        (Value::Array(a), _) => Some(a),
+        (Value::Object(o), Some(w)) => o.get_mut(&w).and_then(Value::as_array_mut),
+        (one @ Value::Object(_), None) => return Some(keep(one)),
+        _ => None,
+    };
+    let list = list?;
+    list.retain(|r| keep(r));
+    Some(!list.is_empty())
+}
+
 /// Answer of an operation without a table: its documented body, or its success outcome.
 pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<Body> {
     if let Some(r) = ctx.api.vendor.static_answer(ctx) {
@@ -91,6 +120,13 @@ fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response
     let Some((root, mut v)) = parsed else {
         return render::raw(status, Some(ct), body.as_bytes().to_vec());
     };
+    // A path parameter that selects records selects among the documented ones; selecting
+    // none is "no such object" (an unknown setting path).
+    let filtered = match select_documented(ctx, &mut v) {
+        Some(true) => true,
+        Some(false) => return ctx.not_found(),
+        None => false,
+    };
     let pagination = ctx
         .op
         .pagination
@@ -110,7 +146,7 @@ fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response
         Fmt::Xml => root.is_some(),
         _ => true,
     };
-    if same && !paged {
+    if same && !paged && !filtered {
         return render::raw(status, Some(ct), body.as_bytes().to_vec());
     }
     let resp = ctx.op.response.as_ref();

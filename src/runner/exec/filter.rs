@@ -25,12 +25,14 @@ impl Ctx<'_> {
         let Some(filter) = param.filter.clone() else {
             return Err(Judgement::error(format!("`{name}` selects nothing")));
         };
+        // Records carry the collection's keys; without a collection, the filtered field.
         let keys = ep
             .collection
             .as_ref()
             .and_then(|c| self.spec.collection(c.get_ref()))
             .map(|c| self.spec.collection_keys(c))
-            .unwrap_or_default();
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| vec![filter.field.clone()]);
         let role = self.role();
         let example = param
             .example

@@ -125,6 +125,9 @@ pub enum FilterMatch {
     /// The value appears in the field's text as a whole token: not inside a longer run
     /// of letters, digits, dots and dashes (`192.168.1.5` is not in `192.168.1.50`).
     Token,
+    /// The field is the value or lies under it (`named-config/forwarders` selects
+    /// `named-config/forwarders/forwarder_0`): a setting path's subtree.
+    Prefix,
 }
 
 impl ParamFilter {
@@ -133,6 +136,10 @@ impl ParamFilter {
         let Some(f) = field else { return false };
         match self.how {
             FilterMatch::Equals => f.trim() == value.trim(),
+            FilterMatch::Prefix => {
+                let v = value.trim().trim_end_matches('/');
+                f == v || f.strip_prefix(v).is_some_and(|rest| rest.starts_with('/'))
+            }
             FilterMatch::Token => {
                 let v = value.trim();
                 let part = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
