@@ -110,7 +110,8 @@ pub(crate) fn fleet(a: &RunArgs, file: &Path) -> Result<u8> {
         .unwrap_or_else(|| PathBuf::from("dialtone-fleet"));
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("{}: cannot create the report directory", out_dir.display()))?;
-    let opts = super::run::run_options(a, a.shared.options(), false);
+    let mut opts = super::run::run_options(a, a.shared.options(), false);
+    opts.stop = Some(super::run::on_interrupt());
     let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
         let handles: Vec<_> = devices
             .iter()

@@ -2,6 +2,7 @@
 //! against a target, presented as libtest does, with the reports the flags ask for.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +56,8 @@ pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>>
         mut targets,
         options,
     } = setup;
-    let opts = run_options(a, options, record);
+    let mut opts = run_options(a, options, record);
+    opts.stop = Some(on_interrupt());
     if let Some(d) = &a.snapshots {
         if !record && !d.is_dir() {
             bail!(
@@ -93,6 +95,34 @@ pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>>
     progress.finish();
     targets.shutdown();
     Ok((!a.test.list).then_some(report))
+}
+
+/// A flag set by the first Ctrl-C: the test in flight finishes and cleans up, the others
+/// are not started, and the summary and reports are written with what ran. A second
+/// Ctrl-C quits at once.
+pub(super) fn on_interrupt() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                set.store(true, Ordering::SeqCst);
+                eprintln!(
+                    "\ndialtone: interrupted: finishing the test in flight and its clean-up, then writing the reports (Ctrl-C again quits at once)"
+                );
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
+    flag
 }
 
 /// The runner options of `run`'s own flags, over those the shared flags decided.

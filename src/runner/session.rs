@@ -50,6 +50,9 @@ pub struct Options {
     pub time_budget: Duration,
     /// Store each failing property case here (`regress`), to be replayed first next time.
     pub regressions: Option<std::path::PathBuf>,
+    /// Set when the run is interrupted (Ctrl-C): tests not yet started are error verdicts
+    /// that send nothing; the test in flight finishes and cleans up.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// After this many requests in a row without an answer, the target is taken for gone:
     /// the remaining tests are error verdicts without a request (0: never).
     pub stop_after_errors: u64,
@@ -77,6 +80,7 @@ impl Default for Options {
             regressions: None,
             response_oracle: true,
             stop_after_errors: 10,
+            stop: None,
         }
     }
 }
@@ -314,6 +318,16 @@ impl Session {
     pub async fn run_ready(&self, test: &Test) -> TestResult {
         let started = Instant::now();
         let mut res = self.blank(test);
+        if self
+            .opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            res.verdict = Verdict::Error;
+            res.message = Some("not run: the run was interrupted (Ctrl-C)".into());
+            return res;
+        }
         let gone = self.client.failing_in_a_row();
         if self.opts.stop_after_errors > 0 && gone >= self.opts.stop_after_errors {
             res.verdict = Verdict::Error;

@@ -9,6 +9,7 @@ mod common;
 mod browser;
 mod cli;
 mod fault_catalogue;
+mod interrupt;
 mod netfuzz;
 mod property_faults;
 mod response_snapshots;
