@@ -16,7 +16,6 @@
 
 use axum::body::Body;
 use axum::http::{request::Parts, Response};
-use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Value};
 
 use super::{faults, render, ApiEmu, Emulator};
@@ -80,13 +79,13 @@ pub(super) async fn handle(emu: &Emulator, parts: &Parts, body: Body) -> Respons
         (Control::TokenLive { token, .. }, Some(a)) => {
             answer(200, json!({ "live": a.vendor.token_live(token) }))
         }
-        (c, Some(a)) => collection(a, c, body).await,
+        (c, Some(a)) => collection(emu, a, c, body).await,
         (_, None) => error(404, "unknown control request"),
     }
 }
 
 /// The collection requests: count, load, generate.
-async fn collection(a: &ApiEmu, c: Control<'_>, body: Body) -> Response<Body> {
+async fn collection(emu: &Emulator, a: &ApiEmu, c: Control<'_>, body: Body) -> Response<Body> {
     let (api, name) = match c {
         Control::CountRows { api, collection }
         | Control::LoadRows { api, collection }
@@ -125,9 +124,17 @@ async fn collection(a: &ApiEmu, c: Control<'_>, body: Body) -> Response<Body> {
             answer(200, json!({ "count": n }))
         }
         _ => {
-            let bytes = match Limited::new(body, CONTROL_MAX_BODY).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => return error(413, format!("body: {e}")),
+            let bytes = match emu.read_limited(body, CONTROL_MAX_BODY).await {
+                Ok(b) => b,
+                Err(crate::emulator::BodyRead::TooLarge) => {
+                    return error(413, format!("body over {CONTROL_MAX_BODY} bytes"))
+                }
+                Err(crate::emulator::BodyRead::TooSlow(d)) => {
+                    return error(408, format!("body not received within {} s", d.as_secs()))
+                }
+                Err(crate::emulator::BodyRead::Broken(e)) => {
+                    return error(400, format!("body: {e}"))
+                }
             };
             let items: Vec<Value> = match serde_json::from_slice(&bytes) {
                 Ok(Value::Array(a)) => a,

@@ -101,6 +101,17 @@ impl Device {
     }
 }
 
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub(crate) enum BodyRead {
+    /// Over the limit.
+    TooLarge,
+    /// Still arriving when the deadline passed.
+    TooSlow(std::time::Duration),
+    /// The client went away or sent a broken body.
+    Broken(String),
+}
+
 /// One API served by the emulator.
 pub struct ApiEmu {
     pub spec: Spec,
@@ -117,7 +128,12 @@ pub struct Emulator {
     apis: Vec<ApiEmu>,
     faults: Faults,
     max_body: usize,
+    /// The longest a request body may take to arrive: a slower one is cut with 408.
+    body_deadline: std::time::Duration,
 }
+
+/// How long a request body may take to arrive by default.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Emulator {
     pub fn new(specs: Vec<Spec>, faults: Faults) -> Result<Emulator, EmulatorError> {
@@ -133,6 +149,7 @@ impl Emulator {
             apis,
             faults,
             max_body: DEFAULT_MAX_BODY,
+            body_deadline: BODY_DEADLINE,
         })
     }
 
@@ -140,6 +157,32 @@ impl Emulator {
     pub fn with_max_body(mut self, bytes: usize) -> Emulator {
         self.max_body = bytes;
         self
+    }
+
+    /// Cut request bodies that take longer than `d` to arrive (408, connection closed).
+    pub fn with_body_deadline(mut self, d: std::time::Duration) -> Emulator {
+        self.body_deadline = d;
+        self
+    }
+
+    /// Read a request body of at most `limit` bytes within the body deadline.
+    pub(crate) async fn read_limited(
+        &self,
+        body: axum::body::Body,
+        limit: usize,
+    ) -> Result<bytes::Bytes, BodyRead> {
+        use http_body_util::{BodyExt, Limited};
+        match tokio::time::timeout(self.body_deadline, Limited::new(body, limit).collect()).await {
+            Err(_) => Err(BodyRead::TooSlow(self.body_deadline)),
+            Ok(Ok(c)) => Ok(c.to_bytes()),
+            Ok(Err(e))
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                Err(BodyRead::TooLarge)
+            }
+            Ok(Err(e)) => Err(BodyRead::Broken(e.to_string())),
+        }
     }
 
     /// The bundled specs (`all`) or one of them, loaded from the specs directory.

@@ -6,11 +6,15 @@
 //! * a client that never finishes its TLS handshake is closed after `handshake_timeout`;
 //! * a connection with no bytes moving either way for `idle_timeout` is closed;
 //! * at most `max_connections` connections are served at once; further clients wait in
-//!   the kernel's accept backlog;
+//!   the kernel's accept backlog; one client address holds at most
+//!   `max_connections_per_client`, and its further connections are closed on arrival;
+//! * a request body must arrive within the emulator's body deadline (`Emulator::
+//!   with_body_deadline`), else it is cut with 408;
 //! * a failing connection is dropped and never disturbs the accept loop or other clients.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -48,6 +52,9 @@ pub struct ServerOptions {
     pub idle_timeout: Duration,
     /// Connections served at once; further clients wait until one closes.
     pub max_connections: usize,
+    /// Connections one client address may hold at once; more are closed on arrival, so
+    /// that one client cannot take every slot.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +66,7 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            max_connections_per_client: 256,
         }
     }
 }
@@ -160,6 +168,43 @@ struct Timeouts {
     idle: Duration,
 }
 
+/// Connections held per client address.
+type PerClient = Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>;
+
+/// One client's share of the connections, given back when the connection ends.
+struct Held {
+    map: PerClient,
+    ip: IpAddr,
+}
+
+impl Held {
+    /// A slot for `ip`, if it holds fewer than `max`.
+    fn take(map: &PerClient, ip: IpAddr, max: usize) -> Option<Held> {
+        let mut m = map.lock();
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(Held {
+            map: map.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut m = self.map.lock();
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     router: axum::Router,
@@ -181,6 +226,7 @@ async fn accept_loop(
         idle: opts.idle_timeout,
     };
     let mut conns = JoinSet::new();
+    let per_client: PerClient = Arc::new(parking_lot::Mutex::new(HashMap::new()));
 
     loop {
         let permit = tokio::select! {
@@ -195,7 +241,11 @@ async fn accept_loop(
             biased;
             _ = shutdown_requested(&mut rx) => break,
             r = listener.accept() => match r {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, peer)) => match Held::take(&per_client, peer.ip(), opts.max_connections_per_client) {
+                    Some(held) => (stream, held),
+                    // Over this client's share: close at once.
+                    None => continue,
+                },
                 Err(_) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -203,6 +253,7 @@ async fn accept_loop(
                 }
             },
         };
+        let (stream, held) = stream;
         while conns.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
         conns.spawn(connection(
@@ -212,7 +263,7 @@ async fn accept_loop(
             router.clone(),
             timeouts,
             rx.clone(),
-            permit,
+            (permit, held),
         ));
     }
 
@@ -230,7 +281,7 @@ async fn connection(
     router: axum::Router,
     t: Timeouts,
     mut rx: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    _held: (OwnedSemaphorePermit, Held),
 ) {
     match acceptor {
         None => serve_io(stream, &builder, router, t, rx).await,

@@ -9,10 +9,10 @@ use crate::runner::outcome;
 use crate::spec::Spec;
 
 /// Statuses of HTTP itself, which any server may answer whatever its API documents: a
-/// request it cannot read (RFC 9110 §15.5.1), a body too large (§15.5.14) or in a media
+/// request it cannot read (RFC 9110 §15.5.1), a body too slow (§15.5.9), too large (§15.5.14) or in a media
 /// type it does not take (§15.5.16), a target too long (§15.5.15), headers too large
 /// (RFC 6585 §5). The emulator's own fallbacks are among them.
-pub(super) const PROTOCOL_STATUSES: [u16; 5] = [400, 413, 414, 415, 431];
+pub(super) const PROTOCOL_STATUSES: [u16; 6] = [400, 408, 413, 414, 415, 431];
 
 /// What an API's answers may be, from its spec.
 #[derive(Debug, Clone, Default)]

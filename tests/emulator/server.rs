@@ -356,3 +356,89 @@ async fn bind_error_names_the_address() {
     assert!(err.to_string().contains(&first.addr.to_string()));
     first.shutdown().await;
 }
+
+/// One client address holds at most its share of the connections; further ones are closed
+/// on arrival, and a freed slot serves again.
+#[tokio::test]
+async fn one_client_cannot_take_every_connection() {
+    let running = start_with(ServerOptions {
+        max_connections_per_client: 3,
+        header_timeout: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(running.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = TcpStream::connect(running.addr).await.unwrap();
+    expect_closed_within(&mut extra, Duration::from_secs(2)).await;
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let body = timeout(Duration::from_secs(3), async {
+        reqwest::get(running.url.clone()).await?.text().await
+    })
+    .await
+    .expect("served once a slot is free")
+    .unwrap();
+    assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+/// A request body that trickles in is cut with 408 once the body deadline passes, even
+/// though bytes keep arriving (the idle timeout alone never fires), and the connection
+/// closes; a normal request is served meanwhile.
+#[tokio::test]
+async fn a_trickling_body_is_cut_at_the_body_deadline() {
+    let spec = dialtone::spec::load(&dialtone::spec::resolve("roaming-profile")).unwrap();
+    let emu =
+        dialtone::emulator::Emulator::new(vec![spec], dialtone::emulator::faults::Faults::none())
+            .unwrap()
+            .with_body_deadline(Duration::from_secs(1));
+    let running = serve(Arc::new(emu).router(), ServerOptions::default())
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(running.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/createRoamingProfile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          X-Requested-With: XMLHttpRequest\r\nX-Authorization: Bearer dialtone-roaming-profile-reseller-token\r\n\
+          Content-Length: 1000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let trickle = async {
+        loop {
+            if s.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if started.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+        }
+    };
+    let mut reader = TcpStream::connect(running.addr).await.unwrap();
+    reader
+        .write_all(b"GET /api/GetRoamingProfile HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\nContent-Type: application/json\r\nX-Authorization: Bearer dialtone-roaming-profile-reseller-token\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    timeout(Duration::from_secs(3), reader.read_to_string(&mut answer))
+        .await
+        .expect("a normal request is served during the trickle")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    trickle.await;
+    let mut got = Vec::new();
+    let _ = timeout(Duration::from_secs(2), s.read_to_end(&mut got)).await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cut after {:?}",
+        started.elapsed()
+    );
+    running.shutdown().await;
+}

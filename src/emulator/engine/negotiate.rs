@@ -3,11 +3,12 @@
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, Response};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 
 use super::ctx::Ctx;
 use crate::emulator::faults::FaultId;
-use crate::emulator::render::Fmt;
+use crate::emulator::render::{self, Fmt};
+use crate::emulator::BodyRead;
 use crate::spec::model::Outcome;
 
 pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Response<Body>> {
@@ -35,18 +36,22 @@ pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Respon
         linger(body);
         return Err(too_large(ctx, limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(too_large(ctx, limit))
-            } else {
-                // The client went away or sent a broken body: answer 400; nobody may read it.
-                Err(ctx.reject("request body could not be read"))
-            }
+    match ctx.emu.read_limited(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(BodyRead::TooLarge) => Err(too_large(ctx, limit)),
+        Err(BodyRead::TooSlow(d)) => {
+            // A body that trickles in holds a connection for nothing: cut it.
+            let mut r = render::raw(
+                408,
+                Some("text/plain"),
+                format!("request body not received within {} s", d.as_secs()).into_bytes(),
+            );
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(r)
         }
+        // The client went away or sent a broken body: answer 400; nobody may read it.
+        Err(BodyRead::Broken(_)) => Err(ctx.reject("request body could not be read")),
     }
 }
 
