@@ -85,6 +85,13 @@ pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>>
         opts,
     )?;
     run.jobs = a.jobs.unwrap_or(if emulated { 8 } else { 1 }).max(1);
+    if !emulated {
+        for s in run.sessions.values() {
+            if let Err(why) = targets.client.block_on(s.tls_check()) {
+                bail!("{why}");
+            }
+        }
+    }
     let targs = a.test.clone();
     let (progress, on_result) = progress(&run, &targs, a.shared.progress);
     let (_conclusion, mut report) = run.execute(&targs, on_result);

@@ -199,6 +199,9 @@ pub struct Client {
     sent: AtomicU64,
     /// Transport errors (no answer at all) since the last answer.
     failing: AtomicU64,
+    /// How a `curl` reproducer trusts the target as this client does: `-k` when the
+    /// profile skips verification, `--cacert FILE` with a `ca_file`, nothing otherwise.
+    curl_tls: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -285,6 +288,13 @@ impl Client {
             .into_iter()
             .map(|s| s.expose().to_string())
             .collect();
+        let curl_tls = if profile.tls.insecure_skip_verify {
+            Some("-k".to_string())
+        } else {
+            profile
+                .ca_file()
+                .map(|ca| format!("--cacert {}", quote(&ca.display().to_string())))
+        };
         Ok(Client {
             inner,
             base,
@@ -293,6 +303,7 @@ impl Client {
             secrets: parking_lot::RwLock::new(secrets),
             sent: AtomicU64::new(0),
             failing: AtomicU64::new(0),
+            curl_tls,
         })
     }
 
@@ -536,8 +547,8 @@ impl Client {
         if req.method != "GET" {
             parts.push(format!("-X {}", req.method));
         }
-        if url.starts_with("https://") {
-            parts.push("-k".into());
+        if let (true, Some(t)) = (url.starts_with("https://"), &self.curl_tls) {
+            parts.push(t.clone());
         }
         for (h, v) in &req.headers {
             parts.push(format!("-H {}", quote(&format!("{h}: {}", self.redact(v)))));

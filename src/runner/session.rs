@@ -168,6 +168,25 @@ impl Session {
         self.profile.target.emulator
     }
 
+    /// One request before the run: a target whose TLS certificate this client does not
+    /// trust would fail every test with the same error, so it is one error, up front.
+    pub async fn tls_check(&self) -> Result<(), String> {
+        if !self.client.base().starts_with("https://") {
+            return Ok(());
+        }
+        let (_, r) = self
+            .client
+            .send(&crate::runner::http::Req::new("GET", "/".to_string()))
+            .await;
+        match r {
+            Err(e) if is_certificate_error(&e.to_string()) => Err(format!(
+                "{}: the target's TLS certificate is not trusted ({e}); name its CA in the profile's `ca_file` (docs/target-profile.md)",
+                self.client.base()
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether tests of `safety` may run against this target.
     pub fn allowed(&self, safety: Safety) -> bool {
         self.emulator()
@@ -434,4 +453,18 @@ pub fn safety_str(s: Safety) -> &'static str {
         Safety::Write => "write",
         Safety::Disruptive => "disruptive",
     }
+}
+
+/// Whether a transport error says the peer's certificate was refused.
+fn is_certificate_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "certificate",
+        "unknownissuer",
+        "invalid peer",
+        "self signed",
+        "self-signed",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }

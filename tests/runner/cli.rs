@@ -555,6 +555,28 @@ fn a_tls_emulator_profile_names_its_certificate() {
         "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Without the certificate: one error up front, no run of identical TLS failures.
+    let untrusted = dir.join("untrusted.toml");
+    std::fs::write(
+        &untrusted,
+        written.replace("ca_file = \"tls-ca.pem\"\n", ""),
+    )
+    .unwrap();
+    let o = dialtone(&[
+        "run",
+        "--spec",
+        "roaming-profile",
+        "--profile",
+        untrusted.to_str().unwrap(),
+        "-q",
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert_eq!(t.matches("not trusted").count(), 1, "{t}");
+    assert!(
+        !t.contains("test result"),
+        "tests ran against an untrusted target: {t}"
+    );
 }
 
 /// A `ca_file` that holds no certificate is one setup error, not a run of TLS failures.
