@@ -91,6 +91,9 @@ pub enum Oracle {
     /// An answer the response oracle (`crate::oracle`) finds at odds with its schema,
     /// envelope, codes or headers.
     Response,
+    /// An answer larger than the body cap (`--max-body`): a target that floods its client.
+    #[serde(rename = "too-large")]
+    TooLarge,
 }
 
 impl Oracle {
@@ -103,6 +106,7 @@ impl Oracle {
             Oracle::ContentType => "content-type",
             Oracle::ErrorEnvelope => "error-envelope",
             Oracle::Response => "response",
+            Oracle::TooLarge => "too-large",
         }
     }
 }

@@ -62,7 +62,12 @@ pub(super) fn judge(
         Err(TransportError::Timeout(d)) => {
             return Some((Oracle::Hang, format!("no answer within {d:?}")))
         }
-        Err(TransportError::TooLarge(_)) => return None,
+        Err(TransportError::TooLarge(n)) => {
+            return Some((
+                Oracle::TooLarge,
+                format!("an answer over the body cap of {n} bytes (--max-body)"),
+            ))
+        }
         Err(e) => {
             return Some((
                 Oracle::Connection,

@@ -331,3 +331,61 @@ fn the_command_exits_1_on_findings_0_without_and_2_on_bad_arguments() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A target that answers every request with an endless body: the fuzzer reports it (an
+/// answer over the body cap is a finding) and exits 1, instead of "0 findings".
+#[test]
+fn an_answer_over_the_body_cap_is_a_finding() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut head = [0u8; 4096];
+                let _ = conn.read(&mut head);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000000000\r\n\r\n",
+                );
+                let chunk = vec![b' '; 64 * 1024];
+                while conn.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    let dir = tmp("flood");
+    let profile = dir.join("p.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[target]\nurl = \"{url}\"\napi = \"roaming-profile\"\n\
+             [accounts.reseller]\ntoken_env = \"DT_FLOOD_TOKEN\"\n\
+             [accounts.enterprise]\ntoken_env = \"DT_FLOOD_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .env("DT_FLOOD_TOKEN", "t")
+        .args(["fuzz", "--spec", "roaming-profile", "--profile"])
+        .arg(&profile)
+        .args([
+            "--max-requests",
+            "20",
+            "--max-body",
+            "1048576",
+            "--timeout",
+            "5",
+            "--findings",
+        ])
+        .arg(dir.join("findings"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("FINDING too-large"), "{out}");
+}
