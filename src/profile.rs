@@ -150,7 +150,7 @@ pub struct Credentials {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("{}: cannot read profile: {source}", path.display())]
+    #[error("{}: cannot read profile", path.display())]
     Io {
         path: PathBuf,
         #[source]

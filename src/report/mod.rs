@@ -22,12 +22,12 @@ use std::path::{Path, PathBuf};
 /// A report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{}: cannot write the report: {source}", path.display())]
+    #[error("{}: cannot write the report", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: cannot serialise the JUnit report: {source}", path.display())]
+    #[error("{}: cannot serialise the JUnit report", path.display())]
     Junit {
         path: PathBuf,
         source: quick_junit::SerializeError,

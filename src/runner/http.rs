@@ -208,7 +208,7 @@ pub struct Client {
 pub enum ClientError {
     #[error("target URL `{0}` is not an http:// or https:// URL")]
     Url(String),
-    #[error("{}: cannot read CA file: {source}", path.display())]
+    #[error("{}: cannot read CA file", path.display())]
     Ca {
         path: std::path::PathBuf,
         source: std::io::Error,

@@ -30,7 +30,7 @@ pub struct Regression {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegressError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
