@@ -72,6 +72,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
         }
         Fmt::Xml => member_items(ctx, req, &item, "xml", body, &mut sink, &bad)?,
         Fmt::Csv => {
+            header_fits(ctx, sink.schema, body)?;
             let rows = codec::from_csv(body).map_err(bad)?;
             sink.extend(rows.into_iter().map(Value::Object))?;
         }
@@ -211,6 +212,7 @@ fn member_items(
             sink.extend(unwrap_items(ctx, req, item, None, v)?)
         }
         "csv" => {
+            header_fits(ctx, sink.schema, bytes)?;
             let rows = codec::from_csv(bytes).map_err(bad)?;
             sink.extend(rows.into_iter().map(Value::Object))
         }
@@ -265,6 +267,34 @@ fn xml_items(
 }
 
 /// Checks each item of a request and turns it into a row, in arrival order.
+/// Refuse, before any row is read, a CSV whose header names more columns than the schema
+/// has fields: no record of the table can fill them, and a header of 80,000 columns is an
+/// attack, not an upload.
+fn header_fits(ctx: &Ctx, schema: Option<&Schema>, bytes: &[u8]) -> Result<(), Response<Body>> {
+    let Some(schema) = schema.filter(|s| !s.field.is_empty()) else {
+        return Ok(());
+    };
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    // Commas outside quotes: the header's columns, counted without building them.
+    let mut quoted = false;
+    let mut columns = 1usize;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => columns += 1,
+            _ => {}
+        }
+    }
+    if columns > schema.field.len() {
+        return Err(ctx.reject(&format!(
+            "the CSV header has {columns} columns; `{}` has {} fields",
+            schema.name.get_ref(),
+            schema.field.len()
+        )));
+    }
+    Ok(())
+}
+
 struct Sink<'c> {
     ctx: &'c Ctx<'c>,
     schema: Option<&'c Schema>,
