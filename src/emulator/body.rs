@@ -47,6 +47,13 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     if !allowed {
         return Err(unsupported(ctx, req, &mt));
     }
+    // Large uploads are parsed one at a time: each may take hundreds of MiB while it is
+    // checked, and four at once would not fit.
+    let _one_at_a_time = if body.len() > LARGE_BODY {
+        Some(LARGE_UPLOADS.acquire().await)
+    } else {
+        None
+    };
     let mut sink = Sink::new(ctx, req);
     let item = render::item_name(sink.schema);
     let bad = |e: codec::CodecError| -> Response<Body> {
@@ -304,6 +311,29 @@ struct Sink<'c> {
     /// The object's key as the path names it, filled into items that omit it.
     path_key: Option<String>,
     rows: Vec<Row>,
+    /// What the rows so far take, roughly ([`approx_size`]).
+    bytes: usize,
+}
+
+/// A body above this size waits for [`LARGE_UPLOADS`].
+const LARGE_BODY: usize = 64 << 10;
+
+/// Large uploads parsed at once.
+static LARGE_UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Roughly what a parsed item takes in memory: its text plus a fixed cost per value.
+fn approx_size(v: &Value) -> usize {
+    match v {
+        Value::Object(o) => {
+            64 + o
+                .iter()
+                .map(|(k, x)| k.len() + approx_size(x))
+                .sum::<usize>()
+        }
+        Value::Array(a) => 32 + a.iter().map(approx_size).sum::<usize>(),
+        Value::String(s) => 32 + s.len(),
+        _ => 32,
+    }
 }
 
 impl<'c> Sink<'c> {
@@ -339,6 +369,7 @@ impl<'c> Sink<'c> {
             cols,
             path_key: path_key(ctx).and(ctx.params.last().map(|(_, v)| v.clone())),
             rows: Vec::new(),
+            bytes: 0,
         }
     }
 
@@ -375,6 +406,30 @@ impl<'c> Sink<'c> {
             };
             self.partial_apply();
             return Err(ctx.reject(&msg));
+        }
+        // The items of one request stay within a memory budget, however well their
+        // upload compressed (a zip bomb of valid rows).
+        self.bytes += approx_size(&v);
+        let budget = ctx.emu.items_memory;
+        if self.bytes > budget {
+            self.rows = Vec::new();
+            let o = ctx
+                .spec()
+                .matrix()
+                .payload_too_large
+                .as_ref()
+                .map(|c| c.expect.get_ref().clone())
+                .unwrap_or(Outcome {
+                    status: 413,
+                    code: None,
+                });
+            return Err(ctx.outcome(
+                &o,
+                Some(&format!(
+                    "the upload's items need more than the {} KiB one request may hold",
+                    budget >> 10
+                )),
+            ));
         }
         self.rows.push(Row::from_value(&self.cols, v));
         Ok(())

@@ -130,7 +130,14 @@ pub struct Emulator {
     max_body: usize,
     /// The longest a request body may take to arrive: a slower one is cut with 408.
     body_deadline: std::time::Duration,
+    /// The memory the items of one request may take, roughly; more is refused with 413.
+    pub(crate) items_memory: usize,
 }
+
+/// The memory the items of one request may take by default: with the table it replaces
+/// and the parser's buffers, a request stays under 1 GiB (a 1,000,000-route replace takes
+/// about 360 MiB of this estimate; docs/performance.md).
+pub const ITEMS_MEMORY: usize = 400 << 20;
 
 /// How long a request body may take to arrive by default.
 pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -150,12 +157,19 @@ impl Emulator {
             faults,
             max_body: DEFAULT_MAX_BODY,
             body_deadline: BODY_DEADLINE,
+            items_memory: ITEMS_MEMORY,
         })
     }
 
     /// Refuse request bodies above `bytes` where an operation documents no limit.
     pub fn with_max_body(mut self, bytes: usize) -> Emulator {
         self.max_body = bytes;
+        self
+    }
+
+    /// Refuse (413) a request whose items would take more than `bytes` of memory.
+    pub fn with_items_memory(mut self, bytes: usize) -> Emulator {
+        self.items_memory = bytes;
         self
     }
 

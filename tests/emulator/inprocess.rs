@@ -1298,3 +1298,48 @@ async fn a_csv_header_wider_than_the_table_is_refused_early() {
     assert_eq!(a.status, 400, "{}", a.text());
     assert!(a.text().contains("400"), "{}", a.text());
 }
+
+/// The items of one upload stay within the emulator's memory budget however well the
+/// upload compressed: a zip that inflates to more items than the budget holds is refused
+/// (413) and changes nothing; the same upload within the budget is applied.
+#[tokio::test]
+async fn an_upload_over_the_items_budget_is_refused_and_changes_nothing() {
+    let specs = vec![crate::common::spec("rome")];
+    let tight = std::sync::Arc::new(
+        dialtone::emulator::Emulator::new(specs, crate::common::faults(&[]))
+            .unwrap()
+            .with_items_memory(1 << 20),
+    );
+    let rows: Vec<(i64, String)> = (0..20_000)
+        .map(|i| (1000 + i, format!("{}", 5_000_000 + i)))
+        .collect();
+    let rows: Vec<(i64, &str)> = rows.iter().map(|(t, d)| (*t, d.as_str())).collect();
+    let zip = dialtone::codec::write_zip(&[("routes.xml".to_string(), routes_xml(&rows))]);
+    let before = tight.api("rome").unwrap().table("route").unwrap().len();
+    let a = send(
+        &tight,
+        "rome",
+        As::Role("read-write"),
+        "POST",
+        "/ROME/webresources/hrs/replaceLarge/route",
+        Some(("application/zip", zip.clone())),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(
+        tight.api("rome").unwrap().table("route").unwrap().len(),
+        before
+    );
+    // With the default budget the same upload is applied.
+    let roomy = emulator(&["rome"], &[]);
+    let a = send(
+        &roomy,
+        "rome",
+        As::Role("read-write"),
+        "POST",
+        "/ROME/webresources/hrs/replaceLarge/route",
+        Some(("application/zip", zip)),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+}
