@@ -161,7 +161,15 @@ pub fn has_code(spec: &Spec, a: &Answer, code: &str) -> bool {
         Some(c) if c.message.is_none() && c.value.is_none() => true,
         Some(c) => {
             let value = c.value.clone().unwrap_or_else(|| c.id.get_ref().clone());
-            text.contains(&value) || c.message.as_ref().is_some_and(|m| text.contains(m))
+            text.contains(&value)
+                || c.message.as_ref().is_some_and(|m| {
+                    // `{name}` placeholders stand for what the emulator filled in.
+                    dialtone::runner::outcome::message_matches(
+                        m,
+                        &text,
+                        dialtone::spec::model::MatchMode::Exact,
+                    )
+                })
         }
         None => text.contains(code),
     }
