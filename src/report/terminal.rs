@@ -190,7 +190,24 @@ pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
         baseline(b, out)?;
     }
 
-    let problems = super::problems(report);
+    // Tests that were never sent (a target taken for gone, an interrupted run) share one
+    // message: one line each, not one section per test.
+    let (unsent, problems): (Vec<_>, Vec<_>) = super::problems(report).into_iter().partition(|r| {
+        r.verdict == crate::runner::Verdict::Error
+            && r.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("not sent:") || m.starts_with("not run:"))
+    });
+    if !unsent.is_empty() {
+        let mut by: std::collections::BTreeMap<&str, usize> = Default::default();
+        for r in &unsent {
+            *by.entry(r.message.as_deref().unwrap_or("")).or_default() += 1;
+        }
+        writeln!(out)?;
+        for (m, n) in by {
+            writeln!(out, "{n} tests were not run: {}", one_line(m))?;
+        }
+    }
     if !problems.is_empty() {
         writeln!(out)?;
         writeln!(out, "Failures and errors ({})", problems.len())?;
@@ -419,6 +436,27 @@ mod tests {
             t.contains("ports.list.matrix.admin: answered 200 where 204 is preferred"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn tests_never_sent_are_one_line_not_one_section_each() {
+        let mut r = fixture::report();
+        let template = r.results[3].clone();
+        for i in 0..3 {
+            let mut x = template.clone();
+            x.id = format!("gone.{i}");
+            x.message = Some("not sent: the target gave no answer to 10 requests in a row".into());
+            x.exchanges.clear();
+            r.results.push(x);
+        }
+        let mut buf = Vec::new();
+        summary(&r, &mut buf).unwrap();
+        let t = String::from_utf8(buf).unwrap();
+        assert!(
+            t.contains("3 tests were not run: not sent: the target gave no answer"),
+            "{t}"
+        );
+        assert!(!t.contains("gone.1"), "{t}");
     }
 
     #[test]
