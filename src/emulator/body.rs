@@ -413,18 +413,8 @@ impl<'c> Sink<'c> {
         let budget = ctx.emu.items_memory;
         if self.bytes > budget {
             self.rows = Vec::new();
-            let o = ctx
-                .spec()
-                .matrix()
-                .payload_too_large
-                .as_ref()
-                .map(|c| c.expect.get_ref().clone())
-                .unwrap_or(Outcome {
-                    status: 413,
-                    code: None,
-                });
             return Err(ctx.outcome(
-                &o,
+                &ctx.payload_too_large(),
                 Some(&format!(
                     "the upload's items need more than the {} KiB one request may hold",
                     budget >> 10

@@ -264,8 +264,9 @@ fn push(path: &str, seg: &str) -> String {
     format!("{path}/{}", seg.replace('~', "~0").replace('/', "~1"))
 }
 
-/// `application/json; charset=utf-8` → `json`; `text/plain` → `text`; see the runner's
-/// `family`.
+/// The kind of a content type: `json`, `xml`, `csv`, `zip`, `multipart`, `octet-stream`,
+/// `text` (any other `text/…`), else the essence itself (`application/json; charset=utf-8`
+/// → `json`; `application/problem+json` and `text/json` are both `json`).
 pub fn family(ct: &str) -> String {
     let e = ct
         .split(';')

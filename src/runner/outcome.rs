@@ -192,23 +192,8 @@ pub fn essence(ct: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The kind of a content type: `json`, `xml`, `csv`, `zip`, `multipart`, `octet-stream`,
-/// `text` (any other `text/…`), else the essence itself. `application/problem+json` and
-/// `text/json` are both `json`.
-pub fn family(ct: &str) -> String {
-    let e = essence(ct);
-    ["json", "xml", "csv", "zip", "multipart", "octet-stream"]
-        .into_iter()
-        .find(|f| e.contains(f))
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            if e.starts_with("text/") {
-                "text".into()
-            } else {
-                e
-            }
-        })
-}
+/// The kind of a content type (`json`, `xml`, ...): the response oracle's, one definition.
+pub use crate::oracle::family;
 
 /// Two content types of one kind (see [`family`]).
 pub fn same_family(a: &str, b: &str) -> bool {

@@ -8,27 +8,7 @@ use dialtone::spec;
 
 use crate::common::{runtime, session, spec as load, start_emulator, BODY_LIMIT};
 
-/// `*` matches any run of characters.
-fn glob(pat: &str, s: &str) -> bool {
-    let parts: Vec<&str> = pat.split('*').collect();
-    let mut rest = s;
-    for (i, p) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(p) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(p);
-        } else {
-            match rest.find(p) {
-                Some(j) => rest = &rest[j + p.len()..],
-                None => return false,
-            }
-        }
-    }
-    rest.is_empty() || parts.len() > 1 && parts.last() == Some(&"")
-}
+use dialtone::runner::baseline::glob;
 
 #[test]
 fn glob_matches_like_the_catalogue_says() {

@@ -87,6 +87,18 @@ impl Ctx<'_> {
             .and_then(|r| r.envelope.as_ref())
             .map(|e| e.get_ref().as_str())
     }
+    /// What a body over a size limit gets: the matrix's `payload_too_large`, else 413.
+    pub fn payload_too_large(&self) -> Outcome {
+        self.spec()
+            .matrix()
+            .payload_too_large
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 413,
+                code: None,
+            })
+    }
     /// The rejection of an invalid request.
     pub fn reject(&self, message: &str) -> Response<Body> {
         let o = self

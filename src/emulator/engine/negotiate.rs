@@ -9,7 +9,6 @@ use super::ctx::Ctx;
 use crate::emulator::faults::FaultId;
 use crate::emulator::render::{self, Fmt};
 use crate::emulator::BodyRead;
-use crate::spec::model::Outcome;
 
 pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Response<Body>> {
     let limit = ctx
@@ -77,16 +76,7 @@ const LINGER_BYTES: usize = 256 << 20;
 
 /// The API's answer to a body over `limit`, closing the connection.
 fn too_large(ctx: &Ctx<'_>, limit: usize) -> Response<Body> {
-    let o = ctx
-        .spec()
-        .matrix()
-        .payload_too_large
-        .as_ref()
-        .map(|c| c.expect.get_ref().clone())
-        .unwrap_or(Outcome {
-            status: 413,
-            code: None,
-        });
+    let o = ctx.payload_too_large();
     let mut r = ctx.outcome(&o, Some(&format!("request body exceeds {limit} bytes")));
     r.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
