@@ -176,7 +176,12 @@ impl Run {
         opts: Options,
     ) -> Result<Run, HarnessError> {
         let mut sessions = IndexMap::new();
+        let gaps = Arc::new(crate::emulator::known_gaps());
         for (api, profile) in profiles {
+            let mut opts = opts.clone();
+            if profile.target.emulator {
+                opts.emulator_gaps = gaps.clone();
+            }
             let mut specs = IndexMap::new();
             if let Some(spec) = suite.specs.get(&api) {
                 specs.insert(api.clone(), spec.clone());
@@ -344,10 +349,12 @@ impl Run {
             .map(|(i, t)| (t.entry.id.as_str(), i))
             .collect();
         results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
+        let coverage = Some(crate::runner::coverage::Coverage::of(&self.suite, &results));
         let report = RunReport {
             info: self.info(),
             results,
             baseline: None,
+            coverage,
         };
         (conclusion, report)
     }
@@ -374,9 +381,10 @@ impl Run {
                     r
                 }),
             })
-            .collect();
+            .collect::<Vec<_>>();
         RunReport {
             info: self.info(),
+            coverage: Some(crate::runner::coverage::Coverage::of(&self.suite, &results)),
             results,
             baseline: None,
         }

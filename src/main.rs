@@ -65,6 +65,7 @@ fn dispatch(args: Cli) -> Result<u8> {
         }) => cli::report::merge(&reports, json, junit, html, quiet),
         Cmd::Baseline(BaselineCmd::Write { from, out }) => cli::report::draft_baseline(&from, out),
         Cmd::Certify(run) => cli::certify::certify(&run),
+        Cmd::Coverage(c) => cli::coverage::coverage(*c),
         Cmd::Export { format, spec } => cli::export::export(format, &spec),
         Cmd::Run(run) => cli::run::run(*run, false),
         Cmd::Snapshot(SnapshotCmd::Record { dir, run }) => cli::snapshot::record(dir, *run),

@@ -97,6 +97,17 @@ pub(crate) enum Cmd {
         override_usage = "dialtone certify --spec NAME [--target URL --profile FILE] --out DIR [OPTIONS]\n       dialtone certify verify DIR"
     )]
     Certify(Box<RunArgs>),
+    /// Coverage by document: each section of the source document with its rules, each
+    /// tested, untestable (with why) or skipped by this run (with why), and each rule number
+    /// of the API's digest with the rules that trace it. Runs the suite (as `run` does)
+    /// unless `--from` gives a JSON report.
+    ///
+    /// Exit codes: 0; 1 when `--fail-under` is not met or a digest number is untraced;
+    /// 2 on setup errors.
+    #[command(
+        override_usage = "dialtone coverage --spec NAME [--from REPORT.json] [--all] [--fail-under PCT] [run options]"
+    )]
+    Coverage(Box<CoverageArgs>),
     /// Known failures: draft a baseline for `run --baseline`.
     #[command(subcommand)]
     Baseline(BaselineCmd),
@@ -274,6 +285,21 @@ const RUN_ORDER: [&str; 32] = [
     "no_regressions",
     "snapshots",
 ];
+
+#[derive(clap::Args)]
+pub(crate) struct CoverageArgs {
+    /// Read the coverage from this JSON report (`run --json`) instead of running.
+    #[arg(long, value_name = "REPORT")]
+    pub(crate) from: Option<std::path::PathBuf>,
+    /// List every rule and digest number, not only those that are not tested.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Exit 1 when less than this share (percent) of an API's explicit rules is tested.
+    #[arg(long, value_name = "PCT")]
+    pub(crate) fail_under: Option<f64>,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
 
 #[derive(clap::Args)]
 #[command(

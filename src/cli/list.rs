@@ -40,6 +40,7 @@ pub(crate) fn list(
         serde_json::to_writer_pretty(&mut out, &all).context("writing JSON")?;
         writeln!(out)?;
     } else if counts {
+        let known_gaps = dialtone::emulator::known_gaps();
         for s in &specs {
             let p: Vec<_> = all.iter().filter(|e| e.api == s.name()).cloned().collect();
             let ops: usize = s.endpoints().map(|e| e.op.len()).sum();
@@ -57,6 +58,24 @@ pub(crate) fn list(
             for (k, n) in plan::counts(&p) {
                 writeln!(out, "  {k:<13} {n}")?;
             }
+            let rules: Vec<&plan::PlanEntry> =
+                p.iter().filter(|e| e.target.rule.is_some()).collect();
+            let untestable = rules.iter().filter(|e| e.untestable.is_some()).count();
+            let no_request = rules
+                .iter()
+                .filter(|e| e.untestable.is_none() && e.unrunnable.is_some())
+                .count();
+            let gaps = rules
+                .iter()
+                .filter(|e| e.untestable.is_none() && e.unrunnable.is_none())
+                .filter(|e| known_gaps.contains_key(&e.id))
+                .count();
+            let exercised = rules.len() - untestable - no_request;
+            writeln!(
+                out,
+                "  explicit rules: {exercised} exercised by a request ({:.1}%; {gaps} of them emulator gaps), {untestable} untestable, {no_request} with no request",
+                100.0 * exercised as f64 / rules.len().max(1) as f64
+            )?;
         }
     } else {
         for e in &all {
@@ -70,6 +89,9 @@ pub(crate) fn list(
                 e.id,
                 Outcome::join(&e.expect, "|")
             )?;
+            if let Some(why) = &e.untestable {
+                writeln!(out, "{:<12} untestable: {why}", "")?;
+            }
         }
         writeln!(out, "{} tests", all.len())?;
     }

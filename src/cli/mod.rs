@@ -4,6 +4,7 @@
 
 pub(crate) mod args;
 pub(crate) mod certify;
+pub(crate) mod coverage;
 pub(crate) mod emulate;
 pub(crate) mod export;
 pub(crate) mod fleet;

@@ -38,6 +38,12 @@ pub(crate) fn run(a: RunArgs, record: bool) -> Result<u8> {
 /// The run `a` asks for, as a report (`None` for `--list`), with libtest's lines printed
 /// as the tests run.
 pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>> {
+    run_report_as(a, record, false)
+}
+
+/// [`run_report`]; `silent` prints nothing while the tests run (no libtest lines, no
+/// progress bar) and ignores the libtest options.
+pub(super) fn run_report_as(a: &RunArgs, record: bool, silent: bool) -> Result<Option<RunReport>> {
     let bad_times = (a.shared.timeout <= 0.0
         || a.test_budget <= 0.0
         || a.time_budget.is_nan()
@@ -93,6 +99,15 @@ pub(super) fn run_report(a: &RunArgs, record: bool) -> Result<Option<RunReport>>
         }
     }
     let targs = a.test.clone();
+    if silent {
+        let mut report = run.collect();
+        report.info.partition = a.partition.map(|p| p.to_string());
+        if let Some(b) = &baseline {
+            b.apply(&mut report, &dialtone::runner::baseline::today());
+        }
+        targets.shutdown();
+        return Ok(Some(report));
+    }
     let (progress, on_result) = progress(&run, &targs, a.shared.progress);
     let (_conclusion, mut report) = run.execute(&targs, on_result);
     report.info.partition = a.partition.map(|p| p.to_string());
@@ -186,7 +201,7 @@ fn progress(run: &Run, targs: &libtest_mimic::Arguments, asked: bool) -> (Arc<Pr
 }
 
 /// The report files the flags ask for: JSON, JUnit, HTML.
-fn write_reports(a: &RunArgs, report: &RunReport) -> Result<()> {
+pub(super) fn write_reports(a: &RunArgs, report: &RunReport) -> Result<()> {
     if let Some(p) = &a.shared.json {
         dialtone::report::json::write(report, p)?;
     }

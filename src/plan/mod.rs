@@ -75,6 +75,10 @@ pub struct PlanEntry {
     /// pagination cannot express). The runner reports it as the skip reason.
     #[serde(skip)]
     pub unrunnable: Option<&'static str>,
+    /// The spec's reason why no request over the API can observe the rule
+    /// (`untestable = "..."`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untestable: Option<String>,
 }
 
 /// Positions in a spec: of the entry's endpoint (in `Spec::endpoints`), of its operation
@@ -283,6 +287,7 @@ impl PlanEntry {
             check,
             target: Target::default(),
             unrunnable: None,
+            untestable: None,
         }
     }
 

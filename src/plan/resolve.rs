@@ -20,6 +20,7 @@ pub(super) fn resolve(spec: &Spec, plan: &mut [PlanEntry]) {
     for e in plan {
         e.target = target(spec, &rules, e);
         e.unrunnable = unrunnable(spec, e);
+        e.untestable = e.target.rule_at(spec).and_then(|r| r.untestable.clone());
     }
 }
 
@@ -42,6 +43,11 @@ fn target(spec: &Spec, rules: &HashMap<&str, usize>, e: &PlanEntry) -> Target {
 
 /// Why the spec leaves no request to exercise `e` with, whatever the target.
 fn unrunnable(spec: &Spec, e: &PlanEntry) -> Option<&'static str> {
+    let rule = e.target.rule_at(spec);
+    if rule.is_some_and(|r| !r.steps.is_empty() || r.untestable.is_some()) {
+        // Steps are their own stimulus and outcomes; an untestable rule says why itself.
+        return None;
+    }
     match e.check {
         Exercise::Rule if e.method.is_none() => {
             Some("the rule is prose only: the spec gives it no request to send")
@@ -49,7 +55,7 @@ fn unrunnable(spec: &Spec, e: &PlanEntry) -> Option<&'static str> {
         Exercise::Rule if e.expect.is_empty() => {
             Some("the spec gives this rule no outcome to check")
         }
-        Exercise::Rule if !e.target.rule_at(spec).is_some_and(|r| has_stimulus(spec, r)) => {
+        Exercise::Rule if !rule.is_some_and(|r| has_stimulus(spec, r)) => {
             Some(
                 "the spec gives this rule no request of its own (no `send`, query, path, state, credentials, foreign method or refused role); it is not exercised directly",
             )

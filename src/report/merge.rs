@@ -87,6 +87,7 @@ pub fn merge(reports: Vec<(PathBuf, RunReport)>) -> Result<RunReport, MergeError
         info: first.info.clone(),
         results: Vec::new(),
         baseline: None,
+        coverage: None,
     };
     merged.info.partition = None;
     merged.info.requests = 0;
@@ -145,6 +146,11 @@ pub fn merge(reports: Vec<(PathBuf, RunReport)>) -> Result<RunReport, MergeError
                     why: format!("{} is the same shard", other.display()),
                 });
             }
+        }
+        match (&mut merged.coverage, &r.coverage) {
+            (Some(m), Some(c)) => m.merge(c),
+            (None, Some(c)) => merged.coverage = Some(c.clone()),
+            _ => {}
         }
         for t in r.results {
             if let Some(a) = seen.insert(t.id.clone(), path.clone()) {

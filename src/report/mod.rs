@@ -10,6 +10,7 @@
 //!
 //! Credentials are redacted by the runner before a report sees them; reports add none.
 
+pub mod coverage;
 pub mod fuzz;
 pub mod html;
 pub mod json;
@@ -225,6 +226,7 @@ pub(crate) mod fixture {
             },
             results,
             baseline: None,
+            coverage: None,
         }
     }
 }

@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::plan::{Exercise, PlanEntry};
-use crate::spec::model::{Level, Outcome, RuleKind, Safety};
+use crate::spec::model::{Level, RuleKind, Safety};
 
 /// One case file.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +29,10 @@ pub struct Case {
     pub steps: Vec<Step>,
     #[serde(skip)]
     pub file: PathBuf,
+    /// For the steps of an explicit rule: the rule's kind (a case file has none and is
+    /// reported as kind `case`).
+    #[serde(skip)]
+    pub kind: Option<RuleKind>,
 }
 
 fn default_safety() -> Safety {
@@ -39,113 +42,7 @@ fn default_level() -> Level {
     Level::Must
 }
 
-/// One request of a case, or one instruction to the emulator's control interface.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Step {
-    pub name: String,
-    /// Role to send as; `none` and `bad-credentials` as in the matrix.
-    #[serde(default, rename = "as")]
-    pub role: Option<String>,
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Path under the API's base (`/branch/{{id}}`), or a captured full URL (`{{location}}`).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Use this base of the API instead of the first (a base name from the spec).
-    #[serde(default)]
-    pub base: Option<String>,
-    #[serde(default)]
-    pub query: IndexMap<String, String>,
-    #[serde(default)]
-    pub headers: IndexMap<String, String>,
-    /// A JSON body.
-    #[serde(default)]
-    pub json: Option<toml::Value>,
-    /// A text body (XML, CSV, ...), sent with `content_type`.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// Zip members `{ name, text }`, sent as `application/zip` (or `content_type`).
-    #[serde(default)]
-    pub zip: Vec<ZipMember>,
-    /// A body given as base64 bytes (what `dialtone fuzz` saves: any bytes, not only
-    /// text). Sent with `content_type` when given, else with no Content-Type at all.
-    #[serde(default)]
-    pub body_b64: Option<String>,
-    #[serde(default)]
-    pub content_type: Option<String>,
-    /// When the answer has a body, its content type must be of one of these kinds (JSON,
-    /// XML, CSV and other text by family, anything else exactly).
-    #[serde(default)]
-    pub content_types: Vec<String>,
-    /// Acceptable outcomes, preferred first.
-    #[serde(default)]
-    pub expect: Vec<Outcome>,
-    /// Repeat the request (at most `max` times) until the outcome is `until`.
-    #[serde(default)]
-    pub poll: Option<Poll>,
-    /// Checks on the answer body.
-    #[serde(default)]
-    pub body: Option<BodyCheck>,
-    /// Required response headers.
-    #[serde(default)]
-    pub response_headers: Vec<String>,
-    /// Variables to take from the answer: name → JSON pointer into the parsed body
-    /// (XML parses as `{root: ...}`), or `header:<Name>`.
-    #[serde(default)]
-    pub capture: IndexMap<String, String>,
-    /// An emulator control action instead of a request; the case then runs only against
-    /// the emulator.
-    #[serde(default)]
-    pub control: Option<Control>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZipMember {
-    pub name: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Poll {
-    pub until: Outcome,
-    pub max: u32,
-    /// Pause between polls, milliseconds.
-    #[serde(default)]
-    pub interval_ms: u64,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BodyCheck {
-    /// Substrings the body must hold.
-    #[serde(default)]
-    pub contains: Vec<String>,
-    /// Substrings it must not hold.
-    #[serde(default)]
-    pub absent: Vec<String>,
-    /// JSON pointer → expected scalar (compared as text).
-    #[serde(default)]
-    pub equals: IndexMap<String, String>,
-    /// JSON pointer → array length.
-    #[serde(default)]
-    pub len: IndexMap<String, usize>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub enum Control {
-    /// Restore the emulator's seed data.
-    Reset,
-    /// Enter a device state.
-    Enter(String),
-    /// Leave a device state.
-    Leave(String),
-    /// Replace a collection with N generated rows.
-    Generate { collection: String, count: u64 },
-}
+pub use crate::spec::model::steps::{Assert, BodyCheck, Control, Poll, Step, ZipMember};
 
 /// A case file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +55,35 @@ pub struct CaseError {
 impl Case {
     pub fn emulator_only(&self) -> bool {
         self.steps.iter().any(|s| s.control.is_some())
+    }
+
+    /// The steps of an explicit rule (`[[rule.step]]`), played as a case under the rule's
+    /// own plan entry.
+    pub fn of_rule(e: &PlanEntry, steps: &[Step]) -> Case {
+        Case {
+            id: e.id.clone(),
+            api: e.api.clone(),
+            summary: e.summary.clone(),
+            source: e.source.clone(),
+            rules: vec![e
+                .rule
+                .strip_prefix(&format!("{}/", e.api))
+                .unwrap_or(&e.rule)
+                .to_string()],
+            // A step that writes makes the whole rule a write, whatever its endpoint says.
+            safety: steps
+                .iter()
+                .filter_map(|s| s.method.as_deref())
+                .map(|m| match m {
+                    "GET" | "HEAD" | "OPTIONS" => Safety::Read,
+                    _ => Safety::Write,
+                })
+                .fold(e.safety, Ord::max),
+            level: e.level,
+            steps: steps.to_vec(),
+            file: PathBuf::new(),
+            kind: Some(e.kind),
+        }
     }
 
     /// The plan entry a case shows up as.
@@ -195,32 +121,8 @@ impl Case {
             return Err(bad("a case needs at least one `[[step]]`".into()));
         }
         for (i, s) in c.steps.iter().enumerate() {
-            let at = format!("step {} (`{}`)", i + 1, s.name);
-            match (&s.control, &s.method, &s.path) {
-                (Some(_), None, None) => {}
-                (Some(_), _, _) => {
-                    return Err(bad(format!("{at}: a control step sends no request")))
-                }
-                (None, Some(_), Some(_)) if !s.expect.is_empty() || s.poll.is_some() => {}
-                (None, Some(_), Some(_)) => return Err(bad(format!("{at}: `expect` is missing"))),
-                _ => return Err(bad(format!("{at}: `method` and `path` are required"))),
-            }
-            let bodies = [
-                s.json.is_some(),
-                s.text.is_some(),
-                !s.zip.is_empty(),
-                s.body_b64.is_some(),
-            ];
-            if bodies.iter().filter(|b| **b).count() > 1 {
-                return Err(bad(format!(
-                    "{at}: give one of `json`, `text`, `zip`, `body_b64`"
-                )));
-            }
-            if let Some(b) = &s.body_b64 {
-                use base64::Engine as _;
-                if base64::engine::general_purpose::STANDARD.decode(b).is_err() {
-                    return Err(bad(format!("{at}: `body_b64` is not base64")));
-                }
+            if let Some(p) = s.problems().into_iter().next() {
+                return Err(bad(format!("step {} (`{}`): {p}", i + 1, s.name)));
             }
         }
         Ok(c)

@@ -11,6 +11,7 @@
 
 pub mod baseline;
 pub mod cases;
+pub mod coverage;
 mod exec;
 pub mod http;
 pub mod outcome;

@@ -118,6 +118,9 @@ pub struct RunReport {
     /// What the baseline did, when the run had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<super::baseline::BaselineOutcome>,
+    /// Coverage by document section and digest number (`docs/report-format.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<super::coverage::Coverage>,
 }
 
 /// Totals by verdict.

@@ -39,9 +39,15 @@ impl Suite {
         let mut map = IndexMap::new();
         for spec in specs {
             for entry in plan::plan(&spec) {
+                // A rule given as steps is played as a case under its own entry.
+                let case = entry
+                    .target
+                    .rule_at(&spec)
+                    .filter(|r| !r.steps.is_empty() && r.untestable.is_none())
+                    .map(|r| Arc::new(cases::Case::of_rule(&entry, &r.steps)));
                 tests.push(Test {
                     entry,
-                    case: None,
+                    case,
                     replay: None,
                 });
             }

@@ -50,6 +50,7 @@ pub struct RawSpec {
     pub endpoints: Vec<Sourced<Endpoint>>,
     pub rules: Vec<Sourced<Rule>>,
     pub volatiles: Vec<Sourced<Volatile>>,
+    pub digests: Vec<Sourced<Digest>>,
     pub data: Vec<(FileId, usize, String, toml::Value)>,
 }
 
@@ -70,6 +71,7 @@ pub const TOP_KEYS: &[&str] = &[
     "endpoint",
     "rule",
     "volatile",
+    "digest",
     "data",
 ];
 
@@ -168,6 +170,7 @@ fn read_file(raw: &mut RawSpec, id: FileId, diags: &mut Diagnostics) {
             "endpoint" => many(&file, id, k, value, diags, &mut raw.endpoints),
             "rule" => many(&file, id, k, value, diags, &mut raw.rules),
             "volatile" => many(&file, id, k, value, diags, &mut raw.volatiles),
+            "digest" => many(&file, id, k, value, diags, &mut raw.digests),
             "data" => {
                 let span = value.span();
                 match value.into_inner() {
@@ -381,6 +384,35 @@ pub const ALL_KEYS: &[&str] = &[
     "send",
     "set",
     "omit",
+    "step",
+    "untestable",
+    "as",
+    "json",
+    "text",
+    "zip",
+    "body_b64",
+    "response_headers",
+    "capture",
+    "control",
+    "assert",
+    "at",
+    "equals",
+    "one_of",
+    "matches",
+    "present",
+    "sorted_by",
+    "descending",
+    "same_as",
+    "differs_from",
+    "changed_by",
+    "since",
+    "keys",
+    "contains",
+    "absent",
+    "len",
+    "until",
+    "interval_ms",
+    "rules",
 ];
 
 fn one<T: DeserializeOwned>(

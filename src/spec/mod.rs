@@ -181,6 +181,10 @@ impl Spec {
     pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
         self.raw.decisions.iter().map(|c| &c.value)
     }
+    pub fn digests(&self) -> impl Iterator<Item = &Digest> {
+        self.raw.digests.iter().map(|c| &c.value)
+    }
+
     pub fn volatiles(&self) -> impl Iterator<Item = &Volatile> {
         self.raw.volatiles.iter().map(|c| &c.value)
     }

@@ -76,7 +76,11 @@ pub fn start_emulator(
 }
 
 /// A session for `profile` over the specs of `suite`.
-pub fn session(profile: Profile, suite: &Suite, opts: Options) -> Session {
+pub fn session(profile: Profile, suite: &Suite, mut opts: Options) -> Session {
+    // As the harness does: the bundled emulator's known gaps are skipped against it.
+    if profile.target.emulator && opts.emulator_gaps.is_empty() {
+        opts.emulator_gaps = std::sync::Arc::new(dialtone::emulator::known_gaps());
+    }
     Session::new(profile, &suite.specs, opts).expect("a session")
 }
 

@@ -15,3 +15,4 @@ mod property_faults;
 mod response_snapshots;
 mod robustness;
 mod safety;
+mod steps;

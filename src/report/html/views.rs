@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{escape, problem};
+use crate::runner::coverage::{self, Status};
 use crate::runner::{RunReport, TestResult, Verdict};
 
 /// Each test's anchor (`t<index>`), by id.
@@ -113,45 +114,93 @@ fn cell_mark(r: &TestResult) -> &'static str {
     }
 }
 
-/// The document section a rule's `source` cites: the first `§n`, `Table n-m` or, for
-/// documents cited by line only, the block of 500 lines its first line falls in.
-fn section(source: &str) -> String {
-    if source.starts_with("inferred") {
-        return "inferred (no section)".into();
-    }
-    if let Some(i) = source.find('§') {
-        let rest = &source[i..];
-        let end = rest[2..]
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .map(|j| j + 2)
-            .unwrap_or(rest.len());
-        return rest[..end].to_string();
-    }
-    if let Some(i) = source.find("Table ") {
-        let rest = &source[i..];
-        let end = rest[6..]
-            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '.'))
-            .map(|j| j + 6)
-            .unwrap_or(rest.len());
-        return rest[..end].to_string();
-    }
-    let line = source
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find_map(|t| t.strip_prefix('L').and_then(|n| n.parse::<u32>().ok()));
-    match line {
-        Some(n) => {
-            let from = n / 500 * 500;
-            format!("lines {}-{}", from.max(1), from + 499)
+/// Coverage by document: per API, each section of its source document with its explicit
+/// rules by status, the rules not tested with why, and the digest numbers. A report
+/// without a coverage section (an older one) gets the tests by section instead.
+pub(super) fn coverage(report: &RunReport, h: &mut String) {
+    let Some(cov) = &report.coverage else {
+        by_section(report, h);
+        return;
+    };
+    h.push_str("<h2 id=\"coverage\">Coverage by document</h2>\n");
+    for a in &cov.apis {
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<p class=\"counts\">{}</p>\n<table class=\"coverage\" data-api=\"{}\">\n<tr><th>section</th><th class=\"pass\">tested</th><th>untestable</th><th class=\"known\">emulator gap</th><th class=\"skip\">skipped</th><th>not run</th></tr>",
+            escape(&a.api),
+            escape(&crate::report::coverage::counts_line(&a.counts)),
+            escape(&a.api)
+        );
+        for s in &a.sections {
+            let n = |st: Status| s.rules.iter().filter(|r| r.status == st).count();
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(&s.section),
+                n(Status::Tested),
+                n(Status::Untestable),
+                n(Status::Gap),
+                n(Status::Skipped),
+                n(Status::NotRun)
+            );
         }
-        None => "other".into(),
+        h.push_str("</table>\n");
+        let open: Vec<_> = a
+            .sections
+            .iter()
+            .flat_map(|s| s.rules.iter().map(move |r| (s, r)))
+            .filter(|(_, r)| r.status != Status::Tested)
+            .collect();
+        if !open.is_empty() {
+            let _ = writeln!(
+                h,
+                "<details><summary>{} rules not tested, with why</summary>\n<table>",
+                open.len()
+            );
+            for (s, r) in open {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    escape(&s.section),
+                    escape(r.status.as_str()),
+                    escape(&r.id),
+                    escape(r.why.as_deref().unwrap_or(""))
+                );
+            }
+            h.push_str("</table></details>\n");
+        }
+        if !a.digest.is_empty() {
+            let n = |st: Status| a.digest.iter().filter(|d| d.status == st).count();
+            let _ = writeln!(
+                h,
+                "<details><summary>digest: {} numbers, {} traced to a tested rule, {} untestable, {} emulator gap, {} skipped, {} untraced</summary>\n<table>",
+                a.digest.len(),
+                n(Status::Tested),
+                n(Status::Untestable),
+                n(Status::Gap),
+                n(Status::Skipped),
+                n(Status::Untraced)
+            );
+            for d in &a.digest {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&d.id),
+                    escape(d.status.as_str()),
+                    escape(&d.by.join(", "))
+                );
+            }
+            h.push_str("</table></details>\n");
+        }
     }
 }
 
 /// Tests by the document section their rule cites: tested, failed, skipped.
-pub(super) fn coverage(report: &RunReport, h: &mut String) {
+fn by_section(report: &RunReport, h: &mut String) {
     let mut by: BTreeMap<(String, String), [usize; 4]> = BTreeMap::new();
     for r in &report.results {
-        let e = by.entry((r.api.clone(), section(&r.source))).or_default();
+        let sec = coverage::section(&r.source).unwrap_or_else(|| coverage::lines(&r.source));
+        let e = by.entry((r.api.clone(), sec)).or_default();
         let i = match (r.verdict, r.known.is_some()) {
             (Verdict::Pass, _) => 0,
             (Verdict::Fail | Verdict::Error, false) => 1,
@@ -257,14 +306,5 @@ mod tests {
             Some(("mediant", "alarms/active", "GET", "monitor"))
         );
         assert_eq!(matrix_cell("mediant/alarms/active/cursor/limit"), None);
-    }
-
-    #[test]
-    fn sources_fall_into_sections() {
-        assert_eq!(section("§7 Debug File L2615-2662"), "§7");
-        assert_eq!(section("§10.2 x"), "§10.2");
-        assert_eq!(section("Table 2-2 row 15 L397"), "Table 2-2");
-        assert_eq!(section("L3751-3753"), "lines 3500-3999");
-        assert_eq!(section("inferred: no word"), "inferred (no section)");
     }
 }

@@ -2,10 +2,9 @@
 //! whose answer is checked (status, content type, headers, body) and from which values
 //! are captured for the steps after it.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
+use super::assert::{self, count_of, subst, Vars};
 use super::{clip, describe, Ctx, Judgement, Step};
 use crate::contract::Control;
 use crate::plan::NO_CREDENTIALS;
@@ -15,10 +14,6 @@ use crate::runner::outcome::{self, text_of};
 use crate::runner::Verdict;
 use crate::sample;
 use crate::spec::model::*;
-
-/// The values `{{name}}` stands for in a case: `prefix`, and whatever earlier steps
-/// captured.
-type Vars = HashMap<String, String>;
 
 impl<'a> Ctx<'a> {
     pub(super) async fn case(&mut self, case: &Case) -> Step<Judgement> {
@@ -87,20 +82,7 @@ impl<'a> Ctx<'a> {
     /// The request a step describes, with its `{{name}}`s filled in.
     fn step_request(&self, step: &CaseStep, vars: &Vars, at: &str) -> Step<Req> {
         let method = step.method.clone().unwrap_or_default();
-        let raw = subst(step.path.as_deref().unwrap_or("/"), vars);
-        let mut target = if raw.starts_with("http://") || raw.starts_with("https://") {
-            raw
-        } else {
-            format!("{}{raw}", self.spec.base_path(step.base.as_deref()))
-        };
-        for (k, v) in &step.query {
-            target.push(if target.contains('?') { '&' } else { '?' });
-            target.push_str(&format!(
-                "{}={}",
-                sample::encode(k),
-                sample::encode(&subst(v, vars))
-            ));
-        }
+        let (target, op) = self.step_target(step, &method, vars, at)?;
         let role = step.role.clone().unwrap_or_else(|| NO_CREDENTIALS.into());
         let mut req = self.request(&method, &target, &role)?;
         for (h, v) in &step.headers {
@@ -116,10 +98,87 @@ impl<'a> Ctx<'a> {
                 req = req.header("Content-Type", ct);
             }
             req.body = Some(bytes);
+        } else if step.sample || !step.set.is_empty() || !step.omit.is_empty() {
+            let op = op.ok_or_else(|| {
+                Judgement::error(format!(
+                    "{at}: the endpoint has no {method} to take a sample from"
+                ))
+            })?;
+            let body = if step.set.is_empty() && step.omit.is_empty() {
+                sample::body(self.spec, op)
+            } else {
+                let set: Vec<(String, Value)> = step
+                    .set
+                    .iter()
+                    .map(|(k, v)| {
+                        let text = serde_json::to_string(v).unwrap_or_default();
+                        let v = serde_json::from_str(&subst(&text, vars)).unwrap_or(Value::Null);
+                        (k.clone(), v)
+                    })
+                    .collect();
+                let omit = step.omit.clone();
+                Some(self.object_body(op, move |obj| {
+                    for f in &omit {
+                        obj.remove(f);
+                    }
+                    for (k, v) in set {
+                        obj.insert(k, v);
+                    }
+                })?)
+            };
+            req = self.with_body(req, body);
         } else {
             req = self.with_body(req, step_body(step, vars));
         }
         Ok(req)
+    }
+
+    /// Where a step sends: its `path` under a base, a captured full URL, or an
+    /// endpoint's path with the step's parameters and the operation's required query.
+    fn step_target(
+        &self,
+        step: &CaseStep,
+        method: &str,
+        vars: &Vars,
+        at: &str,
+    ) -> Step<(String, Option<&'a Operation>)> {
+        let mut op = None;
+        let mut query: Vec<(String, String)> = Vec::new();
+        let mut target = if let Some(id) = &step.endpoint {
+            let ep = self.spec.endpoint(id).ok_or_else(|| {
+                Judgement::error(format!("{at}: the spec has no endpoint `{id}`"))
+            })?;
+            let edit =
+                |name: &str, v: String| step.params.get(name).map(|p| subst(p, vars)).unwrap_or(v);
+            op = ep.operation(method);
+            let full = match op {
+                Some(o) => sample::target_with(self.spec, ep, o, &edit),
+                None => sample::path_with(self.spec, ep, &edit),
+            };
+            let (path, q) = full.split_once('?').unwrap_or((&full, ""));
+            for pair in q.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                if !step.omit_query.iter().any(|o| o == k) && !step.query.contains_key(k) {
+                    query.push((k.to_string(), v.to_string()));
+                }
+            }
+            path.to_string()
+        } else {
+            let raw = subst(step.path.as_deref().unwrap_or("/"), vars);
+            if raw.starts_with("http://") || raw.starts_with("https://") {
+                raw
+            } else {
+                format!("{}{raw}", self.spec.base_path(step.base.as_deref()))
+            }
+        };
+        for (k, v) in &step.query {
+            query.push((sample::encode(k), sample::encode(&subst(v, vars))));
+        }
+        for (k, v) in query {
+            target.push(if target.contains('?') { '&' } else { '?' });
+            target.push_str(&format!("{k}={v}"));
+        }
+        Ok((target, op))
     }
 
     /// Send a step's request, and again while it polls. The inner `Err` is the finding
@@ -196,20 +255,11 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
-        match &step.body {
-            Some(b) => check_body(b, resp, tree, vars, at),
-            None => Ok(()),
+        if let Some(b) = &step.body {
+            check_body(b, resp, tree, vars, at)?;
         }
+        assert::check_all(&step.assert, resp, tree, vars, at)
     }
-}
-
-/// `s` with every `{{name}}` replaced by its value.
-fn subst(s: &str, vars: &Vars) -> String {
-    let mut out = s.to_string();
-    for (k, v) in vars {
-        out = out.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    out
 }
 
 /// A step's body and its content type: JSON, text or a zip of text members.
@@ -300,9 +350,14 @@ fn capture(
     at: &str,
 ) -> Result<(), Judgement> {
     for (var, from) in &step.capture {
-        let v = match from.strip_prefix("header:") {
-            Some(h) => resp.header(h).map(str::to_string),
-            None => tree.and_then(|t| t.pointer(from)).map(text_of),
+        let from_sub = subst(from, vars);
+        let v = if let Some(h) = from_sub.strip_prefix("header:") {
+            resp.header(h).map(str::to_string)
+        } else if let Some(p) = from_sub.strip_prefix("count:") {
+            // A count is always there: nothing at the pointer counts 0.
+            Some(count_of(tree.and_then(|t| t.pointer(p))).to_string())
+        } else {
+            tree.and_then(|t| t.pointer(&from_sub)).map(text_of)
         };
         match v {
             Some(v) => {

@@ -24,6 +24,7 @@ use crate::plan::{Exercise, BAD_CREDENTIALS, NO_CREDENTIALS};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
+mod assert;
 mod baseline;
 mod bodies;
 mod case;

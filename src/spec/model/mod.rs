@@ -16,6 +16,7 @@ mod data;
 mod endpoints;
 mod lifecycle;
 mod rules;
+pub mod steps;
 mod top;
 
 use indexmap::IndexMap;
@@ -26,6 +27,7 @@ pub use self::data::*;
 pub use self::endpoints::*;
 pub use self::lifecycle::*;
 pub use self::rules::*;
+pub use self::steps::{Assert, Step};
 pub use self::top::*;
 
 /// One file's worth of top-level tables. A spec directory is the union of its files.

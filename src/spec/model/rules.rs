@@ -51,6 +51,14 @@ pub struct Rule {
     /// What the rule's probe sends instead of the endpoint's sample request.
     #[serde(default)]
     pub send: Option<RuleSend>,
+    /// `[[rule.step]]`: the rule as a sequence of requests (setup, the request under test,
+    /// read-backs) with captures and assertions, in the grammar scenario cases use.
+    #[serde(default, rename = "step")]
+    pub steps: Vec<super::Step>,
+    /// Why no request over the API can observe the rule (a device-internal timing, say).
+    /// Such a rule is reported as untestable with this reason instead of being run.
+    #[serde(default)]
+    pub untestable: Option<String>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }
@@ -105,5 +113,26 @@ impl RuleKind {
             RuleKind::Behaviour => "behaviour",
             RuleKind::Safety => "safety",
         }
+    }
+}
+
+/// `[[digest]]`: a numbered digest of the source document whose rule numbers the spec's
+/// rules trace with `covers` (`AC-1` ... `AC-165`). Only the numbering is held here, not the
+/// digest's text; `dialtone coverage` shows, for each number, the rules and tests behind it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Digest {
+    /// The digest's file name, as the project's reference notes name it.
+    pub document: String,
+    /// The prefix of its rule numbers (`AC`).
+    pub prefix: Spanned<String>,
+    /// How many rules it numbers: `<prefix>-1` to `<prefix>-<rules>`.
+    pub rules: u32,
+}
+
+impl Digest {
+    /// Every rule number of the digest, in order.
+    pub fn ids(&self) -> impl Iterator<Item = String> + '_ {
+        (1..=self.rules).map(|n| format!("{}-{n}", self.prefix.get_ref()))
     }
 }

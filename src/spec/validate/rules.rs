@@ -2,6 +2,7 @@
 //! outcomes they name.
 
 use super::{id_ok, Ctx};
+use crate::spec::model::steps::Control;
 use crate::spec::model::{Rule, RuleSend};
 
 pub(super) fn check_rules(cx: &mut Ctx) {
@@ -43,6 +44,8 @@ pub(super) fn check_rules(cx: &mut Ctx) {
             check_send(cx, f, r, send);
         }
         check_target(cx, f, r);
+        check_steps(cx, f, r);
+        check_covers(cx, f, r);
         if let Some(role) = &r.role {
             if role.get_ref() != "none" && role.get_ref() != "bad-credentials" {
                 cx.refer(f, role, "role", "R001");
@@ -168,5 +171,134 @@ fn check_target(cx: &mut Ctx, f: usize, r: &Rule) {
     }
     if let Some(b) = &r.base {
         cx.base(f, b);
+    }
+}
+
+/// A rule's steps: each well formed, its roles and bases defined, every variable it uses
+/// captured by an earlier step; and `untestable` alone, with a reason.
+fn check_steps(cx: &mut Ctx, f: usize, r: &Rule) {
+    let id = r.id.get_ref();
+    let off = r.id.span().start;
+    if let Some(why) = &r.untestable {
+        if why.trim().is_empty() {
+            cx.err(
+                f,
+                off,
+                "S012",
+                format!("rule `{id}`: `untestable` needs its reason"),
+                None,
+            );
+        }
+        if r.send.is_some() || !r.steps.is_empty() {
+            cx.err(
+                f,
+                off,
+                "S012",
+                format!(
+                    "rule `{id}` is `untestable` but also says how to test it (`send` or `step`)"
+                ),
+                Some("drop `untestable`, or the request".into()),
+            );
+        }
+    }
+    if !r.steps.is_empty() && r.send.is_some() {
+        cx.err(
+            f,
+            off,
+            "S013",
+            format!("rule `{id}` has both `send` and `[[rule.step]]`"),
+            Some("move the request under test into a step".into()),
+        );
+    }
+    let mut vars: Vec<String> = vec!["prefix".into()];
+    for (i, s) in r.steps.iter().enumerate() {
+        let at = format!("rule `{id}`, step {} (`{}`)", i + 1, s.name);
+        for p in s.problems() {
+            cx.err(f, off, "S013", format!("{at}: {p}"), None);
+        }
+        if let Some(role) = &s.role {
+            if role != "none" && role != "bad-credentials" && !cx.roles.contains(role.as_str()) {
+                cx.err(
+                    f,
+                    off,
+                    "R001",
+                    format!("{at}: undefined role `{role}`"),
+                    None,
+                );
+            }
+        }
+        if let Some(b) = &s.base {
+            if !cx.bases.contains(&b.as_str()) {
+                cx.err(f, off, "R010", format!("{at}: undefined base `{b}`"), None);
+            }
+        }
+        if let Some(Control::Enter(st) | Control::Leave(st)) = &s.control {
+            if !cx.states.contains(st.as_str()) {
+                cx.err(
+                    f,
+                    off,
+                    "R007",
+                    format!("{at}: undefined state `{st}`"),
+                    None,
+                );
+            }
+        }
+        let mut used: Vec<&str> = Vec::new();
+        for a in &s.assert {
+            used.extend(a.same_as.as_deref());
+            used.extend(a.differs_from.as_deref());
+            used.extend(a.since.as_deref());
+        }
+        for u in used {
+            if !vars.iter().any(|v| v == u) {
+                cx.err(
+                    f,
+                    off,
+                    "S014",
+                    format!("{at}: `{u}` is not captured by an earlier step"),
+                    None,
+                );
+            }
+        }
+        vars.extend(s.capture.keys().cloned());
+    }
+}
+
+/// Each digest number a rule `covers` is one the spec's `[[digest]]` tables define.
+fn check_covers(cx: &mut Ctx, f: usize, r: &Rule) {
+    let raw = cx.raw;
+    if raw.digests.is_empty() {
+        return;
+    }
+    for c in &r.covers {
+        let known = c.rsplit_once('-').is_some_and(|(prefix, n)| {
+            let n: u32 = n.parse().unwrap_or(0);
+            raw.digests
+                .iter()
+                .any(|d| d.value.prefix.get_ref() == prefix && (1..=d.value.rules).contains(&n))
+        });
+        if !known {
+            let have: Vec<String> = raw
+                .digests
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{p}-1 to {p}-{}",
+                        d.value.rules,
+                        p = d.value.prefix.get_ref()
+                    )
+                })
+                .collect();
+            cx.err(
+                f,
+                r.id.span().start,
+                "R017",
+                format!(
+                    "rule `{}` covers `{c}`, which no `[[digest]]` numbers",
+                    r.id.get_ref()
+                ),
+                Some(format!("the digests number {}", have.join(", "))),
+            );
+        }
     }
 }
