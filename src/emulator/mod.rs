@@ -246,21 +246,15 @@ impl Emulator {
     }
 }
 
-/// The tests whose rule the bundled emulator does not answer as documented yet, by test id,
-/// with the reason (`src/emulator/gaps.toml`). The harness hands them to the runner, which
-/// skips them against the bundled emulator only.
-pub fn known_gaps() -> indexmap::IndexMap<String, String> {
+/// The tests whose rule the bundled emulator does not answer as documented yet, by test id
+/// (`src/emulator/gaps.toml`). The harness hands them to the runner, which skips them
+/// against the bundled emulator only.
+pub fn known_gaps() -> indexmap::IndexMap<String, crate::contract::Gap> {
     #[derive(serde::Deserialize)]
     struct Gaps {
         #[serde(default)]
-        gap: Vec<Gap>,
-    }
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Gap {
-        test: String,
-        why: String,
+        gap: Vec<crate::contract::Gap>,
     }
     let g: Gaps = toml::from_str(include_str!("gaps.toml")).expect("src/emulator/gaps.toml parses");
-    g.gap.into_iter().map(|g| (g.test, g.why)).collect()
+    g.gap.into_iter().map(|g| (g.test.clone(), g)).collect()
 }

@@ -177,6 +177,51 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
                     .to_string()
             })
         }),
+        ("update-not-kept", "EU-kept", |e| {
+            Box::pin(async move {
+                json_call(
+                    &e,
+                    "roaming-profile",
+                    "reseller",
+                    "POST",
+                    "/api/modifyRoamingProfile",
+                    json!({"roamingProfileInfo": {"roamingProfileId": "101", "roamingProfileName": "EU-kept"}}),
+                )
+                .await;
+                let a = send(
+                    &e,
+                    "roaming-profile",
+                    As::Role("reseller"),
+                    "GET",
+                    "/api/GetRoamingProfile?roamingProfileId=101",
+                    None,
+                )
+                .await;
+                a.json()["Response"]["responseParam"]["rows"][0]["roamingProfileName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        }),
+        ("list-reversed", "true", |e| {
+            Box::pin(async move {
+                // The seed lists the built-in permission before the custom one.
+                let t = send(
+                    &e,
+                    "sipxconfig",
+                    As::Role("superadmin"),
+                    "GET",
+                    "/sipxconfig/rest/permission",
+                    None,
+                )
+                .await
+                .text();
+                match (t.find("LocalDialing"), t.find("perm_1")) {
+                    (Some(a), Some(b)) => (a < b).to_string(),
+                    _ => format!("not both listed: {t}"),
+                }
+            })
+        }),
         ("partial-apply", "false", |e| {
             Box::pin(async move {
                 let body = "<routeList><route><tid>900</tid><digitMatch>9</digitMatch><alias>a</alias><policy>top_down</policy><trunkIds>1</trunkIds><minLen>1</minLen><maxLen>2</maxLen></route>\
@@ -551,6 +596,22 @@ fn body_probes() -> Vec<(&'static str, &'static str, Probe)> {
                 )
                 .await;
                 a.text().matches("callId").count().to_string()
+            })
+        }),
+        ("drop-optional-field", "true", |e| {
+            Box::pin(async move {
+                send(
+                    &e,
+                    "sipxconfig",
+                    As::Role("superadmin"),
+                    "GET",
+                    "/sipxconfig/rest/branch",
+                    None,
+                )
+                .await
+                .text()
+                .contains("faxNumber")
+                .to_string()
             })
         }),
         ("success-as-error", "true", |e| {

@@ -11,6 +11,7 @@ mod common;
 mod support;
 
 mod faults;
+mod gaps;
 mod http;
 mod inprocess;
 mod server;

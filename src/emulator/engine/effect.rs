@@ -322,6 +322,10 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
     if let Some(r) = dangling(ctx, collection, &new) {
         return r;
     }
+    if ctx.fault(FaultId::UpdateNotKept) {
+        // The fault: the success is answered, the change is dropped.
+        return write_ok(ctx, None);
+    }
     let row = table.row(new);
     table.update(|rows| rows.insert(key, row));
     write_ok(ctx, None)

@@ -99,6 +99,9 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
             Err(msg) => return ctx.reject(&msg),
         }
     }
+    if ctx.fault(FaultId::ListReversed) {
+        rows.reverse();
+    }
     let mut meta = Map::new();
     if let Some(p) = pagination {
         match page_slice(ctx, p, &mut rows, &mut meta) {

@@ -17,7 +17,7 @@ use crate::spec::model::{
 use crate::spec::Spec;
 
 /// The faults this file commits.
-const BODY_FAULTS: [FaultId; 12] = [
+const BODY_FAULTS: [FaultId; 13] = [
     FaultId::DropRequiredField,
     FaultId::NumberAsString,
     FaultId::ValueOutsideEnum,
@@ -30,6 +30,7 @@ const BODY_FAULTS: [FaultId; 12] = [
     FaultId::LocationNowhere,
     FaultId::ErrorWithoutCode,
     FaultId::SuccessAsError,
+    FaultId::DropOptionalField,
 ];
 
 /// Which field of a schema a fault spoils.
@@ -154,6 +155,21 @@ fn spoil_tree(ctx: &Ctx, status: u16, tree: &mut Tree) -> bool {
         // XML carries every value as text: a number sent as text is no fault there.
         if victim == eid && (json || fault != FaultId::NumberAsString) {
             changed |= spoil_field(v, &field, fault);
+        }
+    }
+    // Every optional field of the documented records goes, on every read: the oracle lets
+    // an optional field be absent; only a rule that names the field's presence notices.
+    if ctx.fault(FaultId::DropOptionalField) {
+        let schema = ctx
+            .op
+            .response
+            .as_ref()
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| spec.schema(s.get_ref()));
+        for f in schema.iter().flat_map(|s| &s.field) {
+            if !f.required && !f.key {
+                changed |= spoil_field(v, f.name.get_ref(), FaultId::DropOptionalField);
+            }
         }
     }
     if ctx.fault(FaultId::ListAsObject) && json && victim_op(spec, |r| r.many) == Some(eid) {
@@ -291,7 +307,7 @@ fn spoil_field(v: &mut Value, field: &str, fault: FaultId) -> bool {
         Value::Object(o) => {
             if let Some(x) = o.get_mut(field) {
                 match fault {
-                    FaultId::DropRequiredField => {
+                    FaultId::DropRequiredField | FaultId::DropOptionalField => {
                         o.remove(field);
                         changed = true;
                     }

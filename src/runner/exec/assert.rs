@@ -61,17 +61,6 @@ fn check(
     tree: Option<&Value>,
     vars: &Vars,
 ) -> Result<(), (&'static str, Miss)> {
-    let mut kind = "present";
-    inner(a, resp, tree, vars, &mut kind).map_err(|m| (kind, m))
-}
-
-fn inner(
-    a: &Assert,
-    resp: &Resp,
-    tree: Option<&Value>,
-    vars: &Vars,
-    kind: &mut &'static str,
-) -> Result<(), Miss> {
     let (place, value): (String, Option<Value>) = match (&a.header, &a.at) {
         (Some(h), _) => (
             format!("header `{h}`"),
@@ -84,146 +73,175 @@ fn inner(
         }
         (None, None) => return Ok(()),
     };
-    let shown = || match &value {
-        Some(v) => clip(&v.to_string()),
-        None if a.header.is_some() => describe(resp),
-        None => format!("nothing there in {}", clip(&resp.text())),
+    let seen = Seen {
+        place,
+        value,
+        resp,
+        header: a.header.is_some(),
     };
-    let text = value.as_ref().map(text_of);
-    if let Some(p) = a.present {
-        let there = value.as_ref().is_some_and(|v| !v.is_null());
-        if there != p {
-            let want = if p { "present" } else { "absent" };
-            return Err((format!("{place} is not {want}"), want.into(), shown()));
+    let mut kind = "present";
+    texts(a, &seen, vars, &mut kind)
+        .and_then(|()| shapes(a, &seen, vars, &mut kind))
+        .map_err(|m| (kind, m))
+}
+
+/// What an assertion looks at: where, and the value found there.
+struct Seen<'r> {
+    place: String,
+    value: Option<Value>,
+    resp: &'r Resp,
+    header: bool,
+}
+
+impl Seen<'_> {
+    /// The value as a failure shows it.
+    fn shown(&self) -> String {
+        match &self.value {
+            Some(v) => clip(&v.to_string()),
+            None if self.header => describe(self.resp),
+            None => format!("nothing there in {}", clip(&self.resp.text())),
         }
     }
-    let must_text = |what: &str| -> Result<String, Miss> {
-        text.clone().ok_or_else(|| {
+
+    /// The value as text, or the failure that there is none to compare with `what`.
+    fn text(&self, what: &str) -> Result<String, Miss> {
+        self.value.as_ref().map(text_of).ok_or_else(|| {
             (
-                format!("{place} has no value to compare ({what})"),
+                format!("{} has no value to compare ({what})", self.place),
                 what.into(),
-                shown(),
+                self.shown(),
             )
         })
-    };
+    }
+
+    fn miss(&self, what: &str, want: String) -> Miss {
+        (format!("{} {what}", self.place), want, self.shown())
+    }
+}
+
+/// Presence and the checks on the value as text: equals, one of, matches, same as and
+/// differs from a captured variable.
+fn texts(a: &Assert, s: &Seen, vars: &Vars, kind: &mut &'static str) -> Result<(), Miss> {
+    if let Some(p) = a.present {
+        let there = s.value.as_ref().is_some_and(|v| !v.is_null());
+        if there != p {
+            let want = if p { "present" } else { "absent" };
+            return Err(s.miss(&format!("is not {want}"), want.into()));
+        }
+    }
     *kind = "equals";
     if let Some(want) = &a.equals {
         let want = subst(want, vars);
-        if must_text(&want)? != want {
-            return Err((format!("{place} differs"), want, shown()));
+        if s.text(&want)? != want {
+            return Err(s.miss("differs", want));
         }
     }
     *kind = "one_of";
     if !a.one_of.is_empty() {
         let opts: Vec<String> = a.one_of.iter().map(|o| subst(o, vars)).collect();
-        let got = must_text(&format!("one of {}", opts.join(", ")))?;
-        if !opts.contains(&got) {
-            return Err((
-                format!("{place} is none of the allowed values"),
-                format!("one of {}", opts.join(", ")),
-                shown(),
-            ));
+        let want = format!("one of {}", opts.join(", "));
+        if !opts.contains(&s.text(&want)?) {
+            return Err(s.miss("is none of the allowed values", want));
         }
     }
     *kind = "matches";
     if let Some(re) = &a.matches {
         let pattern = format!("^(?:{})$", subst(re, vars));
-        let got = must_text(&pattern)?;
-        let ok = regex::Regex::new(&pattern).is_ok_and(|r| r.is_match(&got));
-        if !ok {
-            return Err((format!("{place} does not match"), pattern, shown()));
+        let got = s.text(&pattern)?;
+        if !regex::Regex::new(&pattern).is_ok_and(|r| r.is_match(&got)) {
+            return Err(s.miss("does not match", pattern));
         }
     }
+    for (name, same) in [(&a.same_as, true), (&a.differs_from, false)] {
+        let Some(name) = name else { continue };
+        *kind = if same { "same_as" } else { "differs_from" };
+        let want = var(vars, name, &s.place)?;
+        let got = s.text(&want)?;
+        if (got == want) != same {
+            let rel = if same { "equal" } else { "differ from" };
+            return Err(s.miss(
+                &format!("does not {rel} the captured `{name}`"),
+                format!("{rel} {want}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The checks on the value's shape: count, order, change since a captured number, keys.
+fn shapes(a: &Assert, s: &Seen, vars: &Vars, kind: &mut &'static str) -> Result<(), Miss> {
     *kind = "count";
     if let Some(n) = a.count {
-        let got = count_of(value.as_ref());
+        let got = count_of(s.value.as_ref());
         if got != n {
-            return Err((
-                format!("{place} has {got} elements"),
-                format!("{n} elements"),
-                shown(),
-            ));
+            return Err(s.miss(&format!("has {got} elements"), format!("{n} elements")));
         }
     }
     *kind = "sorted_by";
     if let Some(field) = &a.sorted_by {
-        sorted(value.as_ref(), field, a.descending).map_err(|(i, j)| {
+        sorted(s.value.as_ref(), field, a.descending).map_err(|(i, j)| {
             let dir = if a.descending {
                 "descending"
             } else {
                 "ascending"
             };
-            (
-                format!("{place} is not sorted by `{field}`: element {j} comes after element {i}"),
+            s.miss(
+                &format!("is not sorted by `{field}`: element {j} comes after element {i}"),
                 format!("{dir} by `{field}`"),
-                shown(),
             )
         })?;
     }
-    for (name, same) in [(&a.same_as, true), (&a.differs_from, false)] {
-        let Some(name) = name else { continue };
-        *kind = if same { "same_as" } else { "differs_from" };
-        let want = var(vars, name, &place)?;
-        let got = must_text(&want)?;
-        if (got == want) != same {
-            let rel = if same { "equal" } else { "differ from" };
-            return Err((
-                format!("{place} does not {rel} the captured `{name}`"),
-                format!("{rel} {want}"),
-                shown(),
-            ));
-        }
-    }
     *kind = "changed_by";
     if let (Some(by), Some(since)) = (a.changed_by, &a.since) {
-        let before: f64 = var(vars, since, &place)?.parse().map_err(|_| {
+        let before: f64 = var(vars, since, &s.place)?.parse().map_err(|_| {
             (
                 format!("the captured `{since}` is not a number"),
                 "a number".into(),
                 vars.get(since).cloned().unwrap_or_default(),
             )
         })?;
-        let now = match &value {
+        let now = match &s.value {
             Some(Value::Array(x)) => x.len() as f64,
             Some(v) => text_of(v).parse::<f64>().unwrap_or(f64::NAN),
             None => f64::NAN,
         };
         if now - before != by as f64 {
-            return Err((
-                format!("{place} changed by {} since `{since}`", now - before),
+            return Err(s.miss(
+                &format!("changed by {} since `{since}`", now - before),
                 format!("changed by {by} (from {before})"),
-                shown(),
             ));
         }
     }
     *kind = "keys";
     if !a.keys.is_empty() {
-        let items: Vec<&Value> = match &value {
-            Some(Value::Array(x)) => x.iter().collect(),
-            Some(v) => vec![v],
-            None => vec![],
-        };
-        if items.is_empty() {
+        keys(a, s)?;
+    }
+    Ok(())
+}
+
+/// The object there, or each element of the array there, has every key the assertion lists.
+fn keys(a: &Assert, s: &Seen) -> Result<(), Miss> {
+    let items: Vec<&Value> = match &s.value {
+        Some(Value::Array(x)) => x.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
+    };
+    if items.is_empty() {
+        return Err(s.miss("holds no object", a.keys.join(", ")));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let missing: Vec<&str> = a
+            .keys
+            .iter()
+            .filter(|k| item.get(k.as_str()).is_none())
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
             return Err((
-                format!("{place} holds no object"),
-                a.keys.join(", "),
-                shown(),
+                format!("{}: element {i} lacks {}", s.place, missing.join(", ")),
+                format!("keys {}", a.keys.join(", ")),
+                clip(&item.to_string()),
             ));
-        }
-        for (i, item) in items.iter().enumerate() {
-            let missing: Vec<&str> = a
-                .keys
-                .iter()
-                .filter(|k| item.get(k.as_str()).is_none())
-                .map(String::as_str)
-                .collect();
-            if !missing.is_empty() {
-                return Err((
-                    format!("{place}: element {i} lacks {}", missing.join(", ")),
-                    format!("keys {}", a.keys.join(", ")),
-                    clip(&item.to_string()),
-                ));
-            }
         }
     }
     Ok(())
