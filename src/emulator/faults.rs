@@ -78,15 +78,15 @@ faults! {
     UpdateNotKept = "update-not-kept":
         "An update is answered as a success, but nothing is stored: a read-back shows the old values.";
         "behaviour: what a successful write stores reads back";
-        [("sipxconfig", "sipxconfig/case/branch-crud")]
+        [("sipxconfig", "sipxconfig/*/put-round-trip"), ("roaming-profile", "roaming-profile/modify/partial")]
     ListReversed = "list-reversed":
         "Lists are served back to front: a listing in a documented order comes in the other.";
         "behaviour: a listing is in its documented order";
-        [("sipxconfig", "sipxconfig/case/branch-crud")]
+        [("sipxconfig", "sipxconfig/phone-groups/weight-order")]
     DropOptionalField = "drop-optional-field":
         "Every optional field of a documented record is left out of read answers; the required ones stay.";
         "format: an answer carries the fields the document lists for it";
-        [("sipxconfig", "sipxconfig/case/branch-crud")]
+        [("mediant", "mediant/kpi/current/applications"), ("sipxconfig", "sipxconfig/branch/list-item-fields")]
     PartialApply = "partial-apply":
         "A many-row upload is applied row by row and stops at the first bad row, leaving the rows before it applied.";
         "completeness: an invalid upload is rejected as a whole and changes nothing";

@@ -26,6 +26,57 @@ fn glob_matches_like_the_catalogue_says() {
     assert!(!glob("mediant/job/*/flow", "mediant/job/debug-file/flowx"));
 }
 
+/// For each kind of assertion of the step grammar: a fault of the catalogue, and a rule's
+/// test that the fault makes fail by that very assertion.
+const ASSERTIONS: &[(&str, &str, &str)] = &[
+    (
+        "equals",
+        "client-ids-honoured",
+        "sipxconfig/branch/create-ignores-id",
+    ),
+    ("one_of", "drop-optional-field", "mediant/status/enums"),
+    (
+        "matches",
+        "drop-optional-field",
+        "sipxconfig/branch/list-item-fields",
+    ),
+    (
+        "present",
+        "cursor-skips-item",
+        "mediant/alarms/active/cursor/short-first-page",
+    ),
+    (
+        "count",
+        "cursor-skips-item",
+        "mediant/alarms/active/cursor/walk-complete",
+    ),
+    (
+        "sorted_by",
+        "list-reversed",
+        "sipxconfig/phone-groups/weight-order",
+    ),
+    (
+        "same_as",
+        "limit-ignored",
+        "mediant/alarms/active/cursor/values-are-ids",
+    ),
+    (
+        "differs_from",
+        "client-ids-honoured",
+        "sipxconfig/user/create-ignores-id",
+    ),
+    (
+        "changed_by",
+        "client-ids-honoured",
+        "sipxconfig/branch/create-listed",
+    ),
+    (
+        "keys",
+        "drop-optional-field",
+        "mediant/kpi/current/applications",
+    ),
+];
+
 #[test]
 fn every_fault_fails_the_run_on_the_rule_it_breaks() {
     let rt = runtime();
@@ -65,6 +116,7 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                 };
                 let session = session(local.profile.clone(), &suite, opts);
                 let mut failing = Vec::new();
+                let mut messages = Vec::new();
                 let mut errors = Vec::new();
                 let mut checks = std::collections::BTreeSet::new();
                 for t in &suite.tests {
@@ -73,7 +125,10 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                         checks.extend(r.findings.iter().map(|f| f.check.clone()));
                     }
                     match r.verdict {
-                        Verdict::Fail => failing.push(r.id),
+                        Verdict::Fail => {
+                            messages.push((r.id.clone(), r.message.clone().unwrap_or_default()));
+                            failing.push(r.id)
+                        }
                         Verdict::Error => errors.push(format!("{}: {:?}", r.id, r.message)),
                         _ => {}
                     }
@@ -87,6 +142,7 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
                     failing,
                     errors,
                     checks,
+                    messages,
                 ));
             });
         }
@@ -96,7 +152,47 @@ fn every_fault_fails_the_run_on_the_rule_it_breaks() {
     assert_eq!(done.len(), jobs.len(), "a worker stopped early");
     let mut problems = Vec::new();
     let mut table = Vec::new();
-    for (_, name, api, patterns, failing, errors, checks) in done {
+    // Every assertion kind is caught by its fault, on its rule, by that assertion.
+    for (kind, fault, test) in ASSERTIONS {
+        let caught = done.iter().any(|d| {
+            d.1 == *fault
+                && d.7
+                    .iter()
+                    .any(|(id, m)| id == test && m.contains(&format!("assert `{kind}` failed")))
+        });
+        if !caught {
+            problems.push(format!(
+                "assertion `{kind}`: fault {fault} does not fail {test} by that assertion"
+            ));
+        }
+    }
+    // Every family of rules given as steps (API and rule kind) has a fault that fails one.
+    let suite = Suite::new(spec::BUNDLED.iter().map(|a| load(a)).collect(), vec![]);
+    let stepped: std::collections::BTreeMap<&str, (&str, &str)> = suite
+        .tests
+        .iter()
+        .filter(|t| t.case.as_ref().is_some_and(|c| c.kind.is_some()))
+        .map(|t| {
+            (
+                t.entry.id.as_str(),
+                (t.entry.api.as_str(), t.entry.kind.as_str()),
+            )
+        })
+        .collect();
+    let families: std::collections::BTreeSet<(&str, &str)> = stepped.values().copied().collect();
+    for fam in &families {
+        let caught = done.iter().any(|d| {
+            d.7.iter()
+                .any(|(id, m)| stepped.get(id.as_str()) == Some(fam) && m.starts_with("step "))
+        });
+        if !caught {
+            problems.push(format!(
+                "no fault fails a {} rule of {} given as steps",
+                fam.1, fam.0
+            ));
+        }
+    }
+    for (_, name, api, patterns, failing, errors, checks, _) in done {
         let hits: Vec<&String> = failing
             .iter()
             .filter(|id| patterns.iter().any(|p| glob(p, id)))
