@@ -253,7 +253,7 @@ impl Run {
     ) -> Vec<Trial> {
         let mut out = Vec::with_capacity(self.suite.tests.len());
         for test in &self.suite.tests {
-            let kind = if test.case.is_some() {
+            let kind = if test.case.as_ref().is_some_and(|c| c.kind.is_none()) {
                 "case".to_string()
             } else {
                 test.entry.kind.as_str().to_string()

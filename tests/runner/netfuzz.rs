@@ -223,7 +223,7 @@ fn a_saved_finding_replays_and_holds_no_credential() {
         let test = suite
             .tests
             .iter()
-            .find(|t| t.case.is_some())
+            .find(|t| t.case.as_ref().is_some_and(|c| c.kind.is_none()))
             .expect("the case is in the suite")
             .clone();
         let session = session(l.profile.clone(), &suite, Options::default());
