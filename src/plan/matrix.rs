@@ -230,7 +230,7 @@ pub(super) fn not_found(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
 }
 
 /// The safety of a request with no operation to take it from: that of its verb.
-pub(super) fn method_safety(method: Option<&str>) -> Safety {
+pub fn method_safety(method: Option<&str>) -> Safety {
     match method {
         None | Some("GET" | "HEAD" | "OPTIONS") => Safety::Read,
         Some(_) => Safety::Write,

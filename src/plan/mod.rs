@@ -23,6 +23,7 @@ pub mod partition;
 mod resolve;
 mod rules;
 
+pub use matrix::method_safety;
 pub use rules::snapshots;
 
 /// The two unauthenticated matrix columns.

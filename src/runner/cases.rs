@@ -74,10 +74,7 @@ impl Case {
             safety: steps
                 .iter()
                 .filter_map(|s| s.method.as_deref())
-                .map(|m| match m {
-                    "GET" | "HEAD" | "OPTIONS" => Safety::Read,
-                    _ => Safety::Write,
-                })
+                .map(|m| crate::plan::method_safety(Some(m)))
                 .fold(e.safety, Ord::max),
             level: e.level,
             steps: steps.to_vec(),

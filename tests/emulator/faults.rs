@@ -25,6 +25,36 @@ async fn alarms_page(emu: &Emulator, query: &str) -> Answer {
     .await
 }
 
+/// Rename the seeded roaming profile 101 as the reseller.
+async fn rename_profile_101(e: &Emulator, name: &str) {
+    json_call(
+        e,
+        "roaming-profile",
+        "reseller",
+        "POST",
+        "/api/modifyRoamingProfile",
+        json!({"roamingProfileInfo": {"roamingProfileId": "101", "roamingProfileName": name}}),
+    )
+    .await;
+}
+
+/// The name roaming profile 101 reads back with.
+async fn profile_101_name(e: &Emulator) -> String {
+    let a = send(
+        e,
+        "roaming-profile",
+        As::Role("reseller"),
+        "GET",
+        "/api/GetRoamingProfile?roamingProfileId=101",
+        None,
+    )
+    .await;
+    a.json()["Response"]["responseParam"]["rows"][0]["roamingProfileName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn probes() -> Vec<(&'static str, &'static str, Probe)> {
     vec![
         ("skip-privilege-check", "403", |e| {
@@ -151,56 +181,15 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
             Box::pin(async move {
                 // The same modify twice: the name must be the one sent, not sent twice.
                 for _ in 0..2 {
-                    json_call(
-                        &e,
-                        "roaming-profile",
-                        "reseller",
-                        "POST",
-                        "/api/modifyRoamingProfile",
-                        json!({"roamingProfileInfo": {"roamingProfileId": "101", "roamingProfileName": "EU-only-renamed"}}),
-                    )
-                    .await;
+                    rename_profile_101(&e, "EU-only-renamed").await;
                 }
-                let a = send(
-                    &e,
-                    "roaming-profile",
-                    As::Role("reseller"),
-                    "GET",
-                    "/api/GetRoamingProfile?roamingProfileId=101",
-                    None,
-                )
-                .await;
-                let v = a.json();
-                v["Response"]["responseParam"]["rows"][0]["roamingProfileName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
+                profile_101_name(&e).await
             })
         }),
         ("update-not-kept", "EU-kept", |e| {
             Box::pin(async move {
-                json_call(
-                    &e,
-                    "roaming-profile",
-                    "reseller",
-                    "POST",
-                    "/api/modifyRoamingProfile",
-                    json!({"roamingProfileInfo": {"roamingProfileId": "101", "roamingProfileName": "EU-kept"}}),
-                )
-                .await;
-                let a = send(
-                    &e,
-                    "roaming-profile",
-                    As::Role("reseller"),
-                    "GET",
-                    "/api/GetRoamingProfile?roamingProfileId=101",
-                    None,
-                )
-                .await;
-                a.json()["Response"]["responseParam"]["rows"][0]["roamingProfileName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
+                rename_profile_101(&e, "EU-kept").await;
+                profile_101_name(&e).await
             })
         }),
         ("list-reversed", "true", |e| {

@@ -324,11 +324,8 @@ fn check_body(
         }
     }
     for (ptr, n) in &b.len {
-        let got = tree.and_then(|t| t.pointer(ptr)).map(|v| match v {
-            Value::Array(a) => a.len(),
-            Value::Null => 0,
-            _ => 1,
-        });
+        // Nothing at the pointer is no length at all, not zero.
+        let got = tree.and_then(|t| t.pointer(ptr)).map(|v| count_of(Some(v)));
         if got != Some(*n) {
             return Err(Judgement::fail(
                 format!("{at}: `{ptr}` has the wrong length"),
