@@ -50,7 +50,7 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     // Large uploads are parsed one at a time: each may take hundreds of MiB while it is
     // checked, and four at once would not fit.
     let _one_at_a_time = if body.len() > LARGE_BODY {
-        Some(LARGE_UPLOADS.acquire().await)
+        LARGE_UPLOADS.acquire().await.ok().map(LargeTurn)
     } else {
         None
     };
@@ -320,6 +320,21 @@ const LARGE_BODY: usize = 64 << 10;
 
 /// Large uploads parsed at once.
 static LARGE_UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// One large upload's turn. When it ends, whatever the upload's parsing freed goes back to the
+/// OS at once: mimalloc (the binary's allocator) otherwise purges freed arena pages only when
+/// it next allocates from the arena, so an idle emulator kept the hundreds of MiB a refused zip
+/// bomb had taken. Under another global allocator (tests) this only collects mimalloc's own,
+/// empty, heap. It runs before the turn passes on, and after the upload's scratch data is
+/// dropped (the turn is taken first, so it is dropped last).
+struct LargeTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+
+impl Drop for LargeTurn {
+    fn drop(&mut self) {
+        // SAFETY: `mi_collect` takes no pointers and may be called from any thread.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    }
+}
 
 /// Roughly what a parsed item takes in memory: its text plus a fixed cost per value.
 fn approx_size(v: &Value) -> usize {

@@ -14,5 +14,6 @@ mod faults;
 mod gaps;
 mod http;
 mod inprocess;
+mod memory;
 mod server;
 mod shapes;
