@@ -356,7 +356,8 @@ fn operation(
         o["x-dialtone-pagination"] = json!(p.get_ref());
     }
     if let Some(req) = &op.request {
-        if !req.empty && !req.content_types.is_empty() {
+        // `none` in a request's content types: the body may be left out altogether.
+        if !req.empty && req.content_types.iter().any(|c| c != "none") {
             o["requestBody"] = request_body(api, req, multi);
         }
         if let Some(c) = req.completeness {
@@ -403,6 +404,13 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
             pj["description"] = json!(d);
         }
         params.push(pj);
+    }
+    // Headers the API requires on every request besides the credentials (roaming-profile's
+    // `X-Requested-With`); OpenAPI describes Content-Type by the request body instead.
+    for (name, value) in &spec.auth().required_headers {
+        if !name.eq_ignore_ascii_case("content-type") {
+            params.push(json!({"name": name, "in": "header", "required": true, "schema": {"type": "string", "enum": [value]}}));
+        }
     }
     let mut query: Vec<(String, ParamSpec)> = op
         .query
@@ -515,7 +523,7 @@ fn responses(
 /// file part for multipart) when the request names one.
 fn request_body(api: &str, req: &Request, multi: bool) -> Value {
     let mut content = Map::new();
-    for ct in &req.content_types {
+    for ct in req.content_types.iter().filter(|c| *c != "none") {
         let mut media = json!({});
         if let Some(s) = &req.schema {
             let inner = schema_ref(api, s.get_ref(), req.many, multi);
@@ -533,5 +541,6 @@ fn request_body(api: &str, req: &Request, multi: bool) -> Value {
         }
         content.insert(ct.clone(), media);
     }
-    json!({"required": true, "content": content})
+    let required = !req.content_types.iter().any(|c| c == "none");
+    json!({"required": required, "content": content})
 }

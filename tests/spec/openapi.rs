@@ -154,3 +154,58 @@ fn enums_defaults_and_examples_fit_their_own_schema() {
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }
+
+/// Every operation of an exported document, as (path, method, operation).
+fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (m, op) in item.as_object().unwrap() {
+            if !m.starts_with("x-") && m != "parameters" {
+                out.push((path.clone(), m.clone(), op.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// A peer tool given the export sends what the API requires: roaming-profile's
+/// `X-Requested-With` header is a required parameter of every operation (without it every
+/// call is refused, and a generic tester would report a pass), and no request declares the
+/// pseudo media type `none` (sipXconfig's optional bodies are `required: false` instead).
+#[test]
+fn the_export_declares_required_headers_and_only_real_media_types() {
+    let s: Spec = common::spec("roaming-profile");
+    let doc = openapi::export(&[&s]);
+    let ops = operations(&doc);
+    assert!(!ops.is_empty());
+    for (path, m, op) in &ops {
+        let has = op["parameters"].as_array().is_some_and(|ps| {
+            ps.iter().any(|p| {
+                p["name"] == "X-Requested-With"
+                    && p["in"] == "header"
+                    && p["required"] == true
+                    && p["schema"]["enum"][0] == "XMLHttpRequest"
+            })
+        });
+        assert!(has, "{m} {path}: no required X-Requested-With header");
+    }
+    let s: Spec = common::spec("sipxconfig");
+    let doc = openapi::export(&[&s]);
+    let mut optional = 0;
+    for (path, m, op) in operations(&doc) {
+        if let Some(content) = op["requestBody"]["content"].as_object() {
+            assert!(!content.contains_key("none"), "{m} {path} declares `none`");
+            assert!(
+                !content.is_empty(),
+                "{m} {path}: a request body with no media type"
+            );
+            if op["requestBody"]["required"] == false {
+                optional += 1;
+            }
+        }
+    }
+    assert!(
+        optional > 0,
+        "the optional bodies of sipXconfig are `required: false`"
+    );
+}
