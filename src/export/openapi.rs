@@ -234,6 +234,21 @@ fn with_enum(schema: &mut Value, values: &[toml::Value]) {
     }
 }
 
+/// An optional field may also be `null`: the suite reads a null value as an absent field, as
+/// the documents' examples write them (sipXconfig's `"options":null`).
+fn nullable(mut p: Value) -> Value {
+    if p.get("$ref").is_some() {
+        return json!({"anyOf": [p, {"type": "null"}]});
+    }
+    if let Some(Value::String(t)) = p.get("type").cloned() {
+        p["type"] = json!([t, "null"]);
+    }
+    if let Some(Value::Array(e)) = p.get_mut("enum") {
+        e.push(Value::Null);
+    }
+    p
+}
+
 fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
     let mut props = Map::new();
     let mut required = Vec::new();
@@ -284,6 +299,8 @@ fn schema_json(api: &str, s: &Schema, multi: bool) -> Value {
         }
         if f.required {
             required.push(f.name.get_ref().clone());
+        } else {
+            p = nullable(p);
         }
         props.insert(f.name.get_ref().clone(), p);
     }
@@ -335,7 +352,7 @@ fn operation(
     let api = spec.name();
     let method = op.method.get_ref();
     let params = parameters(spec, ep, op);
-    let responses = responses(api, ep, op, plan, multi);
+    let responses = responses(spec, ep, op, plan, multi);
     let mut o = json!({
         "operationId": format!("{api}:{}:{method}", ep.id.get_ref()),
         "summary": op.summary.clone().or_else(|| ep.summary.clone()).unwrap_or_else(|| format!("{method} {}", ep.path.get_ref())),
@@ -461,12 +478,13 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
 /// The success response with its body, then one response per status the plan expects of
 /// the operation; statuses OpenAPI cannot key go under `default`.
 fn responses(
-    api: &str,
+    spec: &Spec,
     ep: &Endpoint,
     op: &Operation,
     plan: &[PlanEntry],
     multi: bool,
 ) -> Map<String, Value> {
+    let api = spec.name();
     let mut responses = Map::new();
     let success = op.success_outcome();
     let mut ok = json!({"description": "success"});
@@ -474,8 +492,11 @@ fn responses(
         let mut content = Map::new();
         for ct in &r.content_types {
             let mut media = json!({});
-            if let Some(s) = &r.schema {
-                media["schema"] = schema_ref(api, s.get_ref(), r.many, multi);
+            // The schema describes the JSON answer; an XML or CSV answer's shape is its own.
+            let json = ct == "application/json" || ct.ends_with("+json");
+            if let (Some(s), true) = (&r.schema, json) {
+                let inner = schema_ref(api, s.get_ref(), r.many, multi);
+                media["schema"] = json_body(spec, op, r, inner);
             }
             content.insert(ct.clone(), media);
         }
@@ -517,6 +538,37 @@ fn responses(
         );
     }
     responses
+}
+
+/// Where a JSON answer holds its data, as the emulator serves it and the oracle reads it: at
+/// the envelope's data path (a list in a result-code envelope), at the pagination's items
+/// path, under the response's wrapper key, or under `items` beside paging fields; else the
+/// data is the whole body.
+fn json_body(spec: &Spec, op: &Operation, r: &Response, inner: Value) -> Value {
+    let envelope = r
+        .envelope
+        .as_ref()
+        .and_then(|n| spec.envelope(n.get_ref()))
+        .filter(|e| e.format == BodyFormat::Json);
+    let paging = op
+        .pagination
+        .as_ref()
+        .and_then(|p| spec.pagination(p.get_ref()));
+    let at = match (r.many, envelope.and_then(|e| e.data_path.clone())) {
+        (true, Some(d)) => Some(d),
+        (true, None) => paging
+            .and_then(|p| p.fields.get("items").cloned())
+            .or_else(|| r.wrapper.clone())
+            .or_else(|| paging.map(|_| "items".to_string())),
+        (false, _) => r.wrapper.clone(),
+    };
+    match at {
+        Some(path) => path.rsplit('.').fold(
+            inner,
+            |v, key| json!({"type": "object", "properties": { key: v }, "required": [key]}),
+        ),
+        None => inner,
+    }
 }
 
 /// The request body: one media type per content type, with the schema (wrapped, or the
