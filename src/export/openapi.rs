@@ -504,10 +504,54 @@ fn responses(
             ok["content"] = Value::Object(content);
         }
     }
+    // Result codes the operation documents: a failure that travels with the success status
+    // (roaming-profile's 200 with a failure code) is one more shape of that answer, and a
+    // code with its own status is one more response.
+    let codes: Vec<&Code> = op
+        .codes
+        .iter()
+        .filter_map(|c| spec.code(c.get_ref()))
+        .filter(|c| success.code.as_deref() != Some(c.id.get_ref().as_str()))
+        .collect();
+    let as200: Vec<&Code> = codes
+        .iter()
+        .copied()
+        .filter(|c| c.status == success.status)
+        .collect();
+    if let (Some(fail), Some(json)) = (
+        code_body(spec, op, &as200),
+        ok.pointer_mut("/content/application~1json/schema"),
+    ) {
+        *json = json!({"anyOf": [json.take(), fail]});
+    } else if let Some(media) = ok.pointer_mut("/content/application~1json") {
+        // No data schema: the answer is the envelope with the success code or a failure.
+        let mut all = as200.clone();
+        all.extend(success.code.as_deref().and_then(|c| spec.code(c)));
+        if let (None, Some(body)) = (media.get("schema"), code_body(spec, op, &all)) {
+            media["schema"] = body;
+        }
+    }
     if (100..=599).contains(&success.status) {
         responses.insert(success.status.to_string(), ok);
     } else {
         responses.insert("default".into(), ok);
+    }
+    for c in codes.iter().filter(|c| c.status != success.status) {
+        if !(100..=599).contains(&c.status) {
+            continue;
+        }
+        let same: Vec<&Code> = codes
+            .iter()
+            .copied()
+            .filter(|o| o.status == c.status)
+            .collect();
+        let r = responses
+            .entry(c.status.to_string())
+            .or_insert_with(|| json!({"description": c.meaning}));
+        if let Some(body) = code_body(spec, op, &same) {
+            let ct = code_content_type(spec, op);
+            r["content"] = json!({ ct: {"schema": body} });
+        }
     }
     let mut statuses: Vec<(u16, String)> = Vec::new();
     for e in entries_for(plan, ep, op.method.get_ref()) {
@@ -538,6 +582,62 @@ fn responses(
         );
     }
     responses
+}
+
+/// The envelope a JSON result code of the operation travels in.
+fn code_envelope<'a>(spec: &'a Spec, op: &Operation) -> Option<&'a Envelope> {
+    op.response
+        .as_ref()
+        .and_then(|r| r.envelope.as_ref())
+        .and_then(|n| spec.envelope(n.get_ref()))
+        .or_else(|| spec.default_envelope())
+        .filter(|e| e.format == BodyFormat::Json && e.code_path.is_some())
+}
+
+fn code_content_type(spec: &Spec, op: &Operation) -> String {
+    code_envelope(spec, op)
+        .map(|e| e.content_type.clone())
+        .unwrap_or_else(|| "application/json".into())
+}
+
+/// The JSON body of an answer carrying one of `codes`: the envelope's code (one of their
+/// values) and its message, at the envelope's paths. None when the envelope is not JSON.
+fn code_body(spec: &Spec, op: &Operation, codes: &[&Code]) -> Option<Value> {
+    let env = code_envelope(spec, op)?;
+    if codes.is_empty() {
+        return None;
+    }
+    let values: Vec<String> = codes
+        .iter()
+        .map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()))
+        .collect();
+    let mut leaves = vec![(
+        env.code_path.clone()?,
+        json!({"type": "string", "enum": values}),
+    )];
+    if let Some(m) = &env.message_path {
+        leaves.push((m.clone(), json!({"type": "string"})));
+    }
+    let mut root = json!({"type": "object"});
+    for (path, leaf) in leaves {
+        let mut at = &mut root;
+        let keys: Vec<&str> = path.split('.').collect();
+        for (i, k) in keys.iter().enumerate() {
+            let obj = at.as_object_mut()?;
+            let req = obj.entry("required").or_insert_with(|| json!([]));
+            if !req.as_array()?.contains(&json!(k)) {
+                req.as_array_mut()?.push(json!(k));
+            }
+            let props = obj.entry("properties").or_insert_with(|| json!({}));
+            let next = if i + 1 == keys.len() {
+                leaf.clone()
+            } else {
+                json!({"type": "object"})
+            };
+            at = props.as_object_mut()?.entry(k.to_string()).or_insert(next);
+        }
+    }
+    Some(root)
 }
 
 /// Where a JSON answer holds its data, as the emulator serves it and the oracle reads it: at

@@ -67,3 +67,40 @@ async fn every_json_answer_fits_the_exported_schema() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(checked >= 70, "only {checked} answers checked");
 }
+
+/// A roaming-profile failure travels as HTTP 200 with a failure result code: the export
+/// declares that shape beside the success one, so a peer tool reads the failure as the API's
+/// own answer. Each operation sent an empty object answers such a failure, and it fits.
+#[tokio::test]
+async fn a_failure_answered_with_200_fits_the_exported_schema() {
+    let api = "roaming-profile";
+    let emu = emulator(&[api], &[]);
+    let spec = &emu.api(api).unwrap().spec;
+    let doc = openapi::export(&[spec]);
+    let top = spec.roles_by_rank().last().unwrap().name.get_ref().clone();
+    let mut failures = 0;
+    for ep in spec.endpoints() {
+        for op in &ep.op {
+            let path = spec.full_path(ep);
+            let m = op.method.get_ref().to_ascii_lowercase();
+            let schema = &doc["paths"][&path][&m]["responses"]["200"]["content"]
+                ["application/json"]["schema"];
+            assert!(schema.is_object(), "{m} {path}: no schema for its 200");
+            let body = Some(("application/json", b"{}".to_vec()));
+            let req = request(&emu, api, As::Role(&top), op.method.get_ref(), &path, body);
+            let a = read(emu.handle(req).await).await;
+            assert_eq!(a.status, 200, "{m} {path}: {}", a.text());
+            let answer: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+            let mut root = serde_json::json!({ "allOf": [schema] });
+            root["components"] = doc["components"].clone();
+            let v = jsonschema::validator_for(&root).unwrap();
+            assert!(v.is_valid(&answer), "{m} {path}: {answer} does not fit");
+            let code = answer.pointer("/Response/resultParam/resultCode");
+            let success = op.success_outcome().code;
+            if code.and_then(|c| c.as_str()) != success.as_deref() {
+                failures += 1;
+            }
+        }
+    }
+    assert!(failures >= 3, "only {failures} failures answered");
+}
