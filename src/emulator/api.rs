@@ -38,8 +38,9 @@ impl ApiEmu {
     }
 
     /// A digest of everything a request can change: every table's rows (keys and values,
-    /// in order), the device states, the running jobs and the live tokens. Two equal
-    /// fingerprints mean (up to hash collisions) that nothing observable changed.
+    /// in order), the device states, the running jobs, the changed settings and the live
+    /// tokens. Two equal fingerprints mean (up to hash collisions) that nothing observable
+    /// changed.
     pub fn fingerprint(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for (name, table) in &self.tables {
@@ -61,6 +62,7 @@ impl ApiEmu {
         jobs.sort();
         jobs.hash(&mut h);
         d.next_job.hash(&mut h);
+        d.settings.hash(&mut h);
         self.vendor.tokens_held().hash(&mut h);
         h.finish()
     }

@@ -22,7 +22,7 @@ pub mod store;
 mod tables;
 pub(crate) mod vendor;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -72,6 +72,8 @@ struct Device {
     states: BTreeSet<String>,
     jobs: HashMap<String, JobRun>,
     next_job: u64,
+    /// Setting values changed from the seed, by settings tree (`data:at`) and setting path.
+    settings: BTreeMap<String, BTreeMap<String, Option<String>>>,
 }
 
 impl Device {

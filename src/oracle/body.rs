@@ -171,9 +171,26 @@ impl Oracle<'_> {
             // A CSV without a header row naming the schema's fields cannot be read by name.
             Tree::Csv(rows) if !csv_named(schema, rows) => Ok(vec![]),
             Tree::Csv(rows) => Ok(elements("", rows)),
-            Tree::Json(v) => self.json_records(op, resp, v),
+            Tree::Json(v) => match self.settings_shape(resp, v) {
+                Some(other) => self.json_records(op, &other, v),
+                None => self.json_records(op, resp, v),
+            },
             Tree::Xml(root, c) => self.xml_records(op, resp, schema, root, c),
         }
+    }
+
+    /// A setting path of a settings tree answers one setting (a leaf) or the settings
+    /// under it in the tree's wrapped list (an inner path): the shape the body has, when
+    /// it is the other one than the response documents.
+    fn settings_shape(&self, resp: &Response, v: &Value) -> Option<Response> {
+        let tree = self.spec.endpoint(self.ep_id?)?.settings.as_ref()?;
+        tree.path.as_ref()?;
+        let list = v.get(&tree.wrapper).is_some_and(Value::is_array);
+        (list != resp.many).then(|| Response {
+            many: list,
+            wrapper: list.then(|| tree.wrapper.clone()),
+            ..resp.clone()
+        })
     }
 
     fn json_records<'t>(

@@ -19,6 +19,7 @@ mod jobs;
 mod list;
 mod negotiate;
 pub(super) mod route;
+mod settings;
 mod spoil;
 mod state;
 
@@ -283,6 +284,11 @@ fn missing_record(ctx: &Ctx<'_>, collection: &str) -> bool {
 
 /// Apply the operation's effect.
 async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Response<Body> {
+    if let Some(tree) = &ctx.ep.settings {
+        if let Some(r) = settings::answer(ctx, tree, &parsed, fmt.clone()) {
+            return r;
+        }
+    }
     let effect = ctx.op.effect.unwrap_or(Effect::Static);
     let coll = ctx.ep.collection.as_ref().map(|c| c.get_ref().as_str());
     let table_effect = matches!(

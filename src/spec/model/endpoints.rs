@@ -36,6 +36,9 @@ pub struct Endpoint {
     /// Collection this endpoint exposes, if it is stateful.
     #[serde(default)]
     pub collection: Option<Spanned<String>>,
+    /// The endpoint serves a settings tree held in `[data]` (sipXconfig's setting paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsTree>,
     #[serde(default)]
     pub op: Vec<Operation>,
     #[serde(flatten)]
@@ -183,6 +186,30 @@ impl Lookup {
                 .flatten()
         })
     }
+}
+
+/// [`Endpoint::settings`]: the list of settings at `at` inside `[data.<data>]`, each a
+/// table with `path`, `type` (`string`, `boolean`, `integer`, `enum`), `options`, `value`
+/// and `defaultValue` (more keys are answered as they are; absent ones as null).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsTree {
+    pub data: String,
+    /// Dotted keys down to the list; a `{param}` key is that path parameter's value
+    /// (`gateways.{gatewayId}.settings`). A value that leads nowhere is "no such object".
+    #[serde(default = "settings_key")]
+    pub at: String,
+    /// The path parameter holding the setting path (the rest of the URL); none on the
+    /// endpoint of the whole tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The key a subtree's list is answered under.
+    #[serde(default = "settings_key")]
+    pub wrapper: String,
+}
+
+fn settings_key() -> String {
+    "settings".into()
 }
 
 fn yes() -> bool {

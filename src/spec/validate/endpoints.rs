@@ -29,6 +29,7 @@ pub(super) fn check_endpoints(cx: &mut Ctx) {
             cx.refer(f, c, "collection", "R006");
         }
         check_lookups(cx, f, ep);
+        check_settings(cx, f, ep);
         check_unsupported(cx, f, ep);
         cx.provenance(f, off, &ep.provenance, &format!("endpoint `{eid}`"));
         let mut methods = HashSet::new();
@@ -147,6 +148,36 @@ fn check_lookups(cx: &mut Ctx, f: usize, ep: &Endpoint) {
                 );
             }
         }
+    }
+}
+
+/// A settings tree names a `[data]` table, and its `{param}` keys and setting-path
+/// parameter are parameters of the endpoint.
+fn check_settings(cx: &mut Ctx, f: usize, ep: &Endpoint) {
+    let Some(t) = &ep.settings else { return };
+    let eid = ep.id.get_ref();
+    let off = ep.id.span().start;
+    let mut wrong = Vec::new();
+    if !cx.raw.data.iter().any(|(_, _, k, _)| *k == t.data) {
+        wrong.push(format!("names `[data.{}]`, which does not exist", t.data));
+    }
+    let params =
+        t.at.split('.')
+            .filter_map(|k| k.strip_prefix('{')?.strip_suffix('}'))
+            .chain(t.path.as_deref());
+    for p in params {
+        if !ep.params.contains_key(p) {
+            wrong.push(format!("uses `{p}`, which is not a parameter of the path"));
+        }
+    }
+    for w in wrong {
+        cx.err(
+            f,
+            off,
+            "R016",
+            format!("the settings tree of endpoint `{eid}` {w}"),
+            None,
+        );
     }
 }
 
