@@ -66,6 +66,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
     let filtered = !filters.is_empty()
         || path_filter
         || scoped_rows.is_some()
+        || ctx.ep.owned.is_some()
         || ctx.api.vendor.has_filter(ctx);
     if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
         return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
@@ -74,6 +75,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         Some(r) => r,
         None => table.snapshot().values().cloned().collect(),
     };
+    let _ = super::owned::keep(ctx, collection, &mut rows);
     // Path parameters that select records (`/registrations/ip/{ip}`).
     for (name, value) in ctx
         .params
@@ -311,7 +313,10 @@ fn render_many(
         .as_ref()
         .and_then(|c| ctx.spec().collection(c.get_ref()))
         .map(|c| c.schema.get_ref());
-    let summary = schema.filter(|s| !s.field.is_empty() && Some(s.name.get_ref()) != own);
+    // So does an `owned` list: its records hold their owner's data beyond the summary.
+    let summary = schema.filter(|s| {
+        !s.field.is_empty() && (Some(s.name.get_ref()) != own || ctx.ep.owned.is_some())
+    });
     let project = |r: &Row| {
         let mut v = r.to_value();
         if let (Some(s), Some(o)) = (summary, v.as_object_mut()) {

@@ -18,6 +18,7 @@ mod fixed;
 mod jobs;
 mod list;
 mod negotiate;
+mod owned;
 pub(super) mod route;
 mod spoil;
 mod state;
@@ -296,6 +297,14 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
             | Effect::Delete
             | Effect::Replace
     );
+    // An `owned` endpoint acts on the caller's records only.
+    let parsed = match coll.filter(|c| ctx.api.tables.contains_key(*c)) {
+        Some(c) if ctx.ep.owned.is_some() => match owned::before(ctx, c, effect, parsed, &fmt) {
+            Ok(p) => p,
+            Err(r) => return r,
+        },
+        _ => parsed,
+    };
     match (coll, table_effect) {
         (Some(c), true) if ctx.api.tables.contains_key(c) => {
             effect::table_effect(ctx, c, effect, parsed, fmt)

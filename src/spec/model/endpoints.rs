@@ -36,10 +36,27 @@ pub struct Endpoint {
     /// Collection this endpoint exposes, if it is stateful.
     #[serde(default)]
     pub collection: Option<Spanned<String>>,
+    /// The endpoint acts on the caller's records of its collection only (the collection
+    /// names an `owner`): lists hold them, a path naming another account's record answers
+    /// `others`, and without a path key the caller's one record is read or written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned: Option<Owned>,
     #[serde(default)]
     pub op: Vec<Operation>,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+/// [`Endpoint::owned`].
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owned {
+    /// What a request naming another account's record gets (default: "not found").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others: Option<Outcome>,
+    /// The path parameter naming the record (default: the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
 }
 
 /// A typed path or query parameter.
