@@ -239,6 +239,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     if let Some(o) = empty.and_then(|(n, _)| ctx.ep.params.get(n)?.spec().empty) {
         return ctx.outcome(&o, Some("a path parameter is empty"));
     }
+    if let Some(r) = invalid_param(ctx) {
+        return r;
+    }
     if let Some(missing) = ctx
         .op
         .query
@@ -255,6 +258,32 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         }
         _ => resp,
     }
+}
+
+/// The answer to a path parameter the device checks (`invalid`) whose value is not of its
+/// type, not one of its `enum`, shorter than its `min_len` or unlike its `pattern`.
+fn invalid_param(ctx: &Ctx<'_>) -> Option<Response<Body>> {
+    use crate::spec::model::FieldType;
+    ctx.params.iter().find_map(|(name, v)| {
+        let p = ctx.ep.params.get(name)?.spec();
+        let o = p.invalid.as_ref()?;
+        let typed = match p.ty {
+            FieldType::Digits => !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()),
+            FieldType::Integer => v.parse::<i64>().is_ok(),
+            FieldType::Boolean => v == "true" || v == "false",
+            _ => true,
+        };
+        let listed = p.enum_values.is_empty()
+            || p.enum_values
+                .iter()
+                .any(|e| e.as_str().map_or(e.to_string() == *v, |s| s == v));
+        let long = p.min_len.is_none_or(|m| v.chars().count() >= m);
+        let like = p.pattern.as_ref().is_none_or(|pat| {
+            regex::Regex::new(&format!("^(?:{pat})$")).is_ok_and(|re| re.is_match(v))
+        });
+        (!(typed && listed && long && like))
+            .then(|| ctx.outcome(o, Some(&format!("`{name}` is not a valid value"))))
+    })
 }
 
 /// Whether the request names a record of `collection` by its one path parameter and no

@@ -22,6 +22,11 @@ fn owner<'a>(ctx: &'a Ctx, collection: &str) -> Option<&'a Owner> {
     ctx.spec().collection(collection)?.owner.as_ref()
 }
 
+/// The field naming a record's owner, when the endpoint is `owned`.
+pub(super) fn owner_field<'a>(ctx: &'a Ctx, collection: &str) -> Option<&'a str> {
+    owner(ctx, collection).map(|o| o.field.as_str())
+}
+
 /// What the owner field of the caller's records holds: the account's user name, or the
 /// key of its record in the `via` collection.
 fn caller_value(ctx: &Ctx, o: &Owner) -> Option<Value> {

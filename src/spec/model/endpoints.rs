@@ -87,6 +87,9 @@ impl Param {
                 empty: None,
                 filter: None,
                 lookup: None,
+                invalid: None,
+                min_len: None,
+                pattern: None,
             },
             Param::Full(p) => (**p).clone(),
         }
@@ -120,6 +123,16 @@ pub struct ParamSpec {
     /// Other names the device accepts for a value, resolved through a table in `[data]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
+    /// What a value that is not of the parameter's type (or not one of its `enum`, or
+    /// shorter than `min_len`) gets, when the device checks it (a PIN that is not digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Outcome>,
+    /// Shortest value the device takes (with `invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_len: Option<usize>,
+    /// Regular expression the whole value must match (with `invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 /// [`ParamSpec::filter`].
@@ -372,6 +385,14 @@ pub struct Request {
     /// Largest body the device takes, in bytes.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Smallest body the device takes, in bytes (1: "requires a non empty body"); a
+    /// shorter one gets `reject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bytes: Option<u64>,
+    /// The field a raw body (a vCard) written to a path-named record is stored in
+    /// (default `content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_field: Option<String>,
     #[serde(default)]
     pub example: Option<String>,
 }
