@@ -58,7 +58,9 @@ impl Spec {
             _ => None,
         };
         let keys = self.collection_keys(c);
-        let want = match owned.param.as_ref().or_else(|| ep.params.keys().last()) {
+        let assigns = ep.op.iter().any(|o| o.assign.is_some());
+        let last = ep.params.keys().last().filter(|_| !assigns);
+        let want = match owned.param.as_ref().or(last) {
             Some(name) => text(&ep.params.get(name)?.spec().example?)?,
             None => {
                 let body = op.request.as_ref()?.example.as_ref()?;

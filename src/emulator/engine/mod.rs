@@ -340,7 +340,8 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
         }
         // A sub-resource of a record (a TLS context's private key) exists only while the
         // record does.
-        (Some(c), false) if missing_record(ctx, c) => ctx.not_found(),
+        // (An `owned` endpoint's record was looked up before: see `owned`.)
+        (Some(c), false) if ctx.ep.owned.is_none() && missing_record(ctx, c) => ctx.not_found(),
         _ => match effect {
             Effect::JobStart => jobs::start(ctx),
             Effect::JobPoll => jobs::poll(ctx),

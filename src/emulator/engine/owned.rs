@@ -65,11 +65,14 @@ pub(super) fn keep(ctx: &Ctx, collection: &str, rows: &mut Vec<Row>) -> Option<(
     Some(())
 }
 
-/// The path parameter naming the record: `owned.param`, else the last.
+/// The path parameter naming the record: `owned.param`, else the last (none when an
+/// operation of the endpoint assigns a path value).
 fn named<'a>(ctx: &'a Ctx) -> Option<&'a str> {
     let p = ctx.ep.owned.as_ref()?.param.as_deref();
     match p {
         Some(p) => ctx.param(p),
+        // Path values an operation assigns name no record: the caller's is meant.
+        None if ctx.ep.op.iter().any(|o| o.assign.is_some()) => None,
         None => ctx.params.last().map(|(_, v)| v.as_str()),
     }
 }
@@ -97,6 +100,9 @@ pub(super) fn before(
     };
     let (want, value) = caller(ctx, o);
     let table = &ctx.api.tables[collection];
+    if ctx.op.assign.is_some() {
+        return Err(assign(ctx, collection, o, &want));
+    }
     if let Some(v) = named(ctx) {
         let row = table.get(&Key::parse(v)).or_else(|| {
             // The name may be another field than the key (a conference's name).
@@ -245,4 +251,36 @@ fn render_own(ctx: &Ctx, o: &Owner, row: &Row, fmt: &Option<(Fmt, String)>) -> R
         _ => serde_json::to_vec(&serde_json::json!({ w: list })).unwrap_or_default(),
     };
     render::raw(status, Some(&ct), body)
+}
+
+/// `assign`: set one field of the caller's record (or the one `owned.param` names, which
+/// must be the caller's) from the path.
+fn assign(ctx: &Ctx, collection: &str, o: &Owner, want: &str) -> Response<Body> {
+    let Some(a) = ctx.op.assign.as_ref() else {
+        return ctx.outcome(&ctx.success(), None);
+    };
+    let table = &ctx.api.tables[collection];
+    let named = ctx.ep.owned.as_ref().and_then(|w| w.param.as_deref());
+    let target = match named.and_then(|p| ctx.param(p)) {
+        Some(v) => match table.get(&Key::parse(v)) {
+            Some(r) if holds(o, &r, want) => table.key_of(&r).map(|k| (k, r)),
+            Some(_) => return others(ctx),
+            None => return ctx.not_found(),
+        },
+        None => own_row(ctx, collection, o, want),
+    };
+    let Some((key, row)) = target else {
+        return ctx.not_found();
+    };
+    let value = match &a.value {
+        toml::Value::String(t) => Value::String(render::fill(t, &|n| ctx.param(n).map(str::to_string))),
+        v => serde_json::to_value(v).unwrap_or(Value::Null),
+    };
+    let mut new = row.to_value();
+    if let Some(m) = new.as_object_mut() {
+        m.insert(a.field.clone(), value);
+    }
+    let new = table.row(new);
+    table.update(|rows| rows.insert(key, new));
+    ctx.outcome(&ctx.success(), None)
 }

@@ -47,6 +47,17 @@ pub struct Endpoint {
     pub provenance: Provenance,
 }
 
+/// [`Operation::assign`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// The field set.
+    pub field: String,
+    /// Its new value: text with `{param}` placeholders filled from the path, or any other
+    /// value as given.
+    pub value: toml::Value,
+}
+
 /// [`Endpoint::owned`].
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -270,6 +281,10 @@ pub struct Operation {
     /// `[[job]]` this operation starts or polls.
     #[serde(default)]
     pub job: Option<Spanned<String>>,
+    /// On an `owned` endpoint: the one field this operation sets on the caller's record
+    /// (or the record `owned.param` names), its value taken from the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Assign>,
     #[serde(default = "default_must")]
     pub level: Level,
     #[serde(default)]
