@@ -325,6 +325,7 @@ pub const ALL_KEYS: &[&str] = &[
     "via",
     "by",
     "owned",
+    "caller_fields",
     "assign",
     "min_bytes",
     "raw_field",

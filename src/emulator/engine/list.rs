@@ -105,6 +105,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         rows.reverse();
     }
     let mut meta = Map::new();
+    super::owned::caller_fields(ctx, &mut meta);
     if let Some(p) = pagination {
         match page_slice(ctx, p, &mut rows, &mut meta) {
             Ok(()) => {}
@@ -176,6 +177,7 @@ fn page_slice(
             "pages" => Value::from(total.div_ceil(page_size.max(1))),
             "size" if p.style == PaginationStyle::Page => Value::from(page_size),
             "size" => Value::from(total),
+            "count" => Value::from(rows.len()),
             "start" => Value::from(offset.saturating_add(first)),
             "end" => Value::from(
                 offset

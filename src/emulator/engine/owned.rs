@@ -273,7 +273,16 @@ fn assign(ctx: &Ctx, collection: &str, o: &Owner, want: &str) -> Response<Body> 
         return ctx.not_found();
     };
     let value = match &a.value {
-        toml::Value::String(t) => Value::String(render::fill(t, &|n| ctx.param(n).map(str::to_string))),
+        toml::Value::String(t) => {
+            let text = render::fill(t, &|n| ctx.param(n).map(str::to_string));
+            // A flag or a number stays one (`showContactsOnPhone/false`).
+            match row.field(&a.field) {
+                Some(Value::Bool(_) | Value::Number(_)) => {
+                    serde_json::from_str(&text).unwrap_or(Value::String(text))
+                }
+                _ => Value::String(text),
+            }
+        }
         v => serde_json::to_value(v).unwrap_or(Value::Null),
     };
     let mut new = row.to_value();
@@ -283,4 +292,26 @@ fn assign(ctx: &Ctx, collection: &str, o: &Owner, want: &str) -> Response<Body> 
     let new = table.row(new);
     table.update(|rows| rows.insert(key, new));
     ctx.outcome(&ctx.success(), None)
+}
+
+/// The fields of the caller's record in the response's `caller_fields` collection, added
+/// to a list answer's metadata (its owner field left out).
+pub(super) fn caller_fields(ctx: &Ctx, meta: &mut Map<String, Value>) {
+    let Some(c) = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.caller_fields.as_deref())
+    else {
+        return;
+    };
+    let Some(o) = ctx.spec().collection(c).and_then(|x| x.owner.as_ref()) else {
+        return;
+    };
+    let (want, _) = caller(ctx, o);
+    if let Some((_, row)) = own_row(ctx, c, o, &want) {
+        for (k, v) in row.fields().filter(|(k, _)| *k != o.field) {
+            meta.insert(k.to_string(), v.clone());
+        }
+    }
 }

@@ -462,6 +462,10 @@ pub struct Response {
     /// A fixed body the emulator serves for `effect = "static"` (JSON text or raw).
     #[serde(default)]
     pub body: Option<String>,
+    /// A collection with an `owner` whose caller's record's fields a list answer carries
+    /// beside its items (the phone book's `show-on-phone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_fields: Option<String>,
     #[serde(default)]
     pub example: Option<String>,
 }
