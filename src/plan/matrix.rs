@@ -202,7 +202,10 @@ impl Cell<'_> {
     fn not_owner(&self, op: &Operation, e: PlanEntry) -> Option<PlanEntry> {
         let owner = self.spec.example_owner(self.ep, op)?;
         let role = self.spec.role(self.col)?;
-        let user = role.user.clone().unwrap_or_else(|| role.name.get_ref().clone());
+        let user = role
+            .user
+            .clone()
+            .unwrap_or_else(|| role.name.get_ref().clone());
         if user == owner {
             return None;
         }
@@ -212,13 +215,10 @@ impl Cell<'_> {
             Some(o) => e.expect(vec![o.clone()]),
             None => e.answer(&m.not_found),
         };
-        Some(
-            e.source(self.ep.provenance.describe())
-                .summary(format!(
-                    "{} on `{owner}`'s record is refused to `{}`: not its own",
-                    self.method, self.col
-                )),
-        )
+        Some(e.source(self.ep.provenance.describe()).summary(format!(
+            "{} on `{owner}`'s record is refused to `{}`: not its own",
+            self.method, self.col
+        )))
     }
 }
 

@@ -108,7 +108,10 @@ pub(super) fn before(
             // The name may be another field than the key (a conference's name).
             let rows = table.snapshot();
             rows.values()
-                .find(|r| r.fields().any(|(_, x)| scalar_text(x).as_deref() == Some(v)))
+                .find(|r| {
+                    r.fields()
+                        .any(|(_, x)| scalar_text(x).as_deref() == Some(v))
+                })
                 .cloned()
         });
         return match row {
@@ -220,7 +223,8 @@ fn render_own(ctx: &Ctx, o: &Owner, row: &Row, fmt: &Option<(Fmt, String)>) -> R
     let schema = resp
         .and_then(|r| r.schema.as_ref())
         .and_then(|s| ctx.spec().schema(s.get_ref()));
-    let documented = |n: &str| schema.is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == n));
+    let documented =
+        |n: &str| schema.is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == n));
     let mut v = row.to_value();
     if let (Some(m), Some(s)) = (v.as_object_mut(), schema) {
         // Only what the response documents (a conference's details, not its access code).
