@@ -276,8 +276,17 @@ fn assign(ctx: &Ctx, collection: &str, o: &Owner, want: &str) -> Response<Body> 
     let Some((key, row)) = target else {
         return ctx.not_found();
     };
-    let value = match &a.value {
-        toml::Value::String(t) => {
+    let value = match (&a.value, &a.map) {
+        (toml::Value::String(t), Some(map)) => {
+            let text = render::fill(t, &|n| ctx.param(n).map(str::to_string));
+            // A command's name, before its `&` arguments, picks the value.
+            let name = text.split('&').next().unwrap_or_default();
+            match map.get(name) {
+                Some(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+                None => return ctx.outcome(&ctx.success(), None),
+            }
+        }
+        (toml::Value::String(t), None) => {
             let text = render::fill(t, &|n| ctx.param(n).map(str::to_string));
             // A flag or a number stays one (`showContactsOnPhone/false`).
             match row.field(&a.field) {
@@ -287,7 +296,7 @@ fn assign(ctx: &Ctx, collection: &str, o: &Owner, want: &str) -> Response<Body> 
                 _ => Value::String(text),
             }
         }
-        v => serde_json::to_value(v).unwrap_or(Value::Null),
+        (v, _) => serde_json::to_value(v).unwrap_or(Value::Null),
     };
     let mut new = row.to_value();
     if let Some(m) = new.as_object_mut() {

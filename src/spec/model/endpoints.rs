@@ -56,6 +56,10 @@ pub struct Assign {
     /// Its new value: text with `{param}` placeholders filled from the path, or any other
     /// value as given.
     pub value: toml::Value,
+    /// With `map`, the filled text chooses the value stored (`lock` → `true`); text the
+    /// map lacks changes nothing (a conference command that is not a lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<toml::Table>,
 }
 
 /// [`Endpoint::owned`].
