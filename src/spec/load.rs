@@ -327,6 +327,7 @@ pub const ALL_KEYS: &[&str] = &[
     "owned",
     "caller_fields",
     "assign",
+    "when_empty",
     "map",
     "min_bytes",
     "raw_field",

@@ -132,7 +132,8 @@ fn get(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body
         // A read whose answer documents another shape than the record (a context's list
         // of sub-resources) serves that documented answer once the record exists.
         Some(_) if answers_other_shape(ctx, collection) => super::fixed::static_answer(ctx, fmt),
-        Some(row) => render_one(ctx, &row.to_value(), fmt),
+        Some(row) => super::owned::empty_answer(ctx, &row)
+            .unwrap_or_else(|| render_one(ctx, &row.to_value(), fmt)),
         None => ctx.not_found(),
     }
 }

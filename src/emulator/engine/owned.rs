@@ -116,7 +116,9 @@ pub(super) fn before(
         });
         return match row {
             Some(r) if !holds(o, &r, &want) => Err(others(ctx)),
-            Some(r) if effect == Effect::Get => Err(render_own(ctx, o, &r, fmt)),
+            Some(r) if effect == Effect::Get => {
+                Err(empty_answer(ctx, &r).unwrap_or_else(|| render_own(ctx, o, &r, fmt)))
+            }
             None if !matches!(effect, Effect::Create | Effect::Upsert) => Err(ctx.not_found()),
             _ => Ok(with_owner(table, o, &value, parsed)),
         };
@@ -327,4 +329,17 @@ pub(super) fn caller_fields(ctx: &Ctx, meta: &mut Map<String, Value>) {
             meta.insert(k.to_string(), v.clone());
         }
     }
+}
+
+/// `when_empty`: the answer to reading a record whose named field is empty.
+pub(super) fn empty_answer(ctx: &Ctx, row: &Row) -> Option<Response<Body>> {
+    let w = ctx.op.when_empty.as_ref()?;
+    let empty = match row.field(&w.field) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(_) => false,
+    };
+    empty.then(|| ctx.outcome(&w.outcome, Some(&format!("`{}` is empty", w.field))))
 }

@@ -47,6 +47,14 @@ pub struct Endpoint {
     pub provenance: Provenance,
 }
 
+/// [`Operation::when_empty`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenEmpty {
+    pub field: String,
+    pub outcome: Outcome,
+}
+
 /// [`Operation::assign`].
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +297,10 @@ pub struct Operation {
     /// (or the record `owned.param` names), its value taken from the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assign: Option<Assign>,
+    /// A read of a record whose `field` is empty (absent, `""`, `[]`) answers `outcome`
+    /// (a conference without participants: 406).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_empty: Option<WhenEmpty>,
     #[serde(default = "default_must")]
     pub level: Level,
     #[serde(default)]
