@@ -62,7 +62,8 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         .cloned()
         .collect();
     let scoped_rows = scoped(ctx, collection, &table.snapshot());
-    let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some());
+    let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some())
+        || ctx.op.query.values().any(|p| p.spec().filter.is_some());
     let filtered = !filters.is_empty()
         || path_filter
         || scoped_rows.is_some()
@@ -84,6 +85,17 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
     {
         if let Some(f) = ctx.ep.params.get(name).and_then(|p| p.spec().filter) {
             rows.retain(|r| f.holds(r.field(&f.field).and_then(scalar_text).as_deref(), value));
+        }
+    }
+    // Query parameters that select records (a search term; field `*`: any field).
+    for (name, value) in &ctx.query {
+        if let Some(f) = ctx.op.query.get(name).and_then(|p| p.spec().filter) {
+            rows.retain(|r| match f.field.as_str() {
+                "*" => r
+                    .fields()
+                    .any(|(_, x)| f.holds(scalar_text(x).as_deref(), value)),
+                field => f.holds(r.field(field).and_then(scalar_text).as_deref(), value),
+            });
         }
     }
     if !filters.is_empty() {
