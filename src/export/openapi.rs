@@ -453,6 +453,9 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         empty: None,
                         filter: None,
                         lookup: None,
+                        invalid: None,
+                        min_len: None,
+                        pattern: None,
                     },
                 ));
             }

@@ -175,6 +175,9 @@ impl Cell<'_> {
 
     fn allowed(&self, e: PlanEntry) -> PlanEntry {
         let op = self.op.expect("allowed only when the op exists");
+        if let Some(e) = self.not_owner(op, e.clone()) {
+            return e;
+        }
         let mut acc = op.accept.clone();
         if let Some(p) = op
             .pagination
@@ -190,6 +193,32 @@ impl Cell<'_> {
             .decision(op.decision.as_ref())
             .source(op.provenance.describe())
             .summary(format!("{} is allowed to `{}`", self.method, self.col))
+    }
+}
+
+impl Cell<'_> {
+    /// An `owned` endpoint whose example names a record of another account than the
+    /// column's: the endpoint's `others` answer (else not found).
+    fn not_owner(&self, op: &Operation, e: PlanEntry) -> Option<PlanEntry> {
+        let owner = self.spec.example_owner(self.ep, op)?;
+        let role = self.spec.role(self.col)?;
+        let user = role
+            .user
+            .clone()
+            .unwrap_or_else(|| role.name.get_ref().clone());
+        if user == owner {
+            return None;
+        }
+        let owned = self.ep.owned.as_ref()?;
+        let m = self.spec.matrix();
+        let e = match &owned.others {
+            Some(o) => e.expect(vec![o.clone()]),
+            None => e.answer(&m.not_found),
+        };
+        Some(e.source(self.ep.provenance.describe()).summary(format!(
+            "{} on `{owner}`'s record is refused to `{}`: not its own",
+            self.method, self.col
+        )))
     }
 }
 

@@ -44,6 +44,59 @@ impl Spec {
             })
             .unwrap_or_default()
     }
+
+    /// For an `owned` endpoint whose path (or, without a path parameter, `op`'s example
+    /// body) names a record: the user name of the account that owns the seed record the
+    /// example names (`None` when it names none).
+    pub fn example_owner(&self, ep: &Endpoint, op: &Operation) -> Option<String> {
+        let owned = ep.owned.as_ref()?;
+        let c = self.collection(ep.collection.as_ref()?.get_ref())?;
+        let owner = c.owner.as_ref()?;
+        let text = |v: &toml::Value| match v {
+            toml::Value::String(s) => Some(s.clone()),
+            toml::Value::Integer(i) => Some(i.to_string()),
+            _ => None,
+        };
+        let keys = self.collection_keys(c);
+        let assigns = ep.op.iter().any(|o| o.assign.is_some());
+        let last = ep.params.keys().last().filter(|_| !assigns);
+        let want = match owned.param.as_ref().or(last) {
+            Some(name) => text(&ep.params.get(name)?.spec().example?)?,
+            None => {
+                let body = op.request.as_ref()?.example.as_ref()?;
+                let v: serde_json::Value = serde_json::from_str(body).ok()?;
+                let k = v.get(keys.first()?)?;
+                k.as_str()
+                    .map(str::to_string)
+                    .or_else(|| k.as_i64().map(|i| i.to_string()))?
+            }
+        };
+        let holds = |row: &toml::Value, fields: &[String]| {
+            fields
+                .iter()
+                .any(|f| row.get(f).and_then(text).as_deref() == Some(want.as_str()))
+        };
+        let row = c.seed.iter().find(|r| holds(r, &keys)).or_else(|| {
+            c.seed.iter().find(|r| {
+                r.as_table()
+                    .is_some_and(|t| t.values().any(|v| text(v).as_deref() == Some(&want)))
+            })
+        })?;
+        let value = row.get(&owner.field).and_then(text)?;
+        let Some(via) = owner.via.as_ref().and_then(|v| self.collection(v)) else {
+            return Some(value);
+        };
+        let by = owner.by.as_deref().unwrap_or("username");
+        let vkeys = self.collection_keys(via);
+        via.seed
+            .iter()
+            .find(|r| {
+                vkeys
+                    .iter()
+                    .any(|k| r.get(k).and_then(text).as_deref() == Some(value.as_str()))
+            })
+            .and_then(|r| r.get(by).and_then(text))
+    }
 }
 
 impl Schema {

@@ -100,8 +100,9 @@ fn items(ctx: &Ctx, table: &Table, effect: Effect, parsed: Parsed) -> Vec<Row> {
                 (Some((_, v)), Some(kf)) => {
                     let mut o = Map::new();
                     o.insert(kf.clone(), Value::String(v.clone()));
+                    let field = ctx.op.request.as_ref().and_then(|r| r.raw_field.clone());
                     o.insert(
-                        "content".into(),
+                        field.unwrap_or_else(|| "content".into()),
                         Value::String(String::from_utf8_lossy(&b).into_owned()),
                     );
                     vec![table.row(Value::Object(o))]
@@ -131,7 +132,8 @@ fn get(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body
         // A read whose answer documents another shape than the record (a context's list
         // of sub-resources) serves that documented answer once the record exists.
         Some(_) if answers_other_shape(ctx, collection) => super::fixed::static_answer(ctx, fmt),
-        Some(row) => render_one(ctx, &row.to_value(), fmt),
+        Some(row) => super::owned::empty_answer(ctx, &row)
+            .unwrap_or_else(|| render_one(ctx, &row.to_value(), fmt)),
         None => ctx.not_found(),
     }
 }
@@ -169,8 +171,12 @@ fn create(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
     if let Some(s) = schema {
         if !ctx.fault(FaultId::ClientIdsHonoured) {
             if let Some(o) = item.as_object_mut() {
+                // The owner of an `owned` endpoint's record is the server's to set: the caller.
+                let owner = super::owned::owner_field(ctx, collection);
                 for f in s.field.iter().filter(|f| f.server_assigned) {
-                    o.remove(f.name.get_ref());
+                    if Some(f.name.get_ref().as_str()) != owner {
+                        o.remove(f.name.get_ref());
+                    }
                 }
             }
         }

@@ -62,10 +62,12 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         .cloned()
         .collect();
     let scoped_rows = scoped(ctx, collection, &table.snapshot());
-    let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some());
+    let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some())
+        || ctx.op.query.values().any(|p| p.spec().filter.is_some());
     let filtered = !filters.is_empty()
         || path_filter
         || scoped_rows.is_some()
+        || ctx.ep.owned.is_some()
         || ctx.api.vendor.has_filter(ctx);
     if pagination.is_some_and(|p| p.style == PaginationStyle::Cursor) && !filtered {
         return cursor_page(ctx, collection, pagination.expect("checked"), schema, fmt);
@@ -74,6 +76,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         Some(r) => r,
         None => table.snapshot().values().cloned().collect(),
     };
+    let _ = super::owned::keep(ctx, collection, &mut rows);
     // Path parameters that select records (`/registrations/ip/{ip}`).
     for (name, value) in ctx
         .params
@@ -82,6 +85,17 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
     {
         if let Some(f) = ctx.ep.params.get(name).and_then(|p| p.spec().filter) {
             rows.retain(|r| f.holds(r.field(&f.field).and_then(scalar_text).as_deref(), value));
+        }
+    }
+    // Query parameters that select records (a search term; field `*`: any field).
+    for (name, value) in &ctx.query {
+        if let Some(f) = ctx.op.query.get(name).and_then(|p| p.spec().filter) {
+            rows.retain(|r| match f.field.as_str() {
+                "*" => r
+                    .fields()
+                    .any(|(_, x)| f.holds(scalar_text(x).as_deref(), value)),
+                field => f.holds(r.field(field).and_then(scalar_text).as_deref(), value),
+            });
         }
     }
     if !filters.is_empty() {
@@ -103,6 +117,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         rows.reverse();
     }
     let mut meta = Map::new();
+    super::owned::caller_fields(ctx, &mut meta);
     if let Some(p) = pagination {
         match page_slice(ctx, p, &mut rows, &mut meta) {
             Ok(()) => {}
@@ -174,6 +189,7 @@ fn page_slice(
             "pages" => Value::from(total.div_ceil(page_size.max(1))),
             "size" if p.style == PaginationStyle::Page => Value::from(page_size),
             "size" => Value::from(total),
+            "count" => Value::from(rows.len()),
             "start" => Value::from(offset.saturating_add(first)),
             "end" => Value::from(
                 offset
@@ -311,7 +327,10 @@ fn render_many(
         .as_ref()
         .and_then(|c| ctx.spec().collection(c.get_ref()))
         .map(|c| c.schema.get_ref());
-    let summary = schema.filter(|s| !s.field.is_empty() && Some(s.name.get_ref()) != own);
+    // So does an `owned` list: its records hold their owner's data beyond the summary.
+    let summary = schema.filter(|s| {
+        !s.field.is_empty() && (Some(s.name.get_ref()) != own || ctx.ep.owned.is_some())
+    });
     let project = |r: &Row| {
         let mut v = r.to_value();
         if let (Some(s), Some(o)) = (summary, v.as_object_mut()) {

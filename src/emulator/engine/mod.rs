@@ -18,6 +18,7 @@ mod fixed;
 mod jobs;
 mod list;
 mod negotiate;
+mod owned;
 pub(super) mod route;
 mod settings;
 mod spoil;
@@ -239,6 +240,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     if let Some(o) = empty.and_then(|(n, _)| ctx.ep.params.get(n)?.spec().empty) {
         return ctx.outcome(&o, Some("a path parameter is empty"));
     }
+    if let Some(r) = invalid_param(ctx) {
+        return r;
+    }
     if let Some(missing) = ctx
         .op
         .query
@@ -255,6 +259,32 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         }
         _ => resp,
     }
+}
+
+/// The answer to a path parameter the device checks (`invalid`) whose value is not of its
+/// type, not one of its `enum`, shorter than its `min_len` or unlike its `pattern`.
+fn invalid_param(ctx: &Ctx<'_>) -> Option<Response<Body>> {
+    use crate::spec::model::FieldType;
+    ctx.params.iter().find_map(|(name, v)| {
+        let p = ctx.ep.params.get(name)?.spec();
+        let o = p.invalid.as_ref()?;
+        let typed = match p.ty {
+            FieldType::Digits => !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()),
+            FieldType::Integer => v.parse::<i64>().is_ok(),
+            FieldType::Boolean => v == "true" || v == "false",
+            _ => true,
+        };
+        let listed = p.enum_values.is_empty()
+            || p.enum_values
+                .iter()
+                .any(|e| e.as_str().map_or(e.to_string() == *v, |s| s == v));
+        let long = p.min_len.is_none_or(|m| v.chars().count() >= m);
+        let like = p.pattern.as_ref().is_none_or(|pat| {
+            regex::Regex::new(&format!("^(?:{pat})$")).is_ok_and(|re| re.is_match(v))
+        });
+        (!(typed && listed && long && like))
+            .then(|| ctx.outcome(o, Some(&format!("`{name}` is not a valid value"))))
+    })
 }
 
 /// Whether the request names a record of `collection` by its one path parameter and no
@@ -302,13 +332,22 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
             | Effect::Delete
             | Effect::Replace
     );
+    // An `owned` endpoint acts on the caller's records only.
+    let parsed = match coll.filter(|c| ctx.api.tables.contains_key(*c)) {
+        Some(c) if ctx.ep.owned.is_some() => match owned::before(ctx, c, effect, parsed, &fmt) {
+            Ok(p) => p,
+            Err(r) => return r,
+        },
+        _ => parsed,
+    };
     match (coll, table_effect) {
         (Some(c), true) if ctx.api.tables.contains_key(c) => {
             effect::table_effect(ctx, c, effect, parsed, fmt)
         }
         // A sub-resource of a record (a TLS context's private key) exists only while the
         // record does.
-        (Some(c), false) if missing_record(ctx, c) => ctx.not_found(),
+        // (An `owned` endpoint's record was looked up before: see `owned`.)
+        (Some(c), false) if ctx.ep.owned.is_none() && missing_record(ctx, c) => ctx.not_found(),
         _ => match effect {
             Effect::JobStart => jobs::start(ctx),
             Effect::JobPoll => jobs::poll(ctx),

@@ -35,7 +35,11 @@ pub(super) async fn read_body(ctx: &Ctx<'_>, body: Body) -> Result<Bytes, Respon
         linger(body);
         return Err(too_large(ctx, limit));
     }
+    let min = ctx.op.request.as_ref().and_then(|r| r.min_bytes);
     match ctx.emu.read_limited(body, limit).await {
+        Ok(b) if min.is_some_and(|m| (b.len() as u64) < m) => {
+            Err(ctx.reject("the request body is shorter than the resource requires"))
+        }
         Ok(b) => Ok(b),
         Err(BodyRead::TooLarge) => Err(too_large(ctx, limit)),
         Err(BodyRead::TooSlow(d)) => {

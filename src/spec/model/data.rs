@@ -141,8 +141,28 @@ pub struct Collection {
     /// Required query parameter (e.g. ROME `clusterID` on `VSXi_*` tables).
     #[serde(default)]
     pub scope_param: Option<String>,
+    /// The field naming the account each record belongs to (sipXconfig's `/my/...`
+    /// resources act on the caller's records only; see [`crate::spec::model::Owned`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+/// [`Collection::owner`]: which account a record belongs to.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    /// The field of each record holding its owner: the account's user name, or (with
+    /// `via`) the key of the account's record in another collection.
+    pub field: String,
+    /// A collection of accounts (`b-users`) whose record with `by` equal to the account's
+    /// user name has the key that `field` holds (a schedule's `userId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// The field of `via`'s records holding the user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

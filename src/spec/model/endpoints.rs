@@ -39,10 +39,50 @@ pub struct Endpoint {
     /// The endpoint serves a settings tree held in `[data]` (sipXconfig's setting paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsTree>,
+    /// The endpoint acts on the caller's records of its collection only (the collection
+    /// names an `owner`): lists hold them, a path naming another account's record answers
+    /// `others`, and without a path key the caller's one record is read or written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned: Option<Owned>,
     #[serde(default)]
     pub op: Vec<Operation>,
     #[serde(flatten)]
     pub provenance: Provenance,
+}
+
+/// [`Operation::when_empty`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenEmpty {
+    pub field: String,
+    pub outcome: Outcome,
+}
+
+/// [`Operation::assign`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// The field set.
+    pub field: String,
+    /// Its new value: text with `{param}` placeholders filled from the path, or any other
+    /// value as given.
+    pub value: toml::Value,
+    /// With `map`, the filled text chooses the value stored (`lock` → `true`); text the
+    /// map lacks changes nothing (a conference command that is not a lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<toml::Table>,
+}
+
+/// [`Endpoint::owned`].
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owned {
+    /// What a request naming another account's record gets (default: "not found").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others: Option<Outcome>,
+    /// The path parameter naming the record (default: the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
 }
 
 /// A typed path or query parameter.
@@ -73,6 +113,9 @@ impl Param {
                 empty: None,
                 filter: None,
                 lookup: None,
+                invalid: None,
+                min_len: None,
+                pattern: None,
             },
             Param::Full(p) => (**p).clone(),
         }
@@ -106,6 +149,16 @@ pub struct ParamSpec {
     /// Other names the device accepts for a value, resolved through a table in `[data]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
+    /// What a value that is not of the parameter's type (or not one of its `enum`, or
+    /// shorter than `min_len`) gets, when the device checks it (a PIN that is not digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Outcome>,
+    /// Shortest value the device takes (with `invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_len: Option<usize>,
+    /// Regular expression the whole value must match (with `invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 /// [`ParamSpec::filter`].
@@ -267,6 +320,14 @@ pub struct Operation {
     /// `[[job]]` this operation starts or polls.
     #[serde(default)]
     pub job: Option<Spanned<String>>,
+    /// On an `owned` endpoint: the one field this operation sets on the caller's record
+    /// (or the record `owned.param` names), its value taken from the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Assign>,
+    /// A read of a record whose `field` is empty (absent, `""`, `[]`) answers `outcome`
+    /// (a conference without participants: 406).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_empty: Option<WhenEmpty>,
     #[serde(default = "default_must")]
     pub level: Level,
     #[serde(default)]
@@ -382,6 +443,14 @@ pub struct Request {
     /// Largest body the device takes, in bytes.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Smallest body the device takes, in bytes (1: "requires a non empty body"); a
+    /// shorter one gets `reject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bytes: Option<u64>,
+    /// The field a raw body (a vCard) written to a path-named record is stored in
+    /// (default `content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_field: Option<String>,
     #[serde(default)]
     pub example: Option<String>,
 }
@@ -436,6 +505,10 @@ pub struct Response {
     /// A fixed body the emulator serves for `effect = "static"` (JSON text or raw).
     #[serde(default)]
     pub body: Option<String>,
+    /// A collection with an `owner` whose caller's record's fields a list answer carries
+    /// beside its items (the phone book's `show-on-phone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_fields: Option<String>,
     #[serde(default)]
     pub example: Option<String>,
 }

@@ -106,8 +106,10 @@ pub(super) fn check_collections(cx: &mut Ctx) {
             .iter()
             .map(|f| f.name.get_ref().as_str())
             .collect();
+        // The owner field names the record's account beside the schema's fields.
+        let owner = c.owner.as_ref().map(|o| o.field.as_str());
         for k in &c.key {
-            if !fields.contains(&k.as_str()) {
+            if !fields.contains(&k.as_str()) && owner != Some(k.as_str()) {
                 cx.err(
                     c.file,
                     off,

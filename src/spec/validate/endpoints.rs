@@ -28,6 +28,7 @@ pub(super) fn check_endpoints(cx: &mut Ctx) {
         if let Some(c) = &ep.collection {
             cx.refer(f, c, "collection", "R006");
         }
+        check_owned(cx, f, ep);
         check_lookups(cx, f, ep);
         check_settings(cx, f, ep);
         check_unsupported(cx, f, ep);
@@ -36,6 +37,39 @@ pub(super) fn check_endpoints(cx: &mut Ctx) {
         for op in &ep.op {
             check_op(cx, f, eid, op, &mut methods);
         }
+    }
+}
+
+/// An `owned` endpoint exposes a collection whose records name their `owner`, and its
+/// `param` is one of the endpoint's parameters.
+fn check_owned(cx: &mut Ctx, f: usize, ep: &Endpoint) {
+    let Some(o) = &ep.owned else { return };
+    let raw = cx.raw;
+    let off = ep.id.span().start;
+    let eid = ep.id.get_ref();
+    let owner = ep.collection.as_ref().and_then(|c| {
+        raw.collections
+            .iter()
+            .find(|x| x.name.get_ref() == c.get_ref())
+            .map(|x| x.owner.is_some())
+    });
+    if owner != Some(true) {
+        cx.err(
+            f,
+            off,
+            "E021",
+            format!("endpoint `{eid}` is `owned` but its collection names no `owner`"),
+            Some("give the endpoint a `collection` whose records name an `owner`".into()),
+        );
+    }
+    if let Some(p) = o.param.as_ref().filter(|p| !ep.params.contains_key(*p)) {
+        cx.err(
+            f,
+            off,
+            "E021",
+            format!("`owned.param` `{p}` is not a parameter of endpoint `{eid}`"),
+            None,
+        );
     }
 }
 
