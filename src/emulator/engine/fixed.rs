@@ -61,7 +61,8 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
             return ctx.outcome(&success, None);
         }
         if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
-            return static_body(ctx, success.status, body, f, &ct);
+            let body = rebased(ctx, body);
+            return static_body(ctx, success.status, &body, f, &ct);
         }
         // No fixed body: one record built from the schema's examples, in the format asked.
         let schema = r
@@ -102,6 +103,32 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
         }
     }
     ctx.outcome(&success, None)
+}
+
+/// A documented body whose links name the path's own records: the endpoint's path with its
+/// parameters' example values (`/files/tls/2/`) becomes the path asked (`/files/tls/0/`).
+fn rebased<'b>(ctx: &Ctx, body: &'b str) -> std::borrow::Cow<'b, str> {
+    if ctx.params.is_empty() {
+        return body.into();
+    }
+    let mut example = ctx.ep.path.get_ref().clone();
+    let mut asked = example.clone();
+    for (name, value) in &ctx.params {
+        let Some(ex) = ctx.ep.params.get(name).and_then(|p| p.spec().example) else {
+            return body.into();
+        };
+        let ex = match ex {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        example = example.replace(&format!("{{{name}}}"), &ex);
+        asked = asked.replace(&format!("{{{name}}}"), value);
+    }
+    if example == asked {
+        return body.into();
+    }
+    body.replace(&format!("{example}/"), &format!("{asked}/"))
+        .into()
 }
 
 /// A fixed body, in the representation negotiated (a JSON body served as XML and the other
