@@ -302,6 +302,7 @@ pub const ALL_KEYS: &[&str] = &[
     "empty",
     "order",
     "first_index",
+    "cursor_strings",
     "xml_element",
     "field",
     "unknown_fields",

@@ -271,6 +271,10 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
     } else {
         Value::from(end_mark)
     };
+    let (prev, next) = (
+        super::list::cursor_value(p, prev),
+        super::list::cursor_value(p, next),
+    );
     if let Value::Object(obj) = v {
         render::set_path(obj, items_path, Value::Array(window));
         for (k, path) in &p.fields {

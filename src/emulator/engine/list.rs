@@ -238,9 +238,12 @@ fn cursor_page(
     };
     // The cursor of each end: the key of the item there, or the sentinel when nothing lies
     // beyond it.
-    let cursor = |more: bool, k: Option<&Key>| match (more, k) {
-        (true, Some(k)) => k.to_value(),
-        _ => Value::from(end_mark),
+    let cursor = |more: bool, k: Option<&Key>| {
+        let v = match (more, k) {
+            (true, Some(k)) => k.to_value(),
+            _ => Value::from(end_mark),
+        };
+        cursor_value(p, v)
     };
     let prev = cursor(page.more_before, page.keys.first());
     let next = cursor(page.more_after, page.keys.last());
@@ -254,6 +257,14 @@ fn cursor_page(
     }
     let items = std::mem::take(&mut page.items);
     render_many(ctx, &items, schema, Some(meta), fmt)
+}
+
+/// A cursor value as the pagination writes it: a number, or its text (`cursor_strings`).
+pub(super) fn cursor_value(p: &Pagination, v: Value) -> Value {
+    match v {
+        Value::Number(n) if p.cursor_strings => Value::String(n.to_string()),
+        v => v,
+    }
 }
 
 pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Body> {
