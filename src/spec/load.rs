@@ -317,6 +317,7 @@ pub const ALL_KEYS: &[&str] = &[
     "max",
     "min_len",
     "max_len",
+    "when_query",
     "items",
     "schema",
     "generate",

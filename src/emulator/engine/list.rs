@@ -275,6 +275,20 @@ pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> 
     let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
     let status = ctx.success().status;
     let wrapper = resp.and_then(|r| r.wrapper.clone());
+    // Fields shown only when the query asks for them (`when_query`).
+    let mut row = std::borrow::Cow::Borrowed(row);
+    for fd in schema.iter().flat_map(|s| &s.field) {
+        let asked = fd
+            .when_query
+            .iter()
+            .all(|(k, v)| ctx.query(k).is_some_and(|q| q.trim() == v));
+        if !asked {
+            if let Some(o) = row.to_mut().as_object_mut() {
+                o.remove(fd.name.get_ref());
+            }
+        }
+    }
+    let row = row.as_ref();
     let body = match f {
         Fmt::Xml => {
             let root = wrapper.unwrap_or_else(|| render::item_name(schema));

@@ -79,6 +79,10 @@ pub struct Field {
     pub example: Option<toml::Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The field is in an answer only when the request's query gives these parameters
+    /// these values (`{ oid = "1" }`); otherwise it is left out.
+    #[serde(default)]
+    pub when_query: indexmap::IndexMap<String, String>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }
