@@ -303,6 +303,7 @@ pub const ALL_KEYS: &[&str] = &[
     "order",
     "first_index",
     "cursor_strings",
+    "cursor_field",
     "xml_element",
     "field",
     "unknown_fields",

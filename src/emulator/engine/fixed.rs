@@ -227,7 +227,30 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
     let sentinel = p.sentinel.unwrap_or(-1);
     let req =
         paging::parse(p, &ctx.query, PageKind::Cursor).map_err(|e| invalid_paging(ctx, p, &e.0))?;
-    let (after, before) = (req.after, req.before);
+    // Cursors naming an item field (`cursor_field`) become positions: after a value, the
+    // items up to it are passed; before a value, the page ends at the last item below it.
+    let key = |it: &Value| {
+        let f = p.cursor_field.as_deref()?;
+        crate::spec::check::scalar_text(it.get(f)?)?
+            .parse::<i64>()
+            .ok()
+    };
+    let below = |c: i64, strict: bool| {
+        let n = items
+            .iter()
+            .take_while(|it| key(it).is_some_and(|k| k < c || (!strict && k == c)));
+        i64::try_from(n.count()).unwrap_or(i64::MAX)
+    };
+    let by_field = p.cursor_field.is_some();
+    let (after, before) = match by_field {
+        true => (
+            req.after
+                .map(|a| if a == sentinel { a } else { below(a, false) }),
+            req.before
+                .map(|b| if b == sentinel { b } else { below(b, true) + 1 }),
+        ),
+        false => (req.after, req.before),
+    };
     // A fixed list is cut by the limit as given: `max_limit` is not applied here.
     let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
     let limit = if ctx.fault(FaultId::LimitIgnored) {
@@ -271,6 +294,16 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
     } else {
         Value::from(end_mark)
     };
+    // Positions handed out as cursors name their item's field under `cursor_field`.
+    let named = |v: Value| match (by_field, v.as_i64()) {
+        (true, Some(i)) if i >= 1 => items
+            .get(usize::try_from(i).unwrap_or(usize::MAX) - 1)
+            .and_then(key)
+            .map_or(v, Value::from),
+        _ => v,
+    };
+    let (prev, next) = (named(prev), named(next));
+    let (first_mark, last_mark) = (named(Value::from(1)), named(Value::from(n as i64)));
     let (prev, next) = (
         super::list::cursor_value(p, prev),
         super::list::cursor_value(p, next),
@@ -281,14 +314,9 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
             match k.as_str() {
                 "prev" => render::set_path(obj, path, prev.clone()),
                 "next" => render::set_path(obj, path, next.clone()),
-                "start" => {
-                    render::set_path(obj, path, Value::from(if n > 0 { 1 } else { end_mark }))
-                }
-                "end" => render::set_path(
-                    obj,
-                    path,
-                    Value::from(if n > 0 { n as i64 } else { end_mark }),
-                ),
+                "start" if n > 0 => render::set_path(obj, path, first_mark.clone()),
+                "end" if n > 0 => render::set_path(obj, path, last_mark.clone()),
+                "start" | "end" => render::set_path(obj, path, Value::from(end_mark)),
                 _ => {}
             }
         }
