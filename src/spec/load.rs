@@ -304,6 +304,7 @@ pub const ALL_KEYS: &[&str] = &[
     "first_index",
     "cursor_strings",
     "cursor_field",
+    "file_refused_commands",
     "xml_element",
     "field",
     "unknown_fields",
