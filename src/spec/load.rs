@@ -320,6 +320,7 @@ pub const ALL_KEYS: &[&str] = &[
     "min_len",
     "max_len",
     "when_query",
+    "changed_at",
     "items",
     "schema",
     "generate",

@@ -61,7 +61,7 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
             return ctx.outcome(&success, None);
         }
         if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
-            let body = rebased(ctx, body);
+            let body = stamped(ctx, rebased(ctx, body));
             return static_body(ctx, success.status, &body, f, &ct);
         }
         // No fixed body: one record built from the schema's examples, in the format asked.
@@ -129,6 +129,56 @@ fn rebased<'b>(ctx: &Ctx, body: &'b str) -> std::borrow::Cow<'b, str> {
     }
     body.replace(&format!("{example}/"), &format!("{asked}/"))
         .into()
+}
+
+/// A documented JSON body whose schema fields hold a collection's change time
+/// (`changed_at`) gets that time once the collection has changed, as UTC RFC 3339.
+fn stamped<'b>(ctx: &Ctx, body: std::borrow::Cow<'b, str>) -> std::borrow::Cow<'b, str> {
+    let schema = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let times: Vec<(&str, u64)> = schema
+        .iter()
+        .flat_map(|s| &s.field)
+        .filter_map(|f| {
+            let t = ctx.api.tables.get(f.changed_at.as_deref()?)?.changed_at()?;
+            Some((f.name.get_ref().as_str(), t))
+        })
+        .collect();
+    if times.is_empty() {
+        return body;
+    }
+    let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(&body) else {
+        return body;
+    };
+    for (name, t) in times {
+        o.insert(name.into(), Value::from(rfc3339(t)));
+    }
+    serde_json::to_string(&o).map_or(body, Into::into)
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmm+00:00` (civil date from days).
+fn rfc3339(ms: u64) -> String {
+    let (secs, milli) = (ms / 1_000, ms % 1_000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}+00:00",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
 }
 
 /// A fixed body, in the representation negotiated (a JSON body served as XML and the other

@@ -83,6 +83,10 @@ pub struct Field {
     /// these values (`{ oid = "1" }`); otherwise it is left out.
     #[serde(default)]
     pub when_query: indexmap::IndexMap<String, String>,
+    /// The field holds the time the named collection last changed (an alarm table's
+    /// `lastChange`); the documented value until it first changes.
+    #[serde(default)]
+    pub changed_at: Option<String>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }
