@@ -508,8 +508,22 @@ fn unwrap_items(
 /// An uploaded file in the format its request names (`file_format`), or the request's
 /// rejection.
 fn check_file(ctx: &Ctx, req: &Request, bytes: &[u8]) -> Result<(), Response<Body>> {
-    match req.file_format.map(|f| file_format_problem(f, bytes)) {
-        Some(Err(why)) => Err(ctx.reject(&why)),
-        _ => Ok(()),
+    if let Some(Err(why)) = req.file_format.map(|f| file_format_problem(f, bytes)) {
+        return Err(ctx.reject(&why));
+    }
+    if req.file_refused_commands.is_empty() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let refused = text.lines().enumerate().find_map(|(n, l)| {
+        let word = l.split_whitespace().next()?;
+        req.file_refused_commands
+            .iter()
+            .any(|c| c == word)
+            .then(|| format!("line {}: the command `{word}` is not supported here", n + 1))
+    });
+    match refused {
+        Some(why) => Err(ctx.reject(&why)),
+        None => Ok(()),
     }
 }

@@ -208,6 +208,8 @@ pub struct Table {
     /// The largest integer key [`Table::next_int`] has handed out since the last restart:
     /// a deleted record's id is never given to a new one, as on a real device.
     issued: std::sync::atomic::AtomicI64,
+    /// Unix milliseconds of the last change since the last restart (0: none).
+    changed: std::sync::atomic::AtomicU64,
 }
 
 /// A page cut from a table, with whether items exist before and after it.
@@ -226,11 +228,28 @@ impl Table {
             keys,
             data: RwLock::new(Arc::new(rows)),
             issued: std::sync::atomic::AtomicI64::new(0),
+            changed: std::sync::atomic::AtomicU64::new(0),
         }
     }
     /// Forget the integer keys handed out, as a device that is reset to its seed data.
     pub fn restart(&self) {
         self.issued.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.changed.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Record a change now: Unix milliseconds, always later than the change before.
+    fn touch(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let _ = self.changed.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |prev| Some(now.max(prev + 1)),
+        );
+    }
+    /// Unix milliseconds of the last change since the last restart, if any.
+    pub fn changed_at(&self) -> Option<u64> {
+        Some(self.changed.load(std::sync::atomic::Ordering::Relaxed)).filter(|&s| s > 0)
     }
     /// The fields that make a row's key.
     pub fn key_fields(&self) -> &[String] {
@@ -264,12 +283,14 @@ impl Table {
     /// Swap in a whole new table. The old rows are freed after the lock is released.
     pub fn replace(&self, rows: Rows) {
         let old = std::mem::replace(&mut *self.data.write(), Arc::new(rows));
+        self.touch();
         drop(old);
     }
     /// Apply `f` to the rows under the write lock. `f` sees a private copy only if a
     /// reader still holds the previous snapshot; either way the change is published at once.
     pub fn update<R>(&self, f: impl FnOnce(&mut Rows) -> R) -> R {
         let mut g = self.data.write();
+        self.touch();
         f(Arc::make_mut(&mut g))
     }
     /// A new integer key: one more than the largest integer key held or ever handed out

@@ -118,7 +118,7 @@ fn probes() -> Vec<(&'static str, &'static str, Probe)> {
                     .to_string()
             })
         }),
-        ("missing-sentinel", "-1", |e| {
+        ("missing-sentinel", "\"-1\"", |e| {
             Box::pin(async move {
                 alarms_page(&e, "limit=3").await.json()["cursor"]["before"].to_string()
             })

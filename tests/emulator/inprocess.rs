@@ -670,15 +670,16 @@ async fn mediant_alarm_cursor_walks_both_ways_with_sentinels() {
         for it in v["alarms"].as_array().unwrap() {
             seen.push(it["id"].as_str().unwrap().to_string());
         }
-        let next = v["cursor"]["after"].as_i64().unwrap();
-        if next == -1 {
+        // Cursor values are JSON strings (L4058-4060, L4092-4094).
+        let next = v["cursor"]["after"].as_str().unwrap().to_string();
+        if next == "-1" {
             break;
         }
         url = format!("{path}?limit=10&after={next}");
     }
     assert_eq!(
         first,
-        Some(json!(-1)),
+        Some(json!("-1")),
         "first page has the -1 sentinel before it"
     );
     assert_eq!(seen, (1..=25).map(|i| i.to_string()).collect::<Vec<_>>());

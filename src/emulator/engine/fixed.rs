@@ -61,7 +61,8 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
             return ctx.outcome(&success, None);
         }
         if let (Some(body), Some((f, ct))) = (r.body.as_ref().or(r.example.as_ref()), fmt.clone()) {
-            return static_body(ctx, success.status, body, f, &ct);
+            let body = stamped(ctx, rebased(ctx, body));
+            return static_body(ctx, success.status, &body, f, &ct);
         }
         // No fixed body: one record built from the schema's examples, in the format asked.
         let schema = r
@@ -102,6 +103,82 @@ pub(super) fn static_answer(ctx: &Ctx, fmt: Option<(Fmt, String)>) -> Response<B
         }
     }
     ctx.outcome(&success, None)
+}
+
+/// A documented body whose links name the path's own records: the endpoint's path with its
+/// parameters' example values (`/files/tls/2/`) becomes the path asked (`/files/tls/0/`).
+fn rebased<'b>(ctx: &Ctx, body: &'b str) -> std::borrow::Cow<'b, str> {
+    if ctx.params.is_empty() {
+        return body.into();
+    }
+    let mut example = ctx.ep.path.get_ref().clone();
+    let mut asked = example.clone();
+    for (name, value) in &ctx.params {
+        let Some(ex) = ctx.ep.params.get(name).and_then(|p| p.spec().example) else {
+            return body.into();
+        };
+        let ex = match ex {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        example = example.replace(&format!("{{{name}}}"), &ex);
+        asked = asked.replace(&format!("{{{name}}}"), value);
+    }
+    if example == asked {
+        return body.into();
+    }
+    body.replace(&format!("{example}/"), &format!("{asked}/"))
+        .into()
+}
+
+/// A documented JSON body whose schema fields hold a collection's change time
+/// (`changed_at`) gets that time once the collection has changed, as UTC RFC 3339.
+fn stamped<'b>(ctx: &Ctx, body: std::borrow::Cow<'b, str>) -> std::borrow::Cow<'b, str> {
+    let schema = ctx
+        .op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let times: Vec<(&str, u64)> = schema
+        .iter()
+        .flat_map(|s| &s.field)
+        .filter_map(|f| {
+            let t = ctx.api.tables.get(f.changed_at.as_deref()?)?.changed_at()?;
+            Some((f.name.get_ref().as_str(), t))
+        })
+        .collect();
+    if times.is_empty() {
+        return body;
+    }
+    let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(&body) else {
+        return body;
+    };
+    for (name, t) in times {
+        o.insert(name.into(), Value::from(rfc3339(t)));
+    }
+    serde_json::to_string(&o).map_or(body, Into::into)
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmm+00:00` (civil date from days).
+fn rfc3339(ms: u64) -> String {
+    let (secs, milli) = (ms / 1_000, ms % 1_000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}+00:00",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
 }
 
 /// A fixed body, in the representation negotiated (a JSON body served as XML and the other
@@ -200,7 +277,30 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
     let sentinel = p.sentinel.unwrap_or(-1);
     let req =
         paging::parse(p, &ctx.query, PageKind::Cursor).map_err(|e| invalid_paging(ctx, p, &e.0))?;
-    let (after, before) = (req.after, req.before);
+    // Cursors naming an item field (`cursor_field`) become positions: after a value, the
+    // items up to it are passed; before a value, the page ends at the last item below it.
+    let key = |it: &Value| {
+        let f = p.cursor_field.as_deref()?;
+        crate::spec::check::scalar_text(it.get(f)?)?
+            .parse::<i64>()
+            .ok()
+    };
+    let below = |c: i64, strict: bool| {
+        let n = items
+            .iter()
+            .take_while(|it| key(it).is_some_and(|k| k < c || (!strict && k == c)));
+        i64::try_from(n.count()).unwrap_or(i64::MAX)
+    };
+    let by_field = p.cursor_field.is_some();
+    let (after, before) = match by_field {
+        true => (
+            req.after
+                .map(|a| if a == sentinel { a } else { below(a, false) }),
+            req.before
+                .map(|b| if b == sentinel { b } else { below(b, true) + 1 }),
+        ),
+        false => (req.after, req.before),
+    };
     // A fixed list is cut by the limit as given: `max_limit` is not applied here.
     let limit = req.effective_limit(p, false).unwrap_or(usize::MAX);
     let limit = if ctx.fault(FaultId::LimitIgnored) {
@@ -244,20 +344,29 @@ fn static_page(ctx: &Ctx, p: &Pagination, v: &mut Value) -> Result<bool, Respons
     } else {
         Value::from(end_mark)
     };
+    // Positions handed out as cursors name their item's field under `cursor_field`.
+    let named = |v: Value| match (by_field, v.as_i64()) {
+        (true, Some(i)) if i >= 1 => items
+            .get(usize::try_from(i).unwrap_or(usize::MAX) - 1)
+            .and_then(key)
+            .map_or(v, Value::from),
+        _ => v,
+    };
+    let (prev, next) = (named(prev), named(next));
+    let (first_mark, last_mark) = (named(Value::from(1)), named(Value::from(n as i64)));
+    let (prev, next) = (
+        super::list::cursor_value(p, prev),
+        super::list::cursor_value(p, next),
+    );
     if let Value::Object(obj) = v {
         render::set_path(obj, items_path, Value::Array(window));
         for (k, path) in &p.fields {
             match k.as_str() {
                 "prev" => render::set_path(obj, path, prev.clone()),
                 "next" => render::set_path(obj, path, next.clone()),
-                "start" => {
-                    render::set_path(obj, path, Value::from(if n > 0 { 1 } else { end_mark }))
-                }
-                "end" => render::set_path(
-                    obj,
-                    path,
-                    Value::from(if n > 0 { n as i64 } else { end_mark }),
-                ),
+                "start" if n > 0 => render::set_path(obj, path, first_mark.clone()),
+                "end" if n > 0 => render::set_path(obj, path, last_mark.clone()),
+                "start" | "end" => render::set_path(obj, path, Value::from(end_mark)),
                 _ => {}
             }
         }

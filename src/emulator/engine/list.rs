@@ -254,9 +254,12 @@ fn cursor_page(
     };
     // The cursor of each end: the key of the item there, or the sentinel when nothing lies
     // beyond it.
-    let cursor = |more: bool, k: Option<&Key>| match (more, k) {
-        (true, Some(k)) => k.to_value(),
-        _ => Value::from(end_mark),
+    let cursor = |more: bool, k: Option<&Key>| {
+        let v = match (more, k) {
+            (true, Some(k)) => k.to_value(),
+            _ => Value::from(end_mark),
+        };
+        cursor_value(p, v)
     };
     let prev = cursor(page.more_before, page.keys.first());
     let next = cursor(page.more_after, page.keys.last());
@@ -272,6 +275,14 @@ fn cursor_page(
     render_many(ctx, &items, schema, Some(meta), fmt)
 }
 
+/// A cursor value as the pagination writes it: a number, or its text (`cursor_strings`).
+pub(super) fn cursor_value(p: &Pagination, v: Value) -> Value {
+    match v {
+        Value::Number(n) if p.cursor_strings => Value::String(n.to_string()),
+        v => v,
+    }
+}
+
 pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Body> {
     let resp = ctx.op.response.as_ref();
     let schema = resp
@@ -280,6 +291,20 @@ pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> 
     let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
     let status = ctx.success().status;
     let wrapper = resp.and_then(|r| r.wrapper.clone());
+    // Fields shown only when the query asks for them (`when_query`).
+    let mut row = std::borrow::Cow::Borrowed(row);
+    for fd in schema.iter().flat_map(|s| &s.field) {
+        let asked = fd
+            .when_query
+            .iter()
+            .all(|(k, v)| ctx.query(k).is_some_and(|q| q.trim() == v));
+        if !asked {
+            if let Some(o) = row.to_mut().as_object_mut() {
+                o.remove(fd.name.get_ref());
+            }
+        }
+    }
+    let row = row.as_ref();
     let body = match f {
         Fmt::Xml => {
             let root = wrapper.unwrap_or_else(|| render::item_name(schema));

@@ -140,6 +140,13 @@ pub struct Pagination {
     /// First page or row number (0 or 1) for `page`, `rows` and `offset`.
     #[serde(default)]
     pub first_index: Option<u64>,
+    /// Cursor values (the sentinel included) are JSON strings (`"2"`, `"-1"`), not numbers.
+    #[serde(default)]
+    pub cursor_strings: bool,
+    /// For a documented (fixed) list: cursor values are this field of the items (an
+    /// interval's `id`), not 1-based positions.
+    #[serde(default)]
+    pub cursor_field: Option<String>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }

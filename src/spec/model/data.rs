@@ -79,6 +79,14 @@ pub struct Field {
     pub example: Option<toml::Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The field is in an answer only when the request's query gives these parameters
+    /// these values (`{ oid = "1" }`); otherwise it is left out.
+    #[serde(default)]
+    pub when_query: indexmap::IndexMap<String, String>,
+    /// The field holds the time the named collection last changed (an alarm table's
+    /// `lastChange`); the documented value until it first changes.
+    #[serde(default)]
+    pub changed_at: Option<String>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }

@@ -416,6 +416,10 @@ pub struct Request {
     /// For an uploaded file: the text format its content must be in.
     #[serde(default)]
     pub file_format: Option<FileFormat>,
+    /// For an uploaded text file: commands (the first word of a line) it may not hold,
+    /// such as an action command a script sent over the API may not run.
+    #[serde(default)]
+    pub file_refused_commands: Vec<String>,
     /// For zip: the formats members may be in.
     #[serde(default)]
     pub zip_members: Vec<BodyFormat>,

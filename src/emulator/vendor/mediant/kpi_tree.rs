@@ -366,9 +366,12 @@ fn serve(r: &Req, view: View, node: &Node) -> Response<Body> {
         Node::Entity { .. } => {
             let e = entity.expect("resolved");
             if e.indexed {
+                // `?id=<idx>` lists only the entity of that index (L5444-5448).
+                let only = r.ctx.query("id");
                 e.indexes
                     .iter()
                     .filter(|_| holds(r, e))
+                    .filter(|i| only.is_none_or(|o| r.data.same(&i.id, o)))
                     .map(|i| {
                         let detail = [
                             ("name", i.name.as_str()),
