@@ -140,6 +140,16 @@ pub struct Pagination {
     /// First page or row number (0 or 1) for `page`, `rows` and `offset`.
     #[serde(default)]
     pub first_index: Option<u64>,
+    /// Values of the `order` parameter that sort descending (others sort ascending).
+    #[serde(default)]
+    pub sort_descending: Vec<String>,
+    /// The `sort` value used when a request gives only the `order` parameter.
+    #[serde(default)]
+    pub sort_default: Option<String>,
+    /// Record fields a `sort` value stands for, by value: the first one a record's schema
+    /// has (`name = ["name", "username"]`); a value not listed names its own field.
+    #[serde(default)]
+    pub sort_fields: IndexMap<String, Vec<String>>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }

@@ -128,6 +128,8 @@ pub enum FilterMatch {
     /// The field is the value or lies under it (`named-config/forwarders` selects
     /// `named-config/forwarders/forwarder_0`): a setting path's subtree.
     Prefix,
+    /// The field's text starts with the value (`/callgroups/prefix/33` selects `3399`).
+    Starts,
 }
 
 impl ParamFilter {
@@ -140,6 +142,7 @@ impl ParamFilter {
                 let v = value.trim().trim_end_matches('/');
                 f == v || f.strip_prefix(v).is_some_and(|rest| rest.starts_with('/'))
             }
+            FilterMatch::Starts => !value.trim().is_empty() && f.trim().starts_with(value.trim()),
             FilterMatch::Token => {
                 let v = value.trim();
                 let part = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
