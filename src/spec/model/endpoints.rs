@@ -331,6 +331,10 @@ pub struct Request {
     /// For an uploaded file: the text format its content must be in.
     #[serde(default)]
     pub file_format: Option<FileFormat>,
+    /// For a multipart upload: the field of the endpoint's collection that records the
+    /// file's name; the upload then adds that record (a prompt file then listed).
+    #[serde(default)]
+    pub file_record: Option<String>,
     /// For zip: the formats members may be in.
     #[serde(default)]
     pub zip_members: Vec<BodyFormat>,
