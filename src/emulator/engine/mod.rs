@@ -11,6 +11,7 @@
 
 #![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
 
+mod act;
 mod auth;
 pub(super) mod ctx;
 mod effect;
@@ -296,6 +297,11 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
             | Effect::Delete
             | Effect::Replace
     );
+    if effect == Effect::Action {
+        if let Some(r) = act::record_action(ctx) {
+            return r;
+        }
+    }
     // An upload recorded in the collection (a prompt file by name) adds its record.
     if let (Effect::Upload, Parsed::Items(items), Some(t)) = (effect, &parsed, ctx.table()) {
         t.update(|rows| {

@@ -115,6 +115,15 @@ pub struct ParamFilter {
     pub how: FilterMatch,
 }
 
+/// [`Operation::rotate`]: the first `by` entries of the list `field` move to its end,
+/// `by` being the path parameter of that name.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    pub field: String,
+    pub by: String,
+}
+
 /// How a [`ParamFilter`] compares.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -224,6 +233,13 @@ pub struct Operation {
     /// object that does not exist gets (sipXconfig's /rest resources answer 400).
     #[serde(default)]
     pub not_found: Option<CellRule>,
+    /// For an `action`: copy the record the first path parameter names to the key this
+    /// path parameter holds (`/callgroups/{extension}/duplicate/{newExtension}`).
+    #[serde(default)]
+    pub copy_to: Option<String>,
+    /// For an `action`: rotate a list field of the record the first path parameter names.
+    #[serde(default)]
+    pub rotate: Option<Rotate>,
     /// Query parameters.
     #[serde(default)]
     pub query: IndexMap<String, Param>,
