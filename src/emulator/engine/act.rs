@@ -1,5 +1,6 @@
 //! Actions on one record that the spec describes as data: a copy to a new key
-//! (`copy_to`) and the rotation of a list field (`rotate`). The action's answer is the
+//! (`copy_to`), the rotation of a list field (`rotate`) and the removal of one of its
+//! entries (`remove_at`). The action's answer is the
 //! operation's usual one; this file only makes the change, or refuses it first.
 
 use axum::body::Body;
@@ -13,7 +14,7 @@ use crate::spec::model::Outcome;
 /// Apply the operation's record action, if it has one. `Some` is a refusal (no such record,
 /// a key in use, a bad count); `None` lets the operation answer as usual.
 pub(super) fn record_action(ctx: &Ctx) -> Option<Response<Body>> {
-    if ctx.op.copy_to.is_none() && ctx.op.rotate.is_none() {
+    if ctx.op.copy_to.is_none() && ctx.op.rotate.is_none() && ctx.op.remove_at.is_none() {
         return None;
     }
     let table = ctx.table()?;
@@ -66,7 +67,25 @@ pub(super) fn record_action(ctx: &Ctx) -> Option<Response<Body>> {
             }
         }
         let rotated = table.row(v);
-        table.update(|rows| rows.insert(key, rotated));
+        table.update(|rows| rows.insert(key.clone(), rotated));
+    }
+    if let Some(r) = &ctx.op.remove_at {
+        let at = ctx
+            .param(&r.at)
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        let mut v = row.to_value();
+        let removed = match (v.get_mut(&r.field), at) {
+            (Some(Value::Array(a)), Some(i)) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        };
+        if !removed {
+            return Some(ctx.not_found());
+        }
+        let shorter = table.row(v);
+        table.update(|rows| rows.insert(key, shorter));
     }
     None
 }

@@ -124,6 +124,15 @@ pub struct Rotate {
     pub by: String,
 }
 
+/// [`Operation::remove_at`]: the entry of the list `field` at the 0-based position the
+/// path parameter `at` holds is removed; a position beyond the list is "not found".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveAt {
+    pub field: String,
+    pub at: String,
+}
+
 /// How a [`ParamFilter`] compares.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -240,6 +249,10 @@ pub struct Operation {
     /// For an `action`: rotate a list field of the record the first path parameter names.
     #[serde(default)]
     pub rotate: Option<Rotate>,
+    /// For an `action`: remove one entry of a list field of the record the first path
+    /// parameter names.
+    #[serde(default)]
+    pub remove_at: Option<RemoveAt>,
     /// Query parameters.
     #[serde(default)]
     pub query: IndexMap<String, Param>,
