@@ -14,7 +14,12 @@ use crate::spec::model::Outcome;
 /// Apply the operation's record action, if it has one. `Some` is a refusal (no such record,
 /// a key in use, a bad count); `None` lets the operation answer as usual.
 pub(super) fn record_action(ctx: &Ctx) -> Option<Response<Body>> {
-    if ctx.op.copy_to.is_none() && ctx.op.rotate.is_none() && ctx.op.remove_at.is_none() {
+    let op = ctx.op;
+    if op.copy_to.is_none()
+        && op.rotate.is_none()
+        && op.remove_at.is_none()
+        && op.set_field.is_none()
+    {
         return None;
     }
     let table = ctx.table()?;
@@ -85,7 +90,31 @@ pub(super) fn record_action(ctx: &Ctx) -> Option<Response<Body>> {
             return Some(ctx.not_found());
         }
         let shorter = table.row(v);
-        table.update(|rows| rows.insert(key, shorter));
+        table.update(|rows| rows.insert(key.clone(), shorter));
+    }
+    if let Some(s) = &ctx.op.set_field {
+        let json = |t: &toml::Value| serde_json::to_value(t).unwrap_or(Value::Null);
+        let others = s.others.as_ref().map(json);
+        let mut changed = Vec::new();
+        for (k, r) in table.snapshot().iter() {
+            let value = if *k == key {
+                json(&s.value)
+            } else if let Some(o) = &others {
+                o.clone()
+            } else {
+                continue;
+            };
+            let mut v = r.to_value();
+            if let Some(o) = v.as_object_mut() {
+                o.insert(s.field.clone(), value);
+            }
+            changed.push((k.clone(), table.row(v)));
+        }
+        table.update(|rows| {
+            for (k, r) in changed {
+                rows.insert(k, r);
+            }
+        });
     }
     None
 }

@@ -133,6 +133,17 @@ pub struct RemoveAt {
     pub at: String,
 }
 
+/// [`Operation::set_field`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetField {
+    pub field: String,
+    pub value: toml::Value,
+    /// The value every other record's `field` takes at the same time.
+    #[serde(default)]
+    pub others: Option<toml::Value>,
+}
+
 /// How a [`ParamFilter`] compares.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -253,6 +264,10 @@ pub struct Operation {
     /// parameter names.
     #[serde(default)]
     pub remove_at: Option<RemoveAt>,
+    /// For an `action`: set a field of the record the first path parameter names (and,
+    /// with `others`, the same field of every other record: at most one is marked).
+    #[serde(default)]
+    pub set_field: Option<SetField>,
     /// Query parameters.
     #[serde(default)]
     pub query: IndexMap<String, Param>,
