@@ -97,6 +97,12 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
             {
                 Some(p) if !p.data.is_empty() => {
                     check_file(ctx, req, &p.data)?;
+                    // An upload the collection records by file name is that record.
+                    let record = req.file_record.as_ref().zip(p.filename.as_ref());
+                    if let (Some((f, name)), Some(t)) = (record, ctx.table()) {
+                        let row = t.row(serde_json::json!({ f: name }));
+                        return Ok(Parsed::Items(vec![row]));
+                    }
                     return Ok(Parsed::Raw(p.data));
                 }
                 _ => {

@@ -129,6 +129,7 @@ pub(super) fn path_filters(spec: &Spec, api: &str, out: &mut Vec<PlanEntry>) {
                 crate::spec::model::FilterMatch::Equals => "equals",
                 crate::spec::model::FilterMatch::Token => "holds as a token",
                 crate::spec::model::FilterMatch::Prefix => "is or lies under",
+                crate::spec::model::FilterMatch::Starts => "starts with",
             };
             out.push(
                 PlanEntry {

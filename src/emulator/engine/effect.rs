@@ -318,6 +318,16 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
                     None => n.remove(f.name.get_ref()),
                 };
             }
+            // A field sent empty keeps its stored value where the schema says so.
+            for f in s.field.iter().filter(|f| f.keep_if_empty) {
+                let name = f.name.get_ref();
+                let empty = n
+                    .get(name)
+                    .is_some_and(|v| v.is_null() || v.as_str().is_some_and(str::is_empty));
+                if let (true, Some(v)) = (empty, old.field(name)) {
+                    n.insert(name.clone(), v.clone());
+                }
+            }
         }
     }
     if let Some(s) = ctx.api.collection_schema(collection) {
@@ -328,13 +338,30 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
     if let Some(r) = dangling(ctx, collection, &new) {
         return r;
     }
+    let echo = documented_data(ctx).map(|_| {
+        let name = table.key_fields().first().cloned().unwrap_or_default();
+        let shown = new.get(&name).cloned().unwrap_or_else(|| key.to_value());
+        (name, shown)
+    });
     if ctx.fault(FaultId::UpdateNotKept) {
         // The fault: the success is answered, the change is dropped.
-        return write_ok(ctx, None);
+        return write_ok(ctx, echo);
     }
     let row = table.row(new);
     table.update(|rows| rows.insert(key, row));
-    write_ok(ctx, None)
+    write_ok(ctx, echo)
+}
+
+/// The one field the response's schema documents as the answer's data (sipXconfig's
+/// `<data><id>` of the object created or affected), if it documents exactly one.
+fn documented_data(ctx: &Ctx) -> Option<String> {
+    ctx.op
+        .response
+        .as_ref()
+        .and_then(|r| r.schema.as_ref())
+        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .filter(|s| s.field.len() == 1)
+        .map(|s| s.field[0].name.get_ref().clone())
 }
 
 /// Each item with its key, in order; an item without one refuses the request.
@@ -446,14 +473,7 @@ fn write_ok(ctx: &Ctx, created: Option<(String, Value)>) -> Response<Body> {
     let env = ctx.envelope();
     // The new key goes under its own name, unless the response's schema documents the
     // data with one other field (sipXconfig's `<data><id>` for a permission's name).
-    let listed = ctx
-        .op
-        .response
-        .as_ref()
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()))
-        .filter(|s| s.field.len() == 1)
-        .map(|s| s.field[0].name.get_ref().clone());
+    let listed = documented_data(ctx);
     let data = created.map(|(f, k)| {
         let mut m = Map::new();
         let name = match listed {

@@ -64,7 +64,9 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
     let scoped_rows = scoped(ctx, collection, &table.snapshot());
     let path_filter = ctx.ep.params.values().any(|p| p.spec().filter.is_some())
         || ctx.op.query.values().any(|p| p.spec().filter.is_some());
+    let sort = pagination.and_then(|p| sort_order(ctx, p, schema));
     let filtered = !filters.is_empty()
+        || sort.is_some()
         || path_filter
         || scoped_rows.is_some()
         || ctx.ep.owned.is_some()
@@ -113,6 +115,19 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
             Err(msg) => return ctx.reject(&msg),
         }
     }
+    if let Some((field, descending)) = sort {
+        rows.sort_by(|a, b| {
+            let o = sort_cmp(
+                a.field(&field).and_then(scalar_text).as_deref(),
+                b.field(&field).and_then(scalar_text).as_deref(),
+            );
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
     if ctx.fault(FaultId::ListReversed) {
         rows.reverse();
     }
@@ -136,6 +151,37 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         Some(meta).filter(|m| !m.is_empty()),
         fmt,
     )
+}
+
+/// The field and direction a list is sorted by: the pagination's `sort` parameter (else its
+/// `sort_default` when only the `order` parameter is given), read through `sort_fields`;
+/// `None` when the request asks for no order.
+fn sort_order(ctx: &Ctx, p: &Pagination, schema: Option<&Schema>) -> Option<(String, bool)> {
+    let by = p.params.get("sort").and_then(|n| ctx.query(n));
+    let order = p.params.get("order").and_then(|n| ctx.query(n));
+    let by = match (by, order) {
+        (Some(b), _) => b.to_string(),
+        (None, Some(_)) => p.sort_default.clone()?,
+        (None, None) => return None,
+    };
+    let has = |f: &String| schema.is_none_or(|s| s.field.iter().any(|x| x.name.get_ref() == f));
+    let field = match p.sort_fields.get(&by) {
+        Some(fields) => fields.iter().find(|f| has(f))?.clone(),
+        None => by,
+    };
+    let descending = order.is_some_and(|o| p.sort_descending.iter().any(|d| d == o));
+    Some((field, descending))
+}
+
+/// Numbers compare as numbers, other text byte by byte; a missing value first.
+fn sort_cmp(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => a.cmp(b),
+        },
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    }
 }
 
 /// Page, rows and offset styles: cut `rows` down to the requested window.

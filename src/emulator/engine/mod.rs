@@ -11,6 +11,7 @@
 
 #![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
 
+mod act;
 mod auth;
 pub(super) mod ctx;
 mod effect;
@@ -340,6 +341,21 @@ async fn apply(ctx: &Ctx<'_>, parsed: Parsed, fmt: Option<(Fmt, String)>) -> Res
         },
         _ => parsed,
     };
+    if effect == Effect::Action {
+        if let Some(r) = act::record_action(ctx) {
+            return r;
+        }
+    }
+    // An upload recorded in the collection (a prompt file by name) adds its record.
+    if let (Effect::Upload, Parsed::Items(items), Some(t)) = (effect, &parsed, ctx.table()) {
+        t.update(|rows| {
+            for it in items {
+                if let Some(k) = t.key_of(it) {
+                    rows.insert(k, it.clone());
+                }
+            }
+        });
+    }
     match (coll, table_effect) {
         (Some(c), true) if ctx.api.tables.contains_key(c) => {
             effect::table_effect(ctx, c, effect, parsed, fmt)

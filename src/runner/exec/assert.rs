@@ -202,6 +202,8 @@ fn shapes(a: &Assert, s: &Seen, vars: &Vars, kind: &mut &'static str) -> Result<
         })?;
         let now = match &s.value {
             Some(Value::Array(x)) => x.len() as f64,
+            // One XML element of a list reads as an object, not a one-element array.
+            Some(Value::Object(_)) => 1.0,
             Some(v) => text_of(v).parse::<f64>().unwrap_or(f64::NAN),
             None => f64::NAN,
         };

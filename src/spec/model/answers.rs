@@ -147,6 +147,16 @@ pub struct Pagination {
     /// interval's `id`), not 1-based positions.
     #[serde(default)]
     pub cursor_field: Option<String>,
+    /// Values of the `order` parameter that sort descending (others sort ascending).
+    #[serde(default)]
+    pub sort_descending: Vec<String>,
+    /// The `sort` value used when a request gives only the `order` parameter.
+    #[serde(default)]
+    pub sort_default: Option<String>,
+    /// Record fields a `sort` value stands for, by value: the first one a record's schema
+    /// has (`name = ["name", "username"]`); a value not listed names its own field.
+    #[serde(default)]
+    pub sort_fields: IndexMap<String, Vec<String>>,
     #[serde(flatten)]
     pub provenance: Provenance,
 }

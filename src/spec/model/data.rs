@@ -57,6 +57,9 @@ pub struct Field {
     /// Outcome of a write that would break `unique`.
     #[serde(default)]
     pub on_duplicate: Option<Spanned<Outcome>>,
+    /// An empty value sent on update keeps the stored one (sipXconfig's user PIN).
+    #[serde(default)]
+    pub keep_if_empty: bool,
     #[serde(default)]
     pub default: Option<toml::Value>,
     #[serde(rename = "enum", default)]

@@ -171,6 +171,35 @@ pub struct ParamFilter {
     pub how: FilterMatch,
 }
 
+/// [`Operation::rotate`]: the first `by` entries of the list `field` move to its end,
+/// `by` being the path parameter of that name.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    pub field: String,
+    pub by: String,
+}
+
+/// [`Operation::remove_at`]: the entry of the list `field` at the 0-based position the
+/// path parameter `at` holds is removed; a position beyond the list is "not found".
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveAt {
+    pub field: String,
+    pub at: String,
+}
+
+/// [`Operation::set_field`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetField {
+    pub field: String,
+    pub value: toml::Value,
+    /// The value every other record's `field` takes at the same time.
+    #[serde(default)]
+    pub others: Option<toml::Value>,
+}
+
 /// How a [`ParamFilter`] compares.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -184,6 +213,8 @@ pub enum FilterMatch {
     /// The field is the value or lies under it (`named-config/forwarders` selects
     /// `named-config/forwarders/forwarder_0`): a setting path's subtree.
     Prefix,
+    /// The field's text starts with the value (`/callgroups/prefix/33` selects `3399`).
+    Starts,
 }
 
 impl ParamFilter {
@@ -196,6 +227,7 @@ impl ParamFilter {
                 let v = value.trim().trim_end_matches('/');
                 f == v || f.strip_prefix(v).is_some_and(|rest| rest.starts_with('/'))
             }
+            FilterMatch::Starts => !value.trim().is_empty() && f.trim().starts_with(value.trim()),
             FilterMatch::Token => {
                 let v = value.trim();
                 let part = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
@@ -301,6 +333,21 @@ pub struct Operation {
     /// object that does not exist gets (sipXconfig's /rest resources answer 400).
     #[serde(default)]
     pub not_found: Option<CellRule>,
+    /// For an `action`: copy the record the first path parameter names to the key this
+    /// path parameter holds (`/callgroups/{extension}/duplicate/{newExtension}`).
+    #[serde(default)]
+    pub copy_to: Option<String>,
+    /// For an `action`: rotate a list field of the record the first path parameter names.
+    #[serde(default)]
+    pub rotate: Option<Rotate>,
+    /// For an `action`: remove one entry of a list field of the record the first path
+    /// parameter names.
+    #[serde(default)]
+    pub remove_at: Option<RemoveAt>,
+    /// For an `action`: set a field of the record the first path parameter names (and,
+    /// with `others`, the same field of every other record: at most one is marked).
+    #[serde(default)]
+    pub set_field: Option<SetField>,
     /// Query parameters.
     #[serde(default)]
     pub query: IndexMap<String, Param>,
@@ -420,6 +467,10 @@ pub struct Request {
     /// such as an action command a script sent over the API may not run.
     #[serde(default)]
     pub file_refused_commands: Vec<String>,
+    /// For a multipart upload: the field of the endpoint's collection that records the
+    /// file's name; the upload then adds that record (a prompt file then listed).
+    #[serde(default)]
+    pub file_record: Option<String>,
     /// For zip: the formats members may be in.
     #[serde(default)]
     pub zip_members: Vec<BodyFormat>,
