@@ -18,6 +18,7 @@ mod fixed;
 mod jobs;
 mod list;
 mod negotiate;
+mod records;
 pub(super) mod route;
 mod settings;
 mod spoil;
