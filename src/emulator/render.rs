@@ -186,3 +186,32 @@ pub fn csv_columns(schema: Option<&Schema>, first: Option<&Value>) -> Vec<String
             .unwrap_or_default(),
     }
 }
+
+/// A record as XML writes it: a list field whose items follow a schema with an
+/// `xml_element` holds them as `<field><element/>…</field>` (sipXconfig's
+/// `<permissions><setting/>…</permissions>`), at every depth.
+pub fn xml_lists(spec: &Spec, schema: Option<&Schema>, v: &mut Value) {
+    let (Some(schema), Some(obj)) = (schema, v.as_object_mut()) else {
+        return;
+    };
+    for f in &schema.field {
+        let Some(sub) = f.schema.as_ref().and_then(|s| spec.schema(s.get_ref())) else {
+            continue;
+        };
+        let Some(slot) = obj.get_mut(f.name.get_ref()) else {
+            continue;
+        };
+        match slot {
+            Value::Array(items) => {
+                for it in items.iter_mut() {
+                    xml_lists(spec, Some(sub), it);
+                }
+                if let Some(e) = &sub.xml_element {
+                    let list = slot.take();
+                    *slot = serde_json::json!({ e.clone(): list });
+                }
+            }
+            one => xml_lists(spec, Some(sub), one),
+        }
+    }
+}

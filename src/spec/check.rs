@@ -137,6 +137,16 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             }
         }
         FieldType::Array => {
+            // Records of a schema with an XML element come as `<field><element/>…</field>`.
+            let sub = f.schema.as_ref().and_then(|s| spec.schema(s.get_ref()));
+            let element = sub.and_then(|s| s.xml_element.as_ref());
+            if let (Some(e), Value::Object(o)) = (element, &mut *v) {
+                if o.len() == 1 {
+                    if let Some(inner) = o.remove(e) {
+                        *v = inner;
+                    }
+                }
+            }
             if !v.is_array() {
                 // XML and CSV cannot tell one element from a list of one.
                 let one = v.take();
@@ -153,6 +163,17 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
                 let each = f.element();
                 for (i, it) in items.iter_mut().enumerate() {
                     normalise(spec, &each, it).map_err(|e| format!("element {i}: {e}"))?;
+                }
+            }
+            // Records take their schema's types.
+            if let (Some(sub), Some(items)) = (sub, v.as_array_mut()) {
+                for (i, it) in items
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(_, it)| it.is_object())
+                {
+                    check_item(spec, sub, None, it, true, false)
+                        .map_err(|e| format!("element {i}: {e}"))?;
                 }
             }
         }

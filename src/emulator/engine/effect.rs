@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::ctx::{path_key, Ctx, Parsed};
 use super::fixed::static_answer;
 use super::list::{list, render_one};
+use super::records;
 use crate::emulator::faults::FaultId;
 use crate::emulator::render::{self, Fmt};
 use crate::emulator::store::{scalar_text, Fields, Key, Row, Rows, Table};
@@ -327,6 +328,10 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
                 if let (true, Some(v)) = (empty, old.field(name)) {
                     n.insert(name.clone(), v.clone());
                 }
+            }
+            let (was, sent) = (old.to_value(), item.to_value());
+            if let Err(e) = records::merge_keyed_lists(ctx.spec(), s, &was, &sent, partial, n) {
+                return ctx.reject(&e);
             }
         }
     }

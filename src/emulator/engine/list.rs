@@ -354,7 +354,9 @@ pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> 
     let body = match f {
         Fmt::Xml => {
             let root = wrapper.unwrap_or_else(|| render::item_name(schema));
-            codec::to_xml(&root, row).into_bytes()
+            let mut row = row.clone();
+            render::xml_lists(ctx.spec(), schema, &mut row);
+            codec::to_xml(&root, &row).into_bytes()
         }
         Fmt::Csv => codec::to_csv(
             &render::csv_columns(schema, Some(row)),
@@ -406,6 +408,9 @@ fn render_many(
         let mut v = r.to_value();
         if let (Some(s), Some(o)) = (summary, v.as_object_mut()) {
             o.retain(|k, _| s.field.iter().any(|f| f.name.get_ref() == k));
+        }
+        if f == Fmt::Xml {
+            render::xml_lists(ctx.spec(), schema, &mut v);
         }
         v
     };

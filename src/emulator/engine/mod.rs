@@ -20,6 +20,7 @@ mod jobs;
 mod list;
 mod negotiate;
 mod owned;
+mod records;
 pub(super) mod route;
 mod settings;
 mod spoil;
