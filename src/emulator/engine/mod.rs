@@ -89,13 +89,13 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
         _ => None,
     };
     let ep = routed.as_ref().map(|(ep, _)| *ep);
-    if let Some(r) = precedence(emu, api, ep, op, caller, role) {
+    if let Some(r) = precedence(emu, api, ep, op, caller, role, &path) {
         return r;
     }
     // Every check before `state` passed; an endpoint and an op exist unless the spec's
     // precedence omits route or method, in which case they answer here.
     let Some((ep, params)) = routed else {
-        return early(emu, api, &m.not_found);
+        return route_miss(emu, api, &path);
     };
     let Some(op) = op else {
         return early(emu, api, &m.method_not_allowed);
@@ -127,6 +127,7 @@ fn precedence(
     op: Option<&Operation>,
     caller: Caller,
     role: Option<&Role>,
+    path: &str,
 ) -> Option<Response<Body>> {
     let spec = &api.spec;
     let m = spec.matrix();
@@ -134,7 +135,7 @@ fn precedence(
         match check {
             Check::Route => {
                 if ep.is_none() {
-                    return Some(early(emu, api, &m.not_found));
+                    return Some(route_miss(emu, api, path));
                 }
             }
             Check::Auth => {
@@ -182,6 +183,17 @@ fn precedence(
 }
 
 /// The answer of a failed check: its expected outcome, in its envelope.
+/// The answer for a path no endpoint matches: the vendor module's documented outcome
+/// for it, else the matrix's `not_found`.
+fn route_miss(emu: &Emulator, api: &ApiEmu, path: &str) -> Response<Body> {
+    let Some((o, values)) = api.vendor.route_miss(&api.spec, path) else {
+        return early(emu, api, &api.spec.matrix().not_found);
+    };
+    let value = |n: &str| values.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let r = render::outcome_filled(&api.spec, &o, None, None, None, &value);
+    with_auth_challenge(api, finish_error(emu, r))
+}
+
 fn early(emu: &Emulator, api: &ApiEmu, c: &CellRule) -> Response<Body> {
     bare(emu, api, c.expect.get_ref(), c.envelope.as_ref())
 }
