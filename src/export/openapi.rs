@@ -426,6 +426,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         default: None,
                         description: Some(format!("paging parameter ({})", p.name.get_ref())),
                         empty: None,
+                        missing: None,
                         filter: None,
                         lookup: None,
                     },

@@ -256,7 +256,11 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         .iter()
         .find(|(name, p)| p.required() && ctx.query(name).is_none())
     {
-        return ctx.reject(&format!("missing query parameter `{}`", missing.0));
+        let message = format!("missing query parameter `{}`", missing.0);
+        return match missing.1.spec().missing {
+            Some(o) => ctx.outcome(&o, Some(&message)),
+            None => ctx.reject(&message),
+        };
     }
     let resp = apply(ctx, parsed, fmt).await;
     match state {

@@ -68,6 +68,7 @@ impl Param {
                 default: None,
                 description: None,
                 empty: None,
+                missing: None,
                 filter: None,
                 lookup: None,
             },
@@ -95,6 +96,10 @@ pub struct ParamSpec {
     /// `/x/{p}`), when the device routes it rather than answering "no such path".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<Outcome>,
+    /// What a request without this required query parameter gets, where the device
+    /// answers a documented outcome rather than the operation's plain rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Outcome>,
     /// The parameter selects records of the endpoint's collection: those whose `field`
     /// equals its value (or, with `match = "token"`, holds it as a whole token:
     /// `/registrations/ip/{ip}` in a contact URI).

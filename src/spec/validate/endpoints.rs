@@ -235,6 +235,9 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
                 None,
             );
         }
+        if let Some(o) = &spec.missing {
+            cx.outcome_at(f, off, o);
+        }
     }
     cx.provenance(f, off, &op.provenance, &what);
 }
