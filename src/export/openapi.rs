@@ -427,6 +427,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         description: Some(format!("paging parameter ({})", p.name.get_ref())),
                         empty: None,
                         missing: None,
+                        invalid: None,
                         filter: None,
                         lookup: None,
                     },

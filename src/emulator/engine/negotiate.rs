@@ -99,15 +99,20 @@ pub(super) fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Bod
     let mut chosen: Option<&String> = None;
     if let Some(p) = &resp.format_param {
         if let Some(v) = ctx.query(p) {
+            let invalid = ctx.op.query.get(p).and_then(|q| q.spec().invalid);
+            let bad = |message: String| match &invalid {
+                Some(o) => ctx.outcome(o, Some(&message)),
+                None => ctx.reject(&message),
+            };
             let f = match v.to_ascii_lowercase().as_str() {
                 "json" => Fmt::Json,
                 "xml" => Fmt::Xml,
                 "csv" => Fmt::Csv,
-                _ => return Err(ctx.reject(&format!("unknown {p} `{v}`"))),
+                _ => return Err(bad(format!("unknown {p} `{v}`"))),
             };
             match by_fmt(f) {
                 Some(c) => chosen = Some(c),
-                None => return Err(ctx.reject(&format!("{p}={v} is not offered here"))),
+                None => return Err(bad(format!("{p}={v} is not offered here"))),
             }
         }
     }

@@ -69,6 +69,7 @@ impl Param {
                 description: None,
                 empty: None,
                 missing: None,
+                invalid: None,
                 filter: None,
                 lookup: None,
             },
@@ -100,6 +101,10 @@ pub struct ParamSpec {
     /// answers a documented outcome rather than the operation's plain rejection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Outcome>,
+    /// What a request whose value for this query parameter is outside its `enum` (or not
+    /// offered by the operation) gets, where the document names that answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Outcome>,
     /// The parameter selects records of the endpoint's collection: those whose `field`
     /// equals its value (or, with `match = "token"`, holds it as a whole token:
     /// `/registrations/ip/{ip}` in a contact URI).

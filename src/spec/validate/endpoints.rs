@@ -235,7 +235,7 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
                 None,
             );
         }
-        if let Some(o) = &spec.missing {
+        for o in [&spec.missing, &spec.invalid].into_iter().flatten() {
             cx.outcome_at(f, off, o);
         }
     }
