@@ -141,10 +141,11 @@ fn precedence(
             Check::Auth => {
                 let public = op.is_some_and(|o| o.public);
                 if role.is_none() && !public {
-                    let o = if caller == Caller::Missing {
-                        &spec.auth().missing
-                    } else {
-                        &spec.auth().invalid
+                    let auth = spec.auth();
+                    let o = match caller {
+                        Caller::Missing => &auth.missing,
+                        Caller::UnknownUser => auth.unknown_user.as_ref().unwrap_or(&auth.invalid),
+                        _ => &auth.invalid,
                     };
                     return Some(bare(emu, api, o.get_ref(), None));
                 }
