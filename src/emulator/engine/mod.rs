@@ -37,7 +37,7 @@ use crate::spec::model::{CellRule, Check, Effect, Endpoint, Operation, Outcome, 
 use crate::spec::Spec;
 use auth::{credentials, with_auth_challenge, Caller};
 use ctx::{finish_error, Ctx, Parsed};
-use negotiate::{negotiate, read_body};
+use negotiate::{invalid_query_value, negotiate, read_body};
 use route::{api_for_path, parse_query};
 use state::{blocking_state, state_case};
 
@@ -231,6 +231,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         if st.applies_change != Some(true) {
             return ctx.outcome(st.outcome.get_ref(), Some(&st.description));
         }
+    }
+    if let Some(r) = invalid_query_value(ctx) {
+        return r;
     }
     let fmt = match negotiate(ctx) {
         Ok(f) => f,
