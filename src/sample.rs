@@ -190,7 +190,12 @@ pub fn encode_object(
         return Some((json_ct.clone(), json_body(req, &Value::Object(obj))));
     }
     let obj = Value::Object(obj);
-    if let Some(csv_ct) = req.content_types.iter().find(|c| c.contains("csv")) {
+    let csv_ct = req
+        .content_types
+        .iter()
+        .find(|c| c.contains("csv"))
+        .filter(|_| req.format_param.is_none() || ct.contains("csv"));
+    if let Some(csv_ct) = csv_ct {
         let cols: Vec<String> = obj
             .as_object()
             .map(|o| o.keys().cloned().collect())

@@ -42,11 +42,16 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mt = media_type(ct_header);
-    let allowed = req.content_types.iter().any(|c| media_type(c) == mt);
-    if !allowed {
-        return Err(unsupported(ctx, req, &mt));
-    }
+    let mt = match param_media_type(ctx, req) {
+        Some(named) => named?,
+        None => {
+            let mt = media_type(ct_header);
+            if !req.content_types.iter().any(|c| media_type(c) == mt) {
+                return Err(unsupported(ctx, req, &mt));
+            }
+            mt
+        }
+    };
     // Large uploads are parsed one at a time: each may take hundreds of MiB while it is
     // checked, and four at once would not fit.
     let _one_at_a_time = if body.len() > LARGE_BODY {
@@ -126,6 +131,39 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
         }
     }
     Ok(Parsed::Items(sink.rows))
+}
+
+/// The media type a body is read as when its request names a `format_param` and is not a
+/// zip: the accepted type of the format that parameter names (its `default` when absent,
+/// else the first accepted type), whatever the Content-Type says. `None` when Content-Type
+/// decides.
+fn param_media_type(ctx: &Ctx, req: &Request) -> Option<Result<String, Response<Body>>> {
+    let p = req.format_param.as_ref()?;
+    if !req.zip_members.is_empty() {
+        return None;
+    }
+    let default = ctx
+        .op
+        .query
+        .get(p)
+        .and_then(|q| q.spec().default)
+        .and_then(|d| d.as_str().map(str::to_string));
+    let Some(v) = ctx.query(p).map(str::to_string).or(default) else {
+        return req.content_types.first().map(|c| Ok(media_type(c)));
+    };
+    let f = match v.to_ascii_lowercase().as_str() {
+        "json" => Fmt::Json,
+        "xml" => Fmt::Xml,
+        "csv" => Fmt::Csv,
+        _ => return Some(Err(ctx.reject(&format!("unknown {p} `{v}`")))),
+    };
+    Some(
+        req.content_types
+            .iter()
+            .find(|c| Fmt::of_content_type(c) == f)
+            .map(|c| media_type(c))
+            .ok_or_else(|| ctx.reject(&format!("{p}={v} is not accepted here"))),
+    )
 }
 
 /// The items of a zip upload's members, each member in the format its name ends with (else

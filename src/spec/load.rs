@@ -258,6 +258,7 @@ pub const ALL_KEYS: &[&str] = &[
     "required_headers",
     "missing",
     "invalid",
+    "unknown_user",
     "rank",
     "user",
     "description",

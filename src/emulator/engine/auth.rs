@@ -14,6 +14,8 @@ use crate::spec::model::AuthScheme;
 pub(super) enum Caller {
     Missing,
     Invalid,
+    /// Basic credentials naming no account at all.
+    UnknownUser,
     Role(usize),
 }
 
@@ -60,7 +62,12 @@ pub(super) fn credentials(api: &ApiEmu, headers: &HeaderMap, faults: &Faults) ->
             let text = String::from_utf8_lossy(&raw);
             let (user, pass) = text.split_once(':').unwrap_or((&text, ""));
             let any_password = faults.on(FaultId::BadCredentialsAccepted);
-            found(&|a| a.user == user && (a.secret == pass || any_password))
+            match found(&|a| a.user == user && (a.secret == pass || any_password)) {
+                Caller::Invalid if !api.accounts.iter().any(|a| a.user == user) => {
+                    Caller::UnknownUser
+                }
+                c => c,
+            }
         }
         AuthScheme::Bearer => {
             let token = match &auth.prefix {

@@ -195,6 +195,19 @@ fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response
         None
     };
     let Some((root, mut v)) = parsed else {
+        if f == Fmt::Zip && !body.starts_with("PK") {
+            // A documented text served as an archive: one member, named after the
+            // resource (the last segment of its path).
+            let name = ctx
+                .ep
+                .path
+                .get_ref()
+                .rsplit('/')
+                .next()
+                .unwrap_or("content");
+            let zip = codec::write_zip(&[(name.to_string(), body.as_bytes().to_vec())]);
+            return render::raw(status, Some(ct), zip);
+        }
         return render::raw(status, Some(ct), body.as_bytes().to_vec());
     };
     // A path parameter that selects records selects among the documented ones; selecting

@@ -41,7 +41,7 @@ use crate::spec::model::{CellRule, Check, Effect, Endpoint, Operation, Outcome, 
 use crate::spec::Spec;
 use auth::{credentials, with_auth_challenge, Caller};
 use ctx::{finish_error, Ctx, Parsed};
-use negotiate::{negotiate, read_body};
+use negotiate::{invalid_query_value, negotiate, read_body};
 use route::{api_for_path, parse_query};
 use state::{blocking_state, state_case};
 
@@ -93,13 +93,13 @@ pub(super) async fn handle(emu: &Emulator, req: Request<Body>) -> Response<Body>
         _ => None,
     };
     let ep = routed.as_ref().map(|(ep, _)| *ep);
-    if let Some(r) = precedence(emu, api, ep, op, caller, role) {
+    if let Some(r) = precedence(emu, api, ep, op, caller, role, &path) {
         return r;
     }
     // Every check before `state` passed; an endpoint and an op exist unless the spec's
     // precedence omits route or method, in which case they answer here.
     let Some((ep, params)) = routed else {
-        return early(emu, api, &m.not_found);
+        return route_miss(emu, api, &path);
     };
     let Some(op) = op else {
         return early(emu, api, &m.method_not_allowed);
@@ -131,6 +131,7 @@ fn precedence(
     op: Option<&Operation>,
     caller: Caller,
     role: Option<&Role>,
+    path: &str,
 ) -> Option<Response<Body>> {
     let spec = &api.spec;
     let m = spec.matrix();
@@ -138,16 +139,17 @@ fn precedence(
         match check {
             Check::Route => {
                 if ep.is_none() {
-                    return Some(early(emu, api, &m.not_found));
+                    return Some(route_miss(emu, api, path));
                 }
             }
             Check::Auth => {
                 let public = op.is_some_and(|o| o.public);
                 if role.is_none() && !public {
-                    let o = if caller == Caller::Missing {
-                        &spec.auth().missing
-                    } else {
-                        &spec.auth().invalid
+                    let auth = spec.auth();
+                    let o = match caller {
+                        Caller::Missing => &auth.missing,
+                        Caller::UnknownUser => auth.unknown_user.as_ref().unwrap_or(&auth.invalid),
+                        _ => &auth.invalid,
                     };
                     return Some(bare(emu, api, o.get_ref(), None));
                 }
@@ -186,6 +188,17 @@ fn precedence(
 }
 
 /// The answer of a failed check: its expected outcome, in its envelope.
+/// The answer for a path no endpoint matches: the vendor module's documented outcome
+/// for it, else the matrix's `not_found`.
+fn route_miss(emu: &Emulator, api: &ApiEmu, path: &str) -> Response<Body> {
+    let Some((o, values)) = api.vendor.route_miss(&api.spec, path) else {
+        return early(emu, api, &api.spec.matrix().not_found);
+    };
+    let value = |n: &str| values.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let r = render::outcome_filled(&api.spec, &o, None, None, None, &value);
+    with_auth_challenge(api, finish_error(emu, r))
+}
+
 fn early(emu: &Emulator, api: &ApiEmu, c: &CellRule) -> Response<Body> {
     bare(emu, api, c.expect.get_ref(), c.envelope.as_ref())
 }
@@ -223,6 +236,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
             return ctx.outcome(st.outcome.get_ref(), Some(&st.description));
         }
     }
+    if let Some(r) = invalid_query_value(ctx) {
+        return r;
+    }
     let fmt = match negotiate(ctx) {
         Ok(f) => f,
         Err(r) => return r,
@@ -251,7 +267,11 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         .iter()
         .find(|(name, p)| p.required() && ctx.query(name).is_none())
     {
-        return ctx.reject(&format!("missing query parameter `{}`", missing.0));
+        let message = format!("missing query parameter `{}`", missing.0);
+        return match missing.1.spec().missing {
+            Some(o) => ctx.outcome(&o, Some(&message)),
+            None => ctx.reject(&message),
+        };
     }
     let resp = apply(ctx, parsed, fmt).await;
     match state {

@@ -87,6 +87,22 @@ fn too_large(ctx: &Ctx<'_>, limit: usize) -> Response<Body> {
     r
 }
 
+/// The answer to a query parameter whose value is outside its `enum`, where the spec names
+/// that answer (`invalid`): the documented refusal, before the body is read.
+pub(super) fn invalid_query_value(ctx: &Ctx) -> Option<Response<Body>> {
+    ctx.op.query.iter().find_map(|(name, p)| {
+        let spec = p.spec();
+        let o = spec.invalid?;
+        let v = ctx.query(name)?;
+        let listed = spec
+            .enum_values
+            .iter()
+            .any(|e| e.as_str().map_or(e.to_string() == v, |s| s == v));
+        (!spec.enum_values.is_empty() && !listed)
+            .then(|| ctx.outcome(&o, Some(&format!("unknown {name} `{v}`"))))
+    })
+}
+
 /// Content type the client asked for, among those the operation produces.
 pub(super) fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Body>> {
     let Some(resp) = &ctx.op.response else {
@@ -103,15 +119,20 @@ pub(super) fn negotiate(ctx: &Ctx) -> Result<Option<(Fmt, String)>, Response<Bod
     let mut chosen: Option<&String> = None;
     if let Some(p) = &resp.format_param {
         if let Some(v) = ctx.query(p) {
+            let invalid = ctx.op.query.get(p).and_then(|q| q.spec().invalid);
+            let bad = |message: String| match &invalid {
+                Some(o) => ctx.outcome(o, Some(&message)),
+                None => ctx.reject(&message),
+            };
             let f = match v.to_ascii_lowercase().as_str() {
                 "json" => Fmt::Json,
                 "xml" => Fmt::Xml,
                 "csv" => Fmt::Csv,
-                _ => return Err(ctx.reject(&format!("unknown {p} `{v}`"))),
+                _ => return Err(bad(format!("unknown {p} `{v}`"))),
             };
             match by_fmt(f) {
                 Some(c) => chosen = Some(c),
-                None => return Err(ctx.reject(&format!("{p}={v} is not offered here"))),
+                None => return Err(bad(format!("{p}={v} is not offered here"))),
             }
         }
     }

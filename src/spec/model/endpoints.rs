@@ -111,6 +111,7 @@ impl Param {
                 default: None,
                 description: None,
                 empty: None,
+                missing: None,
                 filter: None,
                 lookup: None,
                 invalid: None,
@@ -141,6 +142,10 @@ pub struct ParamSpec {
     /// `/x/{p}`), when the device routes it rather than answering "no such path".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<Outcome>,
+    /// What a request without this required query parameter gets, where the device
+    /// answers a documented outcome rather than the operation's plain rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Outcome>,
     /// The parameter selects records of the endpoint's collection: those whose `field`
     /// equals its value (or, with `match = "token"`, holds it as a whole token:
     /// `/registrations/ip/{ip}` in a contact URI).
@@ -150,7 +155,9 @@ pub struct ParamSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
     /// What a value that is not of the parameter's type (or not one of its `enum`, or
-    /// shorter than `min_len`) gets, when the device checks it (a PIN that is not digits).
+    /// shorter than `min_len`) gets, when the device checks it: a path value (a PIN that is
+    /// not digits), or a query value outside its `enum` or not offered by the operation
+    /// (ROME's `format`), where the document names that answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid: Option<Outcome>,
     /// Shortest value the device takes (with `invalid`).

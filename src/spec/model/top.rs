@@ -77,6 +77,10 @@ pub struct Auth {
     pub missing: Spanned<Outcome>,
     /// Outcome when a credential is sent but is wrong.
     pub invalid: Spanned<Outcome>,
+    /// Outcome when Basic credentials name a user that does not exist, where the document
+    /// tells it apart from a wrong password; else `invalid`.
+    #[serde(default)]
+    pub unknown_user: Option<Spanned<Outcome>>,
     /// Other outcomes lenient mode accepts for both (e.g. a denial reported in the body).
     #[serde(default)]
     pub accept: Vec<Spanned<Outcome>>,

@@ -300,6 +300,9 @@ fn check_op(cx: &mut Ctx, f: usize, eid: &str, op: &Operation, methods: &mut Has
                 None,
             );
         }
+        for o in [&spec.missing, &spec.invalid].into_iter().flatten() {
+            cx.outcome_at(f, off, o);
+        }
     }
     cx.provenance(f, off, &op.provenance, &what);
 }

@@ -223,14 +223,19 @@ impl<'a> Ctx<'a> {
     }
 
     fn outcome(&mut self, file: usize, o: &Spanned<Outcome>) {
-        if let Some(code) = &o.get_ref().code {
+        self.outcome_at(file, o.span().start, o.get_ref());
+    }
+
+    /// [`Self::outcome`] for an outcome without a span of its own, reported at `off`.
+    fn outcome_at(&mut self, file: usize, off: usize, o: &Outcome) {
+        if let Some(code) = &o.code {
             if !self.codes.contains(code.as_str()) {
                 let hint = did_you_mean(code, self.codes.iter().copied());
                 self.err(
                     file,
-                    o.span().start,
+                    off,
                     "R004",
-                    format!("outcome `{}` names undefined code `{code}`", o.get_ref()),
+                    format!("outcome `{}` names undefined code `{code}`", o),
                     hint.or_else(|| Some("define it as a `[[code]]` with this id".into())),
                 );
             } else {
@@ -240,15 +245,15 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .find(|c| c.id.get_ref() == code)
                     .expect("code exists");
-                if c.status != o.get_ref().status {
+                if c.status != o.status {
                     self.err(
                         file,
-                        o.span().start,
+                        off,
                         "R012",
                         format!(
                             "outcome `{}` pairs code `{code}` with status {}, but the code travels with {}",
-                            o.get_ref(),
-                            o.get_ref().status,
+                            o,
+                            o.status,
                             c.status
                         ),
                         Some(format!("write `{}:{code}`", c.status)),

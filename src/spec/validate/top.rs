@@ -68,6 +68,9 @@ fn check_auth(cx: &mut Ctx) {
     if let Some(auth) = cx.raw.auth.first() {
         cx.outcome(auth.file, &auth.missing);
         cx.outcome(auth.file, &auth.invalid);
+        if let Some(u) = &auth.unknown_user {
+            cx.outcome(auth.file, u);
+        }
         for a in &auth.accept {
             cx.outcome(auth.file, a);
         }
