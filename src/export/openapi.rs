@@ -428,6 +428,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         empty: None,
                         filter: None,
                         lookup: None,
+                        names: None,
                     },
                 ));
             }

@@ -17,6 +17,7 @@ mod effect;
 mod fixed;
 mod jobs;
 mod list;
+mod names;
 mod negotiate;
 pub(super) mod route;
 mod spoil;
@@ -237,6 +238,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     let empty = ctx.params.iter().find(|(_, v)| v.is_empty());
     if let Some(o) = empty.and_then(|(n, _)| ctx.ep.params.get(n)?.spec().empty) {
         return ctx.outcome(&o, Some("a path parameter is empty"));
+    }
+    if let Some(r) = names::unknown(ctx) {
+        return r;
     }
     if let Some(missing) = ctx
         .op

@@ -70,6 +70,7 @@ impl Param {
                 empty: None,
                 filter: None,
                 lookup: None,
+                names: None,
             },
             Param::Full(p) => (**p).clone(),
         }
@@ -103,6 +104,29 @@ pub struct ParamSpec {
     /// Other names the device accepts for a value, resolved through a table in `[data]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<Lookup>,
+    /// The value names a record that must exist (a phone by id or MAC): one of a
+    /// collection's records, or a row of a `[data]` table, holds it in a `match` field.
+    /// A value none holds answers the operation's `not_found`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Names>,
+}
+
+/// [`ParamSpec::names`]: where the named records are (`collection`, or `data` and
+/// `rows`), the fields that may hold the value (an array field holds it as an element),
+/// and the field whose value the parameter stands for in a `filter` (`value`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
+    #[serde(rename = "match")]
+    pub match_fields: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// [`ParamSpec::filter`].
