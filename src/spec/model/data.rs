@@ -57,6 +57,10 @@ pub struct Field {
     /// Outcome of a write that would break `unique`.
     #[serde(default)]
     pub on_duplicate: Option<Spanned<Outcome>>,
+    /// The device answers `null` for this field when it has no value (the emulator fills
+    /// it in on the records it stores).
+    #[serde(default)]
+    pub nullable: bool,
     #[serde(default)]
     pub default: Option<toml::Value>,
     #[serde(rename = "enum", default)]
