@@ -74,6 +74,8 @@ impl ApiEmu {
                         message: "expected an inline table".into(),
                     });
                 }
+                let mut v = v;
+                fill_nulls(&self.spec, c.schema.get_ref(), &mut v, 0);
                 let k = table.key_of(&v).unwrap_or(Key::Int(i as i64 + 1));
                 rows.insert(k, table.row(v));
             }
@@ -162,5 +164,33 @@ impl ApiEmu {
         let n = rows.len();
         table.replace(rows);
         Ok(n)
+    }
+}
+
+/// Write `null` into every `nullable` field of `schema` that `v` lacks, and into those of
+/// the records nested in its object and list fields.
+pub(super) fn fill_nulls(spec: &Spec, schema: &str, v: &mut Value, depth: usize) {
+    let (Some(s), Some(o)) = (spec.schema(schema), v.as_object_mut()) else {
+        return;
+    };
+    if depth > 8 {
+        return;
+    }
+    for f in &s.field {
+        let name = f.name.get_ref();
+        match (o.get_mut(name), &f.schema) {
+            (None, _) if f.nullable => {
+                o.insert(name.clone(), Value::Null);
+            }
+            (Some(Value::Array(items)), Some(inner)) => {
+                for it in items {
+                    fill_nulls(spec, inner.get_ref(), it, depth + 1);
+                }
+            }
+            (Some(inner_v @ Value::Object(_)), Some(inner)) => {
+                fill_nulls(spec, inner.get_ref(), inner_v, depth + 1)
+            }
+            _ => {}
+        }
     }
 }

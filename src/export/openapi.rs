@@ -457,6 +457,7 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                         lookup: None,
                         min_len: None,
                         pattern: None,
+                        names: None,
                     },
                 ));
             }

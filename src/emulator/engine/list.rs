@@ -86,7 +86,12 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
         .filter(|_| !ctx.fault(FaultId::PathFilterIgnored))
     {
         if let Some(f) = ctx.ep.params.get(name).and_then(|p| p.spec().filter) {
-            rows.retain(|r| f.holds(r.field(&f.field).and_then(scalar_text).as_deref(), value));
+            // A parameter that names a record filters by what that record stands for.
+            let value = match ctx.ep.params.get(name).and_then(|p| p.spec().names) {
+                Some(n) => super::names::resolve(ctx, &n, value).unwrap_or_else(|| value.clone()),
+                None => value.clone(),
+            };
+            rows.retain(|r| f.holds(r.field(&f.field).and_then(scalar_text).as_deref(), &value));
         }
     }
     // Query parameters that select records (a search term; field `*`: any field).

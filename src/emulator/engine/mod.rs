@@ -18,6 +18,7 @@ mod effect;
 mod fixed;
 mod jobs;
 mod list;
+mod names;
 mod negotiate;
 mod owned;
 mod records;
@@ -259,6 +260,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         return ctx.outcome(&o, Some("a path parameter is empty"));
     }
     if let Some(r) = invalid_param(ctx) {
+        return r;
+    }
+    if let Some(r) = names::unknown(ctx) {
         return r;
     }
     if let Some(missing) = ctx

@@ -60,6 +60,10 @@ pub struct Field {
     /// An empty value sent on update keeps the stored one (sipXconfig's user PIN).
     #[serde(default)]
     pub keep_if_empty: bool,
+    /// The device answers `null` for this field when it has no value (the emulator fills
+    /// it in on the records it stores).
+    #[serde(default)]
+    pub nullable: bool,
     #[serde(default)]
     pub default: Option<toml::Value>,
     #[serde(rename = "enum", default)]

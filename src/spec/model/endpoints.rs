@@ -117,6 +117,7 @@ impl Param {
                 invalid: None,
                 min_len: None,
                 pattern: None,
+                names: None,
             },
             Param::Full(p) => (**p).clone(),
         }
@@ -166,6 +167,29 @@ pub struct ParamSpec {
     /// Regular expression the whole value must match (with `invalid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// The value names a record that must exist (a phone by id or MAC): one of a
+    /// collection's records, or a row of a `[data]` table, holds it in a `match` field.
+    /// A value none holds answers the operation's `not_found`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Names>,
+}
+
+/// [`ParamSpec::names`]: where the named records are (`collection`, or `data` and
+/// `rows`), the fields that may hold the value (an array field holds it as an element),
+/// and the field whose value the parameter stands for in a `filter` (`value`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
+    #[serde(rename = "match")]
+    pub match_fields: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// [`ParamSpec::filter`].

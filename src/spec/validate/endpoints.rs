@@ -162,6 +162,29 @@ fn check_lookups(cx: &mut Ctx, f: usize, ep: &Endpoint) {
     let eid = ep.id.get_ref();
     let off = ep.id.span().start;
     for (pname, p) in &ep.params {
+        if let Some(n) = p.spec().names {
+            let ok = match (&n.collection, &n.data, &n.rows) {
+                (Some(c), None, None) => cx.collections.contains(c.as_str()),
+                (None, Some(d), Some(r)) => raw
+                    .data
+                    .iter()
+                    .find(|(_, _, k, _)| k == d)
+                    .and_then(|(_, _, _, v)| v.get(r))
+                    .is_some_and(|v| v.is_array()),
+                _ => false,
+            };
+            if !ok || n.match_fields.is_empty() {
+                cx.err(
+                    f,
+                    off,
+                    "R016",
+                    format!(
+                        "parameter `{pname}` of endpoint `{eid}` names records of no known collection or `[data]` array, or matches no field"
+                    ),
+                    Some("give `collection`, or `data` and `rows`, and at least one `match` field".into()),
+                );
+            }
+        }
         if let Some(l) = p.spec().lookup {
             let rows = raw
                 .data
