@@ -523,8 +523,10 @@ fn responses(
         .copied()
         .filter(|c| c.status == success.status)
         .collect();
+    let env = code_envelope(spec, op);
+    let body = |codes: &[&Code]| env.and_then(|e| code_body(e, codes));
     if let (Some(fail), Some(json)) = (
-        code_body(spec, op, &as200),
+        body(&as200),
         ok.pointer_mut("/content/application~1json/schema"),
     ) {
         *json = json!({"anyOf": [json.take(), fail]});
@@ -532,8 +534,8 @@ fn responses(
         // No data schema: the answer is the envelope with the success code or a failure.
         let mut all = as200.clone();
         all.extend(success.code.as_deref().and_then(|c| spec.code(c)));
-        if let (None, Some(body)) = (media.get("schema"), code_body(spec, op, &all)) {
-            media["schema"] = body;
+        if let (None, Some(b)) = (media.get("schema"), body(&all)) {
+            media["schema"] = b;
         }
     }
     if (100..=599).contains(&success.status) {
@@ -541,21 +543,20 @@ fn responses(
     } else {
         responses.insert("default".into(), ok);
     }
-    for c in codes.iter().filter(|c| c.status != success.status) {
-        if !(100..=599).contains(&c.status) {
-            continue;
-        }
-        let same: Vec<&Code> = codes
-            .iter()
-            .copied()
-            .filter(|o| o.status == c.status)
-            .collect();
+    let mut coded: Vec<u16> = codes
+        .iter()
+        .map(|c| c.status)
+        .filter(|s| *s != success.status && (100..=599).contains(s))
+        .collect();
+    coded.sort_unstable();
+    coded.dedup();
+    for st in coded {
+        let same: Vec<&Code> = codes.iter().copied().filter(|c| c.status == st).collect();
         let r = responses
-            .entry(c.status.to_string())
-            .or_insert_with(|| json!({"description": c.meaning}));
-        if let Some(body) = code_body(spec, op, &same) {
-            let ct = code_content_type(spec, op);
-            r["content"] = json!({ ct: {"schema": body} });
+            .entry(st.to_string())
+            .or_insert_with(|| json!({"description": same[0].meaning}));
+        if let (Some(e), Some(b)) = (env, body(&same)) {
+            r["content"] = json!({ e.content_type.clone(): {"schema": b} });
         }
     }
     let mut statuses: Vec<(u16, String)> = Vec::new();
@@ -599,16 +600,9 @@ fn code_envelope<'a>(spec: &'a Spec, op: &Operation) -> Option<&'a Envelope> {
         .filter(|e| e.format == BodyFormat::Json && e.code_path.is_some())
 }
 
-fn code_content_type(spec: &Spec, op: &Operation) -> String {
-    code_envelope(spec, op)
-        .map(|e| e.content_type.clone())
-        .unwrap_or_else(|| "application/json".into())
-}
-
 /// The JSON body of an answer carrying one of `codes`: the envelope's code (one of their
-/// values) and its message, at the envelope's paths. None when the envelope is not JSON.
-fn code_body(spec: &Spec, op: &Operation, codes: &[&Code]) -> Option<Value> {
-    let env = code_envelope(spec, op)?;
+/// values) and its message, at the envelope's paths.
+fn code_body(env: &Envelope, codes: &[&Code]) -> Option<Value> {
     if codes.is_empty() {
         return None;
     }

@@ -267,6 +267,7 @@ pub const ALL_KEYS: &[&str] = &[
     "method_not_allowed",
     "forbidden",
     "not_found",
+    "unknown_leaf",
     "not_acceptable",
     "unsupported_media_type",
     "payload_too_large",

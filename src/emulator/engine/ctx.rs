@@ -35,6 +35,11 @@ pub(in crate::emulator) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The schema the operation's response names, if any.
+    pub fn response_schema(&self) -> Option<&crate::spec::model::Schema> {
+        let name = self.op.response.as_ref()?.schema.as_ref()?;
+        self.spec().schema(name.get_ref())
+    }
     pub fn spec(&self) -> &Spec {
         &self.api.spec
     }

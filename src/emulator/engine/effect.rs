@@ -360,11 +360,7 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
 /// The one field the response's schema documents as the answer's data (sipXconfig's
 /// `<data><id>` of the object created or affected), if it documents exactly one.
 fn documented_data(ctx: &Ctx) -> Option<String> {
-    ctx.op
-        .response
-        .as_ref()
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()))
+    ctx.response_schema()
         .filter(|s| s.field.len() == 1)
         .map(|s| s.field[0].name.get_ref().clone())
 }

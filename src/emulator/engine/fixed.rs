@@ -134,12 +134,7 @@ fn rebased<'b>(ctx: &Ctx, body: &'b str) -> std::borrow::Cow<'b, str> {
 /// A documented JSON body whose schema fields hold a collection's change time
 /// (`changed_at`) gets that time once the collection has changed, as UTC RFC 3339.
 fn stamped<'b>(ctx: &Ctx, body: std::borrow::Cow<'b, str>) -> std::borrow::Cow<'b, str> {
-    let schema = ctx
-        .op
-        .response
-        .as_ref()
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let schema = ctx.response_schema();
     let times: Vec<(&str, u64)> = schema
         .iter()
         .flat_map(|s| &s.field)
@@ -160,25 +155,13 @@ fn stamped<'b>(ctx: &Ctx, body: std::borrow::Cow<'b, str>) -> std::borrow::Cow<'
     serde_json::to_string(&o).map_or(body, Into::into)
 }
 
-/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmm+00:00` (civil date from days).
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmm+00:00`.
 fn rfc3339(ms: u64) -> String {
-    let (secs, milli) = (ms / 1_000, ms % 1_000);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}+00:00",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// A fixed body, in the representation negotiated (a JSON body served as XML and the other
@@ -240,9 +223,7 @@ fn static_body(ctx: &Ctx, status: u16, body: &str, f: Fmt, ct: &str) -> Response
         return render::raw(status, Some(ct), body.as_bytes().to_vec());
     }
     let resp = ctx.op.response.as_ref();
-    let schema = resp
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let schema = ctx.response_schema();
     let bytes = match f {
         Fmt::Xml => {
             // A JSON list under its wrapper becomes `<wrapper><item/>…</wrapper>`.

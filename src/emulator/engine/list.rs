@@ -36,11 +36,7 @@ fn scoped(ctx: &Ctx, collection: &str, rows: &Rows) -> Option<Vec<Row>> {
 pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> Response<Body> {
     let table = &ctx.api.tables[collection];
     let schema = ctx
-        .op
-        .response
-        .as_ref()
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()))
+        .response_schema()
         .or_else(|| ctx.api.collection_schema(collection));
     let pagination = ctx
         .op
@@ -336,9 +332,7 @@ pub(super) fn cursor_value(p: &Pagination, v: Value) -> Value {
 
 pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> Response<Body> {
     let resp = ctx.op.response.as_ref();
-    let schema = resp
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let schema = ctx.response_schema();
     let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
     let status = ctx.success().status;
     let wrapper = resp.and_then(|r| r.wrapper.clone());

@@ -189,14 +189,26 @@ fn precedence(
 }
 
 /// The answer of a failed check: its expected outcome, in its envelope.
-/// The answer for a path no endpoint matches: the vendor module's documented outcome
-/// for it, else the matrix's `not_found`.
+/// The answer for a path no endpoint matches: `[matrix].unknown_leaf` when the path's parent
+/// holds documented paths (its message naming the unknown segment), else `not_found`.
 fn route_miss(emu: &Emulator, api: &ApiEmu, path: &str) -> Response<Body> {
-    let Some((o, values)) = api.vendor.route_miss(&api.spec, path) else {
-        return early(emu, api, &api.spec.matrix().not_found);
+    let spec = &api.spec;
+    let leaf = spec.matrix().unknown_leaf.as_ref().and_then(|rule| {
+        let (parent, leaf) = path.rsplit_once('/')?;
+        let dir = format!("{parent}/");
+        let known_dir = !leaf.is_empty()
+            && !spec.api().bases.values().any(|b| b == parent)
+            && spec
+                .endpoints()
+                .any(|e| spec.full_path(e).starts_with(&dir));
+        known_dir.then_some((rule, leaf))
+    });
+    let Some((rule, leaf)) = leaf else {
+        return early(emu, api, &spec.matrix().not_found);
     };
-    let value = |n: &str| values.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let r = render::outcome_filled(&api.spec, &o, None, None, None, &value);
+    let value = |_: &str| Some(leaf.to_string());
+    let env = rule.envelope.as_ref().map(|e| e.get_ref().as_str());
+    let r = render::outcome_filled(spec, rule.expect.get_ref(), env, None, None, &value);
     with_auth_challenge(api, finish_error(emu, r))
 }
 

@@ -222,9 +222,7 @@ fn others(ctx: &Ctx) -> Response<Body> {
 /// documents it, and a list under the response's wrapper as that list.
 fn render_own(ctx: &Ctx, o: &Owner, row: &Row, fmt: &Option<(Fmt, String)>) -> Response<Body> {
     let resp = ctx.op.response.as_ref();
-    let schema = resp
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| ctx.spec().schema(s.get_ref()));
+    let schema = ctx.response_schema();
     let documented =
         |n: &str| schema.is_some_and(|s| s.field.iter().any(|f| f.name.get_ref() == n));
     let mut v = row.to_value();

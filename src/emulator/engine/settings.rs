@@ -150,12 +150,7 @@ fn select(ctx: &Ctx, tree: &SettingsTree, settings: &[Setting]) -> Option<Select
 /// A setting as answered: the response schema's fields in order (absent ones null), with
 /// the current value; an enum option's empty label is null.
 fn render_one(ctx: &Ctx, s: &Setting) -> Value {
-    let schema = ctx
-        .op
-        .response
-        .as_ref()
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|n| ctx.spec().schema(n.get_ref()));
+    let schema = ctx.response_schema();
     let names: Vec<String> = match schema {
         Some(sc) => sc.field.iter().map(|f| f.name.get_ref().clone()).collect(),
         None => s.entry.keys().cloned().collect(),

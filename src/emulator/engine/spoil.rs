@@ -160,12 +160,7 @@ fn spoil_tree(ctx: &Ctx, status: u16, tree: &mut Tree) -> bool {
     // Every optional field of the documented records goes, on every read: the oracle lets
     // an optional field be absent; only a rule that names the field's presence notices.
     if ctx.fault(FaultId::DropOptionalField) {
-        let schema = ctx
-            .op
-            .response
-            .as_ref()
-            .and_then(|r| r.schema.as_ref())
-            .and_then(|s| spec.schema(s.get_ref()));
+        let schema = ctx.response_schema();
         for f in schema.iter().flat_map(|s| &s.field) {
             if !f.required && !f.key {
                 changed |= spoil_field(v, f.name.get_ref(), FaultId::DropOptionalField);

@@ -17,7 +17,6 @@ use axum::http::Response;
 use super::engine::ctx::{Ctx, Parsed};
 use super::store::Row;
 use super::EmulatorError;
-use crate::spec::model::Outcome;
 use crate::spec::Spec;
 
 /// A row filter a vendor module reads from the request.
@@ -43,12 +42,6 @@ pub(super) trait VendorModule: Send + Sync {
 
     /// The answer of an operation without a table, where the module serves it from data.
     fn static_answer(&self, _ctx: &Ctx) -> Option<Response<Body>> {
-        None
-    }
-
-    /// For a path no endpoint matches: the outcome the API documents for it instead of
-    /// the matrix's `not_found`, with the values of its message's placeholders.
-    fn route_miss(&self, _spec: &Spec, _path: &str) -> Option<(Outcome, Vec<(String, String)>)> {
         None
     }
 

@@ -11,7 +11,6 @@ use super::{RowPred, VendorModule};
 use crate::emulator::engine::ctx::{Ctx, Parsed};
 use crate::emulator::store::{scalar_text, Fields, Row};
 use crate::spec::model::{Effect, Outcome};
-use crate::spec::Spec;
 
 /// The ROME query commands.
 pub(super) struct Rome;
@@ -42,29 +41,6 @@ impl VendorModule for Rome {
         Some(Ok(Box::new(move |row: &Row| {
             conds.iter().all(|c| c.matches(row))
         })))
-    }
-
-    /// `{base}/{action}/{table}` where the action is known but the table is not answers
-    /// `invalid-table` with the requested name (L152-153).
-    fn route_miss(&self, spec: &Spec, path: &str) -> Option<(Outcome, Vec<(String, String)>)> {
-        let (head, table) = path.rsplit_once('/')?;
-        let (base, action) = head.rsplit_once('/')?;
-        if table.is_empty() || !spec.api().bases.values().any(|b| b == base) {
-            return None;
-        }
-        let prefix = format!("/{action}/");
-        if !spec
-            .endpoints()
-            .any(|e| e.path.get_ref().starts_with(&prefix))
-        {
-            return None;
-        }
-        let code = spec.code("invalid-table")?;
-        let o = Outcome {
-            status: code.status,
-            code: Some(code.id.get_ref().clone()),
-        };
-        Some((o, vec![("table".into(), table.to_string())]))
     }
 
     /// A query string that does not parse fails; a query that needs a `digitMatch`

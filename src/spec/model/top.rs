@@ -134,6 +134,11 @@ pub struct MatrixConfig {
     pub forbidden: CellRule,
     /// Outcome for a path the API does not have.
     pub not_found: CellRule,
+    /// Outcome for a path whose parent holds documented paths but whose last segment names
+    /// none of them (ROME's `{action}/{unknown table}`); its message's placeholders take
+    /// that segment. Absent: such a path is `not_found`.
+    #[serde(default)]
+    pub unknown_leaf: Option<CellRule>,
     /// Outcome for an `Accept` the endpoint cannot produce (absent: not tested).
     #[serde(default)]
     pub not_acceptable: Option<CellRule>,

@@ -155,6 +155,7 @@ fn check_matrix(cx: &mut Ctx) {
             "`not_found`",
         );
         for c in [
+            &m.unknown_leaf,
             &m.not_acceptable,
             &m.unsupported_media_type,
             &m.payload_too_large,
