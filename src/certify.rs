@@ -56,6 +56,25 @@ pub struct SpecRecord {
     pub decisions: BTreeMap<String, String>,
 }
 
+/// One product overlay of the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OverlayRecord {
+    pub name: String,
+    pub spec: String,
+    pub product: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<String>,
+    /// The overlay file as given to the run.
+    pub path: String,
+    pub sha256: String,
+    /// Its copy in the bundle.
+    pub copy: String,
+    pub deviations: usize,
+    /// Tests the overlay changed, and tests of the document it took away.
+    pub tests_changed: usize,
+    pub tests_removed: usize,
+}
+
 /// What produced a bundle's reports.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -75,8 +94,9 @@ pub struct Manifest {
     pub profile: Option<String>,
     /// The baseline in force, copied into the bundle as `baseline.toml`.
     pub baseline: Option<String>,
-    /// Product overlays in force (none yet: the run had none).
-    pub overlays: Vec<String>,
+    /// Product overlays in force, each copied into the bundle.
+    #[serde(default)]
+    pub overlays: Vec<OverlayRecord>,
     pub verdict: String,
     pub exit_code: u8,
 }
@@ -88,14 +108,7 @@ pub struct Inputs<'a> {
     pub baseline: Option<&'a Path>,
 }
 
-/// SHA-256 of `bytes`, lower-case hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::codec::sha256;
 
 fn hash_file(path: &Path) -> Result<String, CertifyError> {
     let bytes = std::fs::read(path).map_err(io(path, "cannot read"))?;
@@ -164,8 +177,25 @@ pub fn write_bundle(
         std::fs::copy(b, p("baseline.toml")).map_err(io(b, "cannot copy the baseline"))?;
     }
     let mut specs = Vec::new();
+    let mut overlays = Vec::new();
     for (path, spec) in inputs.specs {
         specs.push(spec_record(path, spec)?);
+        for o in &spec.overlays {
+            let copy = format!("overlay-{}.toml", o.meta.name);
+            std::fs::copy(&o.path, p(&copy)).map_err(io(&o.path, "cannot copy the overlay"))?;
+            overlays.push(OverlayRecord {
+                name: o.meta.name.clone(),
+                spec: o.meta.spec.clone(),
+                product: o.meta.product.clone(),
+                firmware: o.meta.firmware.clone(),
+                path: o.path.display().to_string(),
+                sha256: o.sha256.clone(),
+                copy,
+                deviations: o.deviations.len(),
+                tests_changed: spec.changes.changed.len(),
+                tests_removed: spec.changes.removed.len(),
+            });
+        }
     }
     let info = &report.info;
     let manifest = Manifest {
@@ -183,13 +213,14 @@ pub fn write_bundle(
         emulator: info.emulator,
         profile: inputs.profile.as_deref().map(redact_profile),
         baseline: inputs.baseline.map(|b| b.display().to_string()),
-        overlays: Vec::new(),
-        verdict: match report.exit_code() {
-            crate::exit::CLEAN => "conformant",
-            crate::exit::FOUND => "non-conformant",
+        verdict: match (report.exit_code(), overlays.is_empty()) {
+            (crate::exit::CLEAN, true) => "conformant",
+            (crate::exit::CLEAN, false) => "conformant under product overlays",
+            (crate::exit::FOUND, _) => "non-conformant",
             _ => "undecided",
         }
         .into(),
+        overlays,
         exit_code: report.exit_code(),
     };
     let text = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
@@ -275,6 +306,16 @@ pub fn verify(dir: &Path) -> Result<Manifest, CertifyError> {
     match &manifest {
         None => problems.push("manifest.json: missing or not a dialtone manifest".into()),
         Some(m) => {
+            for o in &m.overlays {
+                match hash_file(Path::new(&o.path)) {
+                    Ok(h) if h == o.sha256 => {}
+                    Ok(_) => problems.push(format!(
+                        "overlay file {} has changed since the run (overlay `{}`)",
+                        o.path, o.name
+                    )),
+                    Err(_) => problems.push(format!("overlay file {} cannot be read", o.path)),
+                }
+            }
             for s in &m.specs {
                 for (file, hash) in &s.files {
                     match hash_file(Path::new(file)) {

@@ -350,12 +350,14 @@ impl Run {
             .collect();
         results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
         let coverage = Some(crate::runner::coverage::Coverage::of(&self.suite, &results));
-        let report = RunReport {
+        let mut report = RunReport {
             info: self.info(),
             results,
             baseline: None,
             coverage,
+            overlays: Vec::new(),
         };
+        crate::runner::overlay::mark(&mut report, &self.suite.specs);
         (conclusion, report)
     }
 }
@@ -382,12 +384,15 @@ impl Run {
                 }),
             })
             .collect::<Vec<_>>();
-        RunReport {
+        let mut report = RunReport {
             info: self.info(),
             coverage: Some(crate::runner::coverage::Coverage::of(&self.suite, &results)),
             results,
             baseline: None,
-        }
+            overlays: Vec::new(),
+        };
+        crate::runner::overlay::mark(&mut report, &self.suite.specs);
+        report
     }
 
     /// Run the selected tests ahead of their trials, as fast as the targets allow, and

@@ -56,6 +56,64 @@ pub fn load_str(name: &str, text: &str) -> Result<spec::Spec, Vec<diag::Diagnost
     checked(spec::load_str(name, text)?)
 }
 
+/// [`load`] with product overlays applied, and what they change in the plan recorded in
+/// the spec's `changes`. A deviation that changes no test is an error (O011): an overlay
+/// must not hold entries that say nothing about the product.
+pub fn load_overlaid(
+    path: &Path,
+    overlays: &[spec::overlay::Overlay],
+) -> Result<spec::Spec, Vec<diag::Diagnostic>> {
+    if overlays.is_empty() {
+        return load(path);
+    }
+    let base = load(path)?;
+    if let Some(o) = overlays.iter().find(|o| o.meta.spec != base.name()) {
+        let mut diags = diag::Diagnostics::default();
+        diags.whole_file(
+            &o.path,
+            "O012",
+            format!(
+                "overlay `{}` is for spec `{}`, not `{}`",
+                o.meta.name,
+                o.meta.spec,
+                base.name()
+            ),
+        );
+        return Err(diags.sorted());
+    }
+    let mut overlaid = checked(spec::load_overlaid(path, overlays, None)?)?;
+    let mut singles = Vec::new();
+    for o in overlays {
+        for d in &o.deviations {
+            let one = std::slice::from_ref(o);
+            singles.push((
+                d.id.clone(),
+                checked(spec::load_overlaid(path, one, Some(&d.id))?)?,
+            ));
+        }
+    }
+    let (changes, unused) = plan::overlay_changes(&base, &overlaid, &singles);
+    if !unused.is_empty() {
+        let mut diags = diag::Diagnostics::default();
+        for o in overlays {
+            for d in o.deviations.iter().filter(|d| unused.contains(&d.id)) {
+                diags.whole_file(
+                    &o.path,
+                    "O011",
+                    format!(
+                        "deviation `{}` changes no test of spec `{}`",
+                        d.id,
+                        base.name()
+                    ),
+                );
+            }
+        }
+        return Err(diags.sorted());
+    }
+    overlaid.changes = changes;
+    Ok(overlaid)
+}
+
 fn checked(s: spec::Spec) -> Result<spec::Spec, Vec<diag::Diagnostic>> {
     let diags = plan::check_ids(&s);
     if diags.is_empty() {

@@ -55,7 +55,8 @@ fn dispatch(args: Cli) -> Result<u8> {
             json,
             counts,
             partition,
-        } => cli::list::list(&spec, json, counts, partition),
+            overlays,
+        } => cli::list::list(&spec, json, counts, partition, &overlays),
         Cmd::Report(ReportCmd::Merge {
             reports,
             json,
@@ -81,13 +82,14 @@ fn dispatch(args: Cli) -> Result<u8> {
             tls,
             faults,
             write_profile,
+            overlays,
             list_faults,
         } => {
             if list_faults {
                 return cli::emulate::print_faults();
             }
             let spec = spec.expect("clap requires --spec without --list-faults");
-            cli::emulate::emulate(&spec, listen, tls, &faults, write_profile)
+            cli::emulate::emulate(&spec, listen, tls, &faults, write_profile, &overlays)
         }
     }
 }

@@ -43,6 +43,10 @@ pub(crate) enum Cmd {
         /// List only one shard's tests: `count:K/N` or `hash:K/N` (as `run --partition`).
         #[arg(long, value_name = "SCHEME:K/N", value_parser = parse_partition)]
         partition: Option<dialtone::plan::partition::Partition>,
+        /// Apply a product overlay (repeatable) and mark the tests it changes, with the
+        /// deviations that change them; the tests it takes away are listed at the end.
+        #[arg(long = "overlay", value_name = "FILE")]
+        overlays: Vec<PathBuf>,
     },
     /// Serve the bundled emulator for one spec (or `all`) until interrupted.
     ///
@@ -63,6 +67,10 @@ pub(crate) enum Cmd {
         /// Write a target profile for this instance to FILE.
         #[arg(long, value_name = "FILE")]
         write_profile: Option<PathBuf>,
+        /// Behave as the product a product overlay describes, not as the document says
+        /// (repeatable; docs/overlays.md).
+        #[arg(long = "overlay", value_name = "FILE")]
+        overlays: Vec<PathBuf>,
         /// Print the fault catalogue with the rule each fault breaks, and exit.
         #[arg(long)]
         list_faults: bool,
@@ -208,6 +216,13 @@ pub(super) struct TargetArgs {
     /// `mediant`, `sipxconfig`, `rome`, `roaming-profile`, `all`, or a path.
     #[arg(long)]
     pub(super) spec: String,
+    /// A product overlay (repeatable): test the product as it knowingly differs from its
+    /// document. Every test it changes is reported as a deviation (docs/overlays.md).
+    #[arg(long = "overlay", value_name = "FILE")]
+    pub(super) overlays: Vec<PathBuf>,
+    /// The bundled emulator behaves as the product this overlay describes (repeatable).
+    #[arg(long = "emulator-overlay", value_name = "FILE")]
+    pub(super) emulator_overlays: Vec<PathBuf>,
     /// Base URL of the device to test; overrides the profile's `url`. Without it, the
     /// bundled emulator is started on a loopback port and tested over HTTP.
     #[arg(long, value_name = "URL")]

@@ -25,7 +25,7 @@ pub(crate) fn certify(a: &RunArgs) -> Result<u8> {
     let Some(report) = super::run::run_report(a, false)? else {
         return Ok(exit::CLEAN);
     };
-    let specs = super::load_named(&a.shared.spec)?;
+    let specs = super::load_named_with(&a.shared.spec, &a.shared.overlays)?;
     let names: Vec<String> = specs.iter().map(|s| s.name().to_string()).collect();
     let paths: Vec<(std::path::PathBuf, &dialtone::spec::Spec)> = names
         .iter()

@@ -31,10 +31,11 @@ pub(crate) fn emulate(
     tls: bool,
     faults: &[String],
     write_profile: Option<PathBuf>,
+    overlays: &[PathBuf],
 ) -> Result<u8> {
     use dialtone::emulator::{faults::Faults, server, Emulator};
     let faults = Faults::parse(faults).map_err(anyhow::Error::msg)?;
-    let specs = super::load_named(name)?;
+    let specs = super::load_named_with(name, overlays)?;
     let api_names: Vec<String> = specs.iter().map(|s| s.name().to_string()).collect();
     let emu = std::sync::Arc::new(Emulator::new(specs, faults)?);
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -88,7 +88,7 @@ pub(crate) fn fleet(a: &RunArgs, file: &Path) -> Result<u8> {
     let devices = read_fleet(file)?;
     let base = file.parent().unwrap_or(Path::new("."));
     // Every device's profile is checked before any device is sent a request.
-    let specs = super::load_named(&a.shared.spec)?;
+    let specs = super::load_named_with(&a.shared.spec, &a.shared.overlays)?;
     let mut profiles = Vec::new();
     for d in &devices {
         let path = base.join(&d.profile);
@@ -155,7 +155,7 @@ fn one_device(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let specs = super::load_named(&a.shared.spec)?;
+    let specs = super::load_named_with(&a.shared.spec, &a.shared.overlays)?;
     let mut suite = Suite::new(specs, cases);
     if !a.no_regressions {
         let stored = dialtone::runner::regress::load(&a.regressions)?;

@@ -12,8 +12,9 @@ pub(crate) fn list(
     json: bool,
     counts: bool,
     partition: Option<plan::partition::Partition>,
+    overlays: &[std::path::PathBuf],
 ) -> Result<u8> {
-    let specs = super::load_named(name)?;
+    let specs = super::load_named_with(name, overlays)?;
     let mut all = Vec::new();
     for s in &specs {
         all.extend(plan::plan(s));
@@ -92,8 +93,35 @@ pub(crate) fn list(
             if let Some(why) = &e.untestable {
                 writeln!(out, "{:<12} untestable: {why}", "")?;
             }
+            let changes = &specs
+                .iter()
+                .find(|s| s.name() == e.api)
+                .expect("its spec")
+                .changes;
+            if let Some(devs) = changes.changed.get(&e.id) {
+                writeln!(out, "{:<12} deviation: {}", "", devs.join(", "))?;
+            }
         }
         writeln!(out, "{} tests", all.len())?;
+        for s in &specs {
+            for (id, devs) in &s.changes.removed {
+                writeln!(out, "removed by {}: {id}", devs.join(", "))?;
+            }
+            if !s.overlays.is_empty() {
+                writeln!(
+                    out,
+                    "{}: {} tests changed and {} removed by overlays {}",
+                    s.name(),
+                    s.changes.changed.len(),
+                    s.changes.removed.len(),
+                    s.overlays
+                        .iter()
+                        .map(|o| o.meta.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )?;
+            }
+        }
     }
     Ok(exit::CLEAN)
 }

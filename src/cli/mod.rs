@@ -23,6 +23,24 @@ use dialtone::spec::{self, Spec};
 /// The specs `--spec` names: a bundled spec, `all` of them, or a path. A spec with
 /// problems prints them and fails.
 fn load_named(name: &str) -> Result<Vec<Spec>> {
+    load_named_with(name, &[])
+}
+
+/// [`load_named`] with the product overlays in `overlays` applied, each to the spec it
+/// names; an overlay for a spec that is not loaded is an error.
+fn load_named_with(name: &str, overlays: &[std::path::PathBuf]) -> Result<Vec<Spec>> {
+    let mut read = Vec::new();
+    for p in overlays {
+        match spec::overlay::Overlay::load(p) {
+            Ok(o) => read.push(o),
+            Err(diags) => {
+                for d in &diags {
+                    eprintln!("{d}");
+                }
+                bail!("overlay {} has {} problems", p.display(), diags.len());
+            }
+        }
+    }
     let names: Vec<String> = if name == "all" {
         spec::BUNDLED.iter().map(|s| s.to_string()).collect()
     } else {
@@ -37,7 +55,12 @@ fn load_named(name: &str) -> Result<Vec<Spec>> {
                 spec::BUNDLED.join(", ")
             );
         }
-        match dialtone::load(&path) {
+        let mine: Vec<spec::overlay::Overlay> = read
+            .iter()
+            .filter(|o| o.meta.spec == n || o.meta.spec == path.display().to_string())
+            .cloned()
+            .collect();
+        match dialtone::load_overlaid(&path, &mine) {
             Ok(s) => specs.push(s),
             Err(diags) => {
                 for d in &diags {
@@ -51,6 +74,16 @@ fn load_named(name: &str) -> Result<Vec<Spec>> {
                 );
             }
         }
+    }
+    if let Some(o) = read
+        .iter()
+        .find(|o| !specs.iter().any(|s| s.name() == o.meta.spec))
+    {
+        bail!(
+            "overlay {} is for spec `{}`, which --spec {name} does not load",
+            o.path.display(),
+            o.meta.spec
+        );
     }
     Ok(specs)
 }

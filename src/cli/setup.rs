@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use super::args::{AllowClass, TargetArgs};
-use super::load_named;
+use super::load_named_with;
 use dialtone::emulator::faults::Faults;
 use dialtone::harness::{Against, Targets};
 use dialtone::profile::Profile;
@@ -41,7 +41,10 @@ impl TargetArgs {
             bail!("--rate must be a positive number of requests per second");
         }
         let faults = Faults::parse(&self.faults).map_err(anyhow::Error::msg)?;
-        let specs = load_named(&self.spec)?;
+        if (self.target.is_some() || self.profile.is_some()) && !self.emulator_overlays.is_empty() {
+            bail!("--emulator-overlay applies to the bundled emulator; it cannot be combined with --target or --profile");
+        }
+        let specs = load_named_with(&self.spec, &self.overlays)?;
         let more = more()?;
         let targets = Targets::start(self.against(&specs, faults)?)?;
         let setup = Setup {
@@ -86,7 +89,7 @@ impl TargetArgs {
                 }
             }
             (None, None) => Against::Emulators {
-                specs: load_named(&self.spec)?,
+                specs: load_named_with(&self.spec, &self.emulator_overlays)?,
                 faults,
                 body_limit: self.body_limit,
             },

@@ -17,11 +17,14 @@ use crate::spec::Spec;
 
 mod bodies;
 mod cursors;
+mod deviations;
 mod lifecycle;
 mod matrix;
 pub mod partition;
 mod resolve;
 mod rules;
+
+pub use deviations::overlay_changes;
 
 pub use matrix::method_safety;
 pub use rules::snapshots;

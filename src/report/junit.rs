@@ -45,6 +45,12 @@ fn build(report: &RunReport) -> Report {
             Property::new("cases", info.cases.to_string()),
             Property::new("time_budget_s", info.time_budget_s.to_string()),
         ]);
+        for o in report.overlays.iter().filter(|o| o.spec == api) {
+            suite.add_property(Property::new(
+                "overlay",
+                format!("{} ({}) sha256 {}", o.name, o.file, o.sha256),
+            ));
+        }
         suite.set_time(duration(results.iter().map(|r| r.duration_ms).sum()));
         suite.add_test_cases(results.into_iter().map(case));
         out.add_test_suite(suite);
@@ -93,6 +99,9 @@ fn case(r: &TestResult) -> TestCase {
         .set_time(duration(r.duration_ms));
     if let Some(note) = &r.note {
         case.add_property(Property::new("note", note.as_str()));
+    }
+    if !r.deviations.is_empty() {
+        case.add_property(Property::new("deviation", r.deviations.join(", ")));
     }
     case
 }

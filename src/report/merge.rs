@@ -88,6 +88,7 @@ pub fn merge(reports: Vec<(PathBuf, RunReport)>) -> Result<RunReport, MergeError
         results: Vec::new(),
         baseline: None,
         coverage: None,
+        overlays: first.overlays.clone(),
     };
     merged.info.partition = None;
     merged.info.requests = 0;
@@ -106,6 +107,22 @@ pub fn merge(reports: Vec<(PathBuf, RunReport)>) -> Result<RunReport, MergeError
                     theirs,
                 });
             }
+        }
+        if r.overlays != merged.overlays {
+            let names = |o: &[crate::runner::overlay::OverlayRecord]| {
+                let n: Vec<String> = o
+                    .iter()
+                    .map(|o| format!("{} {}", o.name, o.sha256))
+                    .collect();
+                format!("[{}]", n.join(", "))
+            };
+            return Err(MergeError::Differs {
+                path,
+                first: first_path,
+                field: "overlays",
+                ours: names(&merged.overlays),
+                theirs: names(&r.overlays),
+            });
         }
         if r.info.partition.is_some() != first_sharded {
             return Err(MergeError::Partition {

@@ -16,6 +16,43 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;
+
+/// One line naming the product overlays a run was made under and what they changed, or
+/// `None` without overlays.
+pub fn overlay_line(report: &crate::runner::RunReport) -> Option<String> {
+    if report.overlays.is_empty() {
+        return None;
+    }
+    let changed: std::collections::BTreeSet<&str> = report
+        .results
+        .iter()
+        .filter(|r| !r.deviations.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    let failing = report
+        .results
+        .iter()
+        .filter(|r| !r.deviations.is_empty() && r.verdict != crate::runner::Verdict::Pass)
+        .count();
+    let names: Vec<String> = report
+        .overlays
+        .iter()
+        .map(|o| format!("{} ({} deviations)", o.name, o.deviations.len()))
+        .collect();
+    let removed: usize = report
+        .overlays
+        .iter()
+        .flat_map(|o| &o.deviations)
+        .map(|d| d.removed.len())
+        .sum();
+    Some(format!(
+        "under product overlays {}: {} tests run as the product deviates ({} of them not passing), {} tests of the document taken away",
+        names.join(", "),
+        changed.len(),
+        failing,
+        removed
+    ))
+}
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -132,6 +169,7 @@ pub(crate) mod fixture {
             note: None,
             findings: Vec::new(),
             known: None,
+            deviations: Vec::new(),
             exchanges: Vec::new(),
             duration_ms: 12.5,
         }
@@ -227,6 +265,7 @@ pub(crate) mod fixture {
             results,
             baseline: None,
             coverage: None,
+            overlays: Vec::new(),
         }
     }
 }

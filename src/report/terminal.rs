@@ -189,6 +189,9 @@ pub fn summary(report: &RunReport, out: &mut impl Write) -> io::Result<()> {
     if let Some(b) = &report.baseline {
         baseline(b, out)?;
     }
+    if let Some(line) = super::overlay_line(report) {
+        writeln!(out, "{line}")?;
+    }
 
     // Tests that were never sent (a target taken for gone, an interrupted run) share one
     // message: one line each, not one section per test.

@@ -15,6 +15,7 @@ pub mod coverage;
 mod exec;
 pub mod http;
 pub mod outcome;
+pub mod overlay;
 pub mod regress;
 pub mod result;
 mod session;

@@ -138,6 +138,7 @@ mod tests {
             note: None,
             findings: Vec::new(),
             known: None,
+            deviations: Vec::new(),
             exchanges: vec![],
             duration_ms: 0.0,
         };

@@ -72,6 +72,10 @@ pub struct TestResult {
     /// the test does not count towards the exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known: Option<String>,
+    /// The product-overlay deviations that changed this test (`--overlay`): it was run
+    /// as the product differs from its document, and its verdict stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<String>,
     /// The requests sent and answers received, credentials redacted. Kept for every
     /// test that did not pass, and for passes only when asked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -121,6 +125,9 @@ pub struct RunReport {
     /// Coverage by document section and digest number (`docs/report-format.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<super::coverage::Coverage>,
+    /// The product overlays the run was made under (`--overlay`), with what they changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overlays: Vec<super::overlay::OverlayRecord>,
 }
 
 /// Totals by verdict.

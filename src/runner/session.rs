@@ -324,6 +324,7 @@ impl Session {
             note: None,
             findings: Vec::new(),
             known: None,
+            deviations: Vec::new(),
             exchanges: Vec::new(),
             duration_ms: 0.0,
         }

@@ -7,6 +7,7 @@ pub mod check;
 mod facts;
 pub mod load;
 pub mod model;
+pub mod overlay;
 pub mod routes;
 mod validate;
 
@@ -23,6 +24,10 @@ use model::*;
 pub struct Spec {
     pub raw: RawSpec,
     index: Index,
+    /// The product overlays applied to the document's spec, in order (see [`overlay`]).
+    pub overlays: Vec<overlay::Overlay>,
+    /// What the overlays change in the plan (empty without overlays).
+    pub changes: overlay::Changes,
 }
 
 /// Positions of named entries, so lookups by name cost one hash (the emulator makes
@@ -89,6 +94,25 @@ pub fn load(path: &Path) -> Result<Spec, Vec<Diagnostic>> {
     finish(raw, diags)
 }
 
+/// Load the spec at `path` with `overlays` applied (all their deviations, or only the one
+/// named `only`), and check the result.
+pub fn load_overlaid(
+    path: &Path,
+    overlays: &[overlay::Overlay],
+    only: Option<&str>,
+) -> Result<Spec, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::default();
+    let mut raw = load::read_spec(path, &mut diags);
+    if diags.is_empty() {
+        for o in overlays {
+            overlay::apply(&mut raw, o, only, &mut diags);
+        }
+    }
+    let mut spec = finish(raw, diags)?;
+    spec.overlays = overlays.to_vec();
+    Ok(spec)
+}
+
 /// Load and check a spec held in a string.
 pub fn load_str(name: &str, text: &str) -> Result<Spec, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
@@ -104,7 +128,12 @@ fn finish(raw: RawSpec, mut diags: Diagnostics) -> Result<Spec, Vec<Diagnostic>>
         return Err(diags.sorted());
     }
     let index = Index::of(&raw);
-    Ok(Spec { raw, index })
+    Ok(Spec {
+        raw,
+        index,
+        overlays: Vec::new(),
+        changes: overlay::Changes::default(),
+    })
 }
 
 impl Spec {

@@ -11,6 +11,7 @@ mod cli;
 mod fault_catalogue;
 mod interrupt;
 mod netfuzz;
+mod overlays;
 mod property_faults;
 mod response_snapshots;
 mod robustness;

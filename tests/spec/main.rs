@@ -8,6 +8,7 @@ mod common;
 
 mod lint;
 mod openapi;
+mod overlay;
 mod plan;
 mod profile;
 mod strategies;

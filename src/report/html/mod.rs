@@ -80,6 +80,13 @@ pub fn to_string(report: &RunReport) -> String {
             String::new()
         }
     );
+    if let Some(under) = super::overlay_line(report) {
+        let _ = writeln!(
+            h,
+            "<div id=\"overlays\" class=\"banner known\">{}</div>",
+            escape(&under)
+        );
+    }
     let rate = super::rate(report)
         .map(|r| format!("{r:.1}/s"))
         .unwrap_or_else(|| "-".into());
@@ -119,6 +126,7 @@ pub fn to_string(report: &RunReport) -> String {
         &anchors,
         &mut h,
     );
+    views::deviations(report, &anchors, &mut h);
     views::grids(report, &anchors, &mut h);
     views::coverage(report, &mut h);
 
@@ -198,12 +206,14 @@ fn problem(r: &TestResult, anchor: &str, h: &mut String) {
         v.to_uppercase(),
         escape(&r.id)
     );
+    let deviations = (!r.deviations.is_empty()).then(|| r.deviations.join(", "));
     let fields = [
         ("rule", Some(&r.rule)),
         ("level", Some(&r.level)),
         ("source", Some(&r.source)),
         ("summary", Some(&r.summary)),
         ("known", r.known.as_ref()),
+        ("deviation", deviations.as_ref()),
         ("message", r.message.as_ref()),
         ("expected", r.expected.as_ref()),
         ("actual", r.actual.as_ref()),

@@ -295,6 +295,52 @@ pub(super) fn all_tests(report: &RunReport, anchors: &BTreeMap<&str, String>, h:
     h.push_str("</table>\n");
 }
 
+/// The product overlays the run was made under: each deviation with its evidence, the
+/// tests it changed (each with its verdict, linking to its evidence when it has any) and
+/// the tests of the document it took away.
+pub(super) fn deviations(report: &RunReport, anchors: &BTreeMap<&str, String>, h: &mut String) {
+    if report.overlays.is_empty() {
+        return;
+    }
+    let verdicts: std::collections::HashMap<&str, &TestResult> =
+        report.results.iter().map(|r| (r.id.as_str(), r)).collect();
+    h.push_str("<h2>Product overlays: deviations from the document</h2>\n<p>The product was tested as these overlays say it knowingly differs from its document. Every test a deviation changed is listed with its verdict; the tests it took away were not run.</p>\n");
+    for o in &report.overlays {
+        let _ = writeln!(
+            h,
+            "<h3>{} ({} {}) <small>{} sha256 {}</small></h3>\n<table class=\"deviations\">\n<tr><th>deviation</th><th>evidence</th><th>tests changed</th><th>taken away</th></tr>",
+            escape(&o.name),
+            escape(&o.product),
+            escape(o.firmware.as_deref().unwrap_or("")),
+            escape(&o.file),
+            escape(&o.sha256)
+        );
+        for d in &o.deviations {
+            let mut tests = String::new();
+            for t in &d.changed {
+                let cls = verdicts.get(t.as_str()).map_or("none", |r| class(r));
+                let link = match anchors.get(t.as_str()) {
+                    Some(a) => format!("<a href=\"#{a}\">{}</a>", escape(t)),
+                    None => escape(t),
+                };
+                let _ = write!(tests, "<span class=\"{cls}\">{link}</span><br>");
+            }
+            let removed: Vec<String> = d.removed.iter().map(|t| escape(t)).collect();
+            let _ = writeln!(
+                h,
+                "<tr data-deviation=\"{}\"><td><code>{}</code><br>{}</td><td>{}</td><td><details><summary>{} tests</summary>{tests}</details></td><td>{}</td></tr>",
+                escape(&d.id),
+                escape(&d.id),
+                escape(&d.summary),
+                escape(&d.evidence),
+                d.changed.len(),
+                removed.join("<br>")
+            );
+        }
+        h.push_str("</table>\n");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
