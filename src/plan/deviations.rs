@@ -62,6 +62,12 @@ fn fingerprint(spec: &Spec, e: &PlanEntry) -> String {
             }
         }
     }
+    // Generated requests of every kind go to every endpoint.
+    if e.check == Exercise::PropertyResponses {
+        for i in 0..spec.endpoints().count() {
+            endpoint(&mut out, i, None);
+        }
+    }
     if let Some(r) = e.target.rule.and_then(|r| spec.rules().nth(r)) {
         if let Ok(t) = toml::Table::try_from(r) {
             out.push_str(&t.to_string());

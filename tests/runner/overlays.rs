@@ -170,6 +170,7 @@ fn overlays_that_say_nothing_are_refused() {
     let cases = [
         ("nothing.toml", "endpoint = \"no-such-*\"\nset = { summary = \"x\" }\n", "no endpoint id matches"),
         ("noop.toml", "code = \"success-created\"\nset = { status = 201 }\n", "changes no test"),
+        ("typo.toml", "endpont = \"gateways\"\nremove = true\n", "unknown key `endpont`"),
         ("twice.toml", "endpoint = \"gateways\"\nremove = true\nset = {}\n", "exactly one of"),
         ("evidence.toml", "endpoint = \"gateways\"\nmethod = \"GET\"\nremove = true\nwithdraw = [\"no-such-rule\"]\n", "no-such-rule"),
     ];

@@ -48,12 +48,25 @@ pub(super) struct KpiData {
     case_sensitive: bool,
     #[serde(default = "zero")]
     default_value: String,
+    /// How PM values are written: `string` (the document's decision) or `number` (a JSON
+    /// number, as devices that deviate answer).
+    #[serde(default)]
+    pm_value_type: PmValueType,
     #[serde(default = "yes")]
     detailed_default: bool,
     intervals: Intervals,
     answers: Answers,
     #[serde(default)]
     applications: Vec<App>,
+}
+
+/// [`KpiData::pm_value_type`].
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum PmValueType {
+    #[default]
+    String,
+    Number,
 }
 
 /// `[data.kpi.answers]`: what each kind of failure answers (the codes are the spec's).
@@ -251,6 +264,19 @@ impl Req<'_, '_> {
         }
         m.extend(rest);
         Value::Object(m)
+    }
+
+    /// A PM value as the data says values are written.
+    fn shown(&self, v: String) -> Value {
+        match (self.data.pm_value_type, v.parse::<f64>()) {
+            (PmValueType::Number, Ok(n)) => serde_json::Number::from_f64(n)
+                .map(|n| match v.parse::<i64>() {
+                    Ok(i) => Value::from(i),
+                    Err(_) => Value::Number(n),
+                })
+                .unwrap_or(Value::String(v)),
+            _ => Value::String(v),
+        }
     }
 
     fn value(
@@ -603,7 +629,7 @@ fn pm_item(r: &Req, p: &Pm, index: Option<&Index>, at: Interval, in_list: bool) 
         None => (p.value.as_deref(), Some(&p.history)),
     };
     let mut rest = Map::new();
-    rest.insert("value".into(), Value::from(r.value(current, history, at)));
+    rest.insert("value".into(), r.shown(r.value(current, history, at)));
     let detail = [
         ("name", p.name.as_str()),
         ("description", p.description.as_str()),
@@ -642,7 +668,7 @@ fn single(r: &Req, p: &Pm, index: Option<&Index>, at: Interval) -> Response<Body
                     m.insert("interval".into(), Value::from(i.to_string()));
                     m.insert(
                         "value".into(),
-                        Value::from(r.value(None, history, Interval::At(i))),
+                        r.shown(r.value(None, history, Interval::At(i))),
                     );
                     Value::Object(m)
                 })
