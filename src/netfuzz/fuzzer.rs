@@ -172,11 +172,12 @@ impl Fuzzer {
                 break;
             }
         }
-        let left = self.own_cleanup().await;
+        let (created, left) = self.own_cleanup().await;
         FuzzReport {
             seed: self.opts.seed,
             fuzzed,
             writes,
+            created,
             left,
             requests: self.sent() - sent_before,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,

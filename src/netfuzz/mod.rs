@@ -149,6 +149,9 @@ pub struct FuzzReport {
     pub fuzzed: u64,
     /// Fuzzed requests whose method is not a safe one (GET, HEAD, OPTIONS).
     pub writes: u64,
+    /// On a device with `--allow write`: records the fuzzer created (all deleted again,
+    /// but for those in `left`).
+    pub created: u64,
     /// On a device with `--allow write`: objects the fuzzer created and could not delete
     /// (API, collection and key), still listed when the run ended.
     pub left: Vec<String>,

@@ -167,7 +167,12 @@ pub(super) async fn list(
 ) -> Option<Vec<Listed>> {
     let c = spec.collection(collection)?;
     let keys = spec.collection_keys(c);
-    let (ep, op) = op_of(spec, collection, &[Effect::List, Effect::Query], Some("GET"))?;
+    let (ep, op) = op_of(
+        spec,
+        collection,
+        &[Effect::List, Effect::Query],
+        Some("GET"),
+    )?;
     let mut req = Req::new("GET", sample::target(spec, ep, op));
     req.auth = auth.clone();
     for (h, v) in &spec.auth().required_headers {

@@ -23,6 +23,8 @@ pub(crate) struct OwnState {
     objects: HashMap<Coll, Listed>,
     /// Every record the fuzzer created, to delete at the end.
     created: Vec<(Coll, Listed)>,
+    /// How many records the fuzzer has created in all.
+    made: u64,
 }
 
 impl Fuzzer {
@@ -84,11 +86,7 @@ impl Fuzzer {
             return;
         };
         let auth = Self::auth_of(t, &role);
-        let _ = t
-            .session
-            .client
-            .send(&own::request(&d, &role, &auth))
-            .await;
+        let _ = t.session.client.send(&own::request(&d, &role, &auth)).await;
         let new = self.own_learn(t, coll, &role).await;
         if let Some(first) = new.into_iter().next() {
             self.own.lock().objects.insert(coll.clone(), first);
@@ -113,16 +111,13 @@ impl Fuzzer {
             let known = st.created.iter().any(|(k, r)| k == coll && r.0 == rec.0);
             if !known && own::is_own(&t.spec, c, prefix, &before, &rec) {
                 st.created.push((coll.clone(), rec.clone()));
+                st.made += 1;
                 new.push(rec);
             }
         }
         // The seed object, if it is no longer listed, is gone.
         if let Some(obj) = st.objects.get(coll) {
-            if !st
-                .created
-                .iter()
-                .any(|(k, r)| k == coll && r.0 == obj.0)
-            {
+            if !st.created.iter().any(|(k, r)| k == coll && r.0 == obj.0) {
                 st.objects.remove(coll);
             }
         }
@@ -192,8 +187,11 @@ impl Fuzzer {
 
     /// After the run: delete every record the fuzzer created; what is still listed
     /// afterwards, as `api collection key`.
-    pub(super) async fn own_cleanup(&self) -> Vec<String> {
-        let created = std::mem::take(&mut self.own.lock().created);
+    pub(super) async fn own_cleanup(&self) -> (u64, Vec<String>) {
+        let (created, made) = {
+            let mut st = self.own.lock();
+            (std::mem::take(&mut st.created), st.made)
+        };
         let mut colls: Vec<Coll> = Vec::new();
         for (coll, (key, fields)) in &created {
             let Some(t) = self.targets.iter().find(|t| t.spec.name() == coll.0) else {
@@ -224,11 +222,7 @@ impl Fuzzer {
                 .collect();
             let d = own::record_draft(spec, ep, op, &kv, &scalars);
             let auth = Self::auth_of(t, &role);
-            let _ = t
-                .session
-                .client
-                .send(&own::request(&d, &role, &auth))
-                .await;
+            let _ = t.session.client.send(&own::request(&d, &role, &auth)).await;
         }
         let mut left = Vec::new();
         for coll in colls {
@@ -250,6 +244,6 @@ impl Fuzzer {
                 }
             }
         }
-        left
+        (made, left)
     }
 }

@@ -16,7 +16,10 @@ use crate::safety::{device, snapshot, snapshot_diff};
 
 /// Collections seeded with generated (non-dialtone) records, per API.
 const FOREIGN: [(&str, &[&str]); 2] = [
-    ("sipxconfig", &["branches", "phones", "b-user-groups", "gateways", "erls"]),
+    (
+        "sipxconfig",
+        &["branches", "phones", "b-user-groups", "gateways", "erls"],
+    ),
     ("roaming-profile", &["roaming-profile"]),
 ];
 
@@ -50,7 +53,11 @@ fn stateful_and_write_fuzzing_leave_others_objects_untouched() {
             );
         }
         // The stateful tests, each on its own.
-        for t in suite.tests.iter().filter(|t| t.entry.check == Exercise::Stateful) {
+        for t in suite
+            .tests
+            .iter()
+            .filter(|t| t.entry.check == Exercise::Stateful)
+        {
             let r = rt.block_on(session.run(t));
             let msg = r.message.clone().unwrap_or_default();
             assert!(
@@ -86,12 +93,22 @@ fn stateful_and_write_fuzzing_leave_others_objects_untouched() {
         .expect("something to fuzz");
         let report = rt.block_on(fuzzer.run(&mut |_| {}));
         eprintln!(
-            "{name}: fuzzed {} ({:?}), operations {:?}, skipped {:?}, left {:?}",
-            report.fuzzed, report.answers, report.operations, report.skipped, report.left
+            "{name}: fuzzed {} ({} writes, {:?}), created {}, operations {:?}, skipped {:?}, left {:?}",
+            report.fuzzed,
+            report.writes,
+            report.answers,
+            report.created,
+            report.operations,
+            report.skipped,
+            report.left
         );
         assert!(
             report.writes > 0,
             "{name}: the fuzzer sent no write to the device"
+        );
+        assert!(
+            report.created > 0,
+            "{name}: the fuzzer created no object of its own"
         );
         assert!(report.left.is_empty(), "{name}: left {:?}", report.left);
         let after = rt.block_on(snapshot(&session, &spec));

@@ -620,16 +620,14 @@ impl<'a> Ctx<'a> {
         })?;
         let mut found = Vec::new();
         records(&tree, &ops.keys, &mut found);
-        let all = found
-            .into_iter()
-            .map(|r| {
-                let k: Vec<String> = ops.keys.iter().map(|k| text_of(&r[k])).collect();
-                (k, r.clone())
-            });
+        let all = found.into_iter().map(|r| {
+            let k: Vec<String> = ops.keys.iter().map(|k| text_of(&r[k])).collect();
+            (k, r.clone())
+        });
         Ok(match own {
-            Some(fresh) if !self.s.emulator() => all
-                .filter(|(k, r)| self.is_own(ops, k, r, fresh))
-                .collect(),
+            Some(fresh) if !self.s.emulator() => {
+                all.filter(|(k, r)| self.is_own(ops, k, r, fresh)).collect()
+            }
             _ => all.collect(),
         })
     }

@@ -87,7 +87,8 @@ impl<'a> Ctx<'a> {
             ));
         }
         let marks = ops.marks.clone();
-        ops.free_fields.retain(|f| !marks.contains(f.name.get_ref()));
+        ops.free_fields
+            .retain(|f| !marks.contains(f.name.get_ref()));
         Ok(())
     }
 
