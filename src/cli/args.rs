@@ -452,7 +452,7 @@ fn worded_for_fuzz(a: Arg) -> Arg {
     let help = match a.get_id().as_str() {
         "target" => "Base URL of the device to fuzz; overrides the profile's `url`. Without it, the bundled emulator is started on a loopback port and fuzzed over HTTP",
         "seed" => "Seed of the mutations; the same seed against the same target sends the same requests",
-        "allow" => "Accepted as `dialtone run` accepts it; against a device the fuzzer still sends only safe methods to read operations (docs/fuzz.md, Safety)",
+        "allow" => "Against a device, `write` adds creates, updates and deletes of objects the fuzzer creates itself (prefixed, deleted afterwards); without it only safe methods to read operations are sent (docs/fuzz.md, Safety)",
         "timeout" => "Seconds to wait for each answer; no answer by then is a `hang` finding",
         "max_body" => "Largest response body read, in bytes",
         "body_limit" => "Request body limit of the bundled emulator",

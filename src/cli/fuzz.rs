@@ -49,6 +49,9 @@ pub(crate) fn fuzz(a: FuzzArgs) -> Result<u8> {
         let f = std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
         report::write_json(&fuzz_report, std::io::BufWriter::new(f))?;
     }
+    for left in &fuzz_report.left {
+        eprintln!("warning: an object the fuzzer created could not be deleted: {left}");
+    }
     let mut out = std::io::stdout().lock();
     report::summary(&fuzz_report, a.quiet, &mut out)?;
     report::saved(saved.len(), &a.findings, &a.shared.spec, &mut out)?;

@@ -19,14 +19,16 @@ pub(super) struct Target {
     pub(super) session: Arc<Session>,
     pub(super) spec: Arc<Spec>,
     pub(super) judge: Judge,
-    seeds: Vec<Seed>,
+    pub(super) seeds: Vec<Seed>,
 }
 
 /// A fuzz run over one or more sessions (one per API, as `dialtone run` makes them).
 pub struct Fuzzer {
-    targets: Vec<Target>,
+    pub(super) targets: Vec<Target>,
     pub(super) opts: FuzzOptions,
     skipped: BTreeMap<String, usize>,
+    /// On a device with `--allow write`: the objects of the fuzzer's own.
+    pub(super) own: parking_lot::Mutex<super::own_run::OwnState>,
 }
 
 /// A finding's identity: (API, endpoint, method, oracle, status). One of each is kept.
@@ -35,7 +37,8 @@ type Key = (String, String, String, Oracle, Option<u16>);
 impl Fuzzer {
     /// The operations of every session's specs that may be fuzzed there. Against a device
     /// (not the emulator), only read operations with safe methods are fuzzed, and method
-    /// mutations stay among the safe methods.
+    /// mutations stay among the safe methods; with `--allow write`, also creates, updates
+    /// and deletes of objects the fuzzer creates itself (`own`).
     pub fn new(sessions: Vec<Arc<Session>>, opts: FuzzOptions) -> Result<Fuzzer, FuzzError> {
         let mut targets = Vec::new();
         let mut skipped = BTreeMap::new();
@@ -75,6 +78,7 @@ impl Fuzzer {
             targets,
             opts,
             skipped,
+            own: Default::default(),
         })
     }
 
@@ -105,6 +109,9 @@ impl Fuzzer {
         let mut seen: HashSet<Key> = HashSet::new();
         let mut answers: BTreeMap<String, u64> = BTreeMap::new();
         let mut fuzzed = 0u64;
+        let mut writes = 0u64;
+        let mut idle = 0u32;
+        self.own_prepare().await;
         loop {
             if self.opts.duration.is_some_and(|d| started.elapsed() >= d)
                 || self.opts.max_requests.is_some_and(|m| fuzzed >= m)
@@ -112,8 +119,19 @@ impl Fuzzer {
                 break;
             }
             let t = &self.targets[rng.below(self.targets.len())];
-            let seed = &t.seeds[rng.below(t.seeds.len())];
+            let Some(seed) = self.own_seed(t, &t.seeds[rng.below(t.seeds.len())]) else {
+                // A write seed whose object could not be made: draw another.
+                idle += 1;
+                if idle > 10_000 {
+                    break;
+                }
+                continue;
+            };
+            let seed = &seed;
             let (draft, mutations) = self.mutant(&mut rng, seed);
+            if !matches!(draft.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+                writes += 1;
+            }
             let (sent, verdict) = self.try_once(t, seed, &draft).await;
             fuzzed += 1;
             *answers.entry(answer_class(&sent)).or_default() += 1;
@@ -154,9 +172,13 @@ impl Fuzzer {
                 break;
             }
         }
+        let (created, left) = self.own_cleanup().await;
         FuzzReport {
             seed: self.opts.seed,
             fuzzed,
+            writes,
+            created,
+            left,
             requests: self.sent() - sent_before,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
             operations: self.operations(),
@@ -232,6 +254,8 @@ impl Fuzzer {
         if t.session.emulator() && write && changed {
             let reset = Req::new("POST", crate::contract::Control::Reset.path());
             let _ = t.session.client.send(&reset).await;
+        } else if write && changed && seed.own.is_some() {
+            self.own_after_write(t, seed).await;
         }
         (sent, verdict)
     }

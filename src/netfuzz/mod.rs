@@ -23,6 +23,8 @@ mod finding;
 mod fuzzer;
 pub mod mutate;
 mod oracle;
+mod own;
+mod own_run;
 mod save;
 mod seed;
 
@@ -145,6 +147,14 @@ pub struct FuzzReport {
     pub seed: u64,
     /// Fuzzed requests (the mutants), not counting minimization and emulator resets.
     pub fuzzed: u64,
+    /// Fuzzed requests whose method is not a safe one (GET, HEAD, OPTIONS).
+    pub writes: u64,
+    /// On a device with `--allow write`: records the fuzzer created (all deleted again,
+    /// but for those in `left`).
+    pub created: u64,
+    /// On a device with `--allow write`: objects the fuzzer created and could not delete
+    /// (API, collection and key), still listed when the run ended.
+    pub left: Vec<String>,
     /// Every request sent, resets and minimization included.
     pub requests: u64,
     pub duration_ms: f64,

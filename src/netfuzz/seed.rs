@@ -26,6 +26,8 @@ pub(super) struct Seed {
     pub(super) base_path: String,
     pub(super) read: bool,
     pub(super) source: String,
+    /// On a device with `--allow write`: the own object a write seed creates or changes.
+    pub(super) own: Option<super::own::OwnSeed>,
 }
 
 /// Why an operation is not fuzzed.
@@ -33,6 +35,9 @@ pub(super) struct Seed {
 pub(super) enum Skip {
     Unsafe,
     NoAccount,
+    /// A write on a device with `--allow write` that would touch objects the fuzzer does
+    /// not create.
+    NotOwn,
 }
 
 impl std::fmt::Display for Skip {
@@ -40,6 +45,9 @@ impl std::fmt::Display for Skip {
         f.write_str(match self {
             Skip::Unsafe => {
                 "operations that are not read-only (a device is fuzzed with safe methods only)"
+            }
+            Skip::NotOwn => {
+                "writes that would change objects the fuzzer does not create itself (a device is write-fuzzed only on its own objects)"
             }
             Skip::NoAccount => {
                 "operations with no account in the profile for a role allowed to call them"
@@ -59,15 +67,33 @@ pub(super) fn seed_for(
     let read = Spec::safety(op) == Safety::Read;
     let emulator = session.emulator();
     let device_safe = read && SAFE_METHODS.contains(&method.as_str());
-    if !emulator && !device_safe {
+    let own = if emulator || device_safe {
+        None
+    } else if session.opts.allow_write {
+        Some(super::own::own_seed(spec, ep, op).ok_or(Skip::NotOwn)?)
+    } else {
         return Err(Skip::Unsafe);
-    }
+    };
     let role = role_for(session, spec, op).ok_or(Skip::NoAccount)?;
-    let (pieces, params) = path_pieces(spec, ep);
+    let (mut pieces, params) = path_pieces(spec, ep);
     let query = sample_query(spec, ep, op);
     let headers = headers(spec, op);
-    let (content_type, body) = body(spec, op);
-    let shape = shape_for(spec, op, params, emulator);
+    let (mut content_type, mut body) = body(spec, op);
+    let mut shape = shape_for(spec, op, params, emulator);
+    if let Some(own) = &own {
+        // Own writes: the path that names the object is never mutated, a method mutation
+        // stays with this method or a safe one, and the marked fields keep their marks.
+        shape.params.clear();
+        shape.methods.push(method.clone());
+        shape.protected = own.protected.clone();
+        shape.encoding = own.kind == super::own::Kind::Create;
+        if own.kind == super::own::Kind::Create {
+            let c = spec.collection(&own.collection).ok_or(Skip::NotOwn)?;
+            let (d, _) = super::own::create_draft(spec, c, ep, op, &session.opts.prefix)
+                .ok_or(Skip::NotOwn)?;
+            (pieces, content_type, body) = (d.pieces, d.content_type, d.body);
+        }
+    }
     Ok(Seed {
         endpoint: ep.id.get_ref().clone(),
         method: method.clone(),
@@ -89,12 +115,13 @@ pub(super) fn seed_for(
             .source
             .clone()
             .unwrap_or_else(|| "inferred".into()),
+        own,
     })
 }
 
 /// The lowest-ranked role allowed to call `op` that has an account here; no credentials
 /// at all for a public operation without one.
-fn role_for(session: &Session, spec: &Spec, op: &Operation) -> Option<String> {
+pub(super) fn role_for(session: &Session, spec: &Spec, op: &Operation) -> Option<String> {
     let api = spec.name();
     spec.roles_by_rank()
         .into_iter()
@@ -106,9 +133,18 @@ fn role_for(session: &Session, spec: &Spec, op: &Operation) -> Option<String> {
 
 /// The sample path as literal pieces and parameters, and the parameters' names in order.
 fn path_pieces(spec: &Spec, ep: &Endpoint) -> (Vec<Piece>, Vec<String>) {
+    path_pieces_with(spec, ep, &|_, v| v)
+}
+
+/// `path_pieces`, with each parameter's value passed through `edit(name, value)`.
+pub(super) fn path_pieces_with(
+    spec: &Spec,
+    ep: &Endpoint,
+    edit: &dyn Fn(&str, String) -> String,
+) -> (Vec<Piece>, Vec<String>) {
     let params = std::cell::RefCell::new(Vec::new());
     let path = crate::sample::path_with(spec, ep, &|name, v| {
-        params.borrow_mut().push((name.to_string(), v.clone()));
+        params.borrow_mut().push((name.to_string(), edit(name, v)));
         format!("\u{0}{name}\u{0}")
     });
     let params: Vec<(String, String)> = params.into_inner();
@@ -134,7 +170,7 @@ fn path_pieces(spec: &Spec, ep: &Endpoint) -> (Vec<Piece>, Vec<String>) {
 }
 
 /// The query pairs of the sample request, as sent.
-fn sample_query(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(String, String)> {
+pub(super) fn sample_query(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(String, String)> {
     let full = crate::sample::target(spec, ep, op);
     full.split_once('?')
         .map(|(_, q)| {
@@ -148,7 +184,7 @@ fn sample_query(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(String, Stri
 
 /// The headers the API requires, with `Accept` for the operation's first answer type
 /// (`Content-Type` goes with the body).
-fn headers(spec: &Spec, op: &Operation) -> Vec<(String, String)> {
+pub(super) fn headers(spec: &Spec, op: &Operation) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = spec
         .auth()
         .required_headers
@@ -164,7 +200,7 @@ fn headers(spec: &Spec, op: &Operation) -> Vec<(String, String)> {
 
 /// The sample body with its content type; without a body, the content type the API
 /// requires on every request, if any.
-fn body(spec: &Spec, op: &Operation) -> (Option<String>, Option<Vec<u8>>) {
+pub(super) fn body(spec: &Spec, op: &Operation) -> (Option<String>, Option<Vec<u8>>) {
     match crate::sample::body(spec, op) {
         Some((ct, b)) => (Some(ct), Some(b)),
         None => (
@@ -205,5 +241,7 @@ fn shape_for(spec: &Spec, op: &Operation, params: Vec<String>, emulator: bool) -
         } else {
             SAFE_METHODS.iter().map(|m| m.to_string()).collect()
         },
+        protected: vec![],
+        encoding: true,
     }
 }

@@ -270,9 +270,14 @@ impl Session {
             }
         }
         if real && e.safety != Safety::Read {
+            // These create only marked objects of their own (the stateful test also
+            // changes and deletes only those) and delete them afterwards.
             let creates = matches!(
                 e.check,
-                plan::Exercise::Omit | plan::Exercise::Full | plan::Exercise::PropertyInvalid
+                plan::Exercise::Omit
+                    | plan::Exercise::Full
+                    | plan::Exercise::PropertyInvalid
+                    | plan::Exercise::Stateful
             );
             if !creates {
                 return Some(

@@ -8,6 +8,7 @@ mod common;
 
 mod browser;
 mod cli;
+mod device_safe;
 mod fault_catalogue;
 mod interrupt;
 mod netfuzz;

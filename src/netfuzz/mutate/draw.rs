@@ -33,7 +33,7 @@ impl Rng {
 }
 
 /// What the operation a draft comes from takes, to choose mutations that fit it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Shape {
     /// The operation has a request body.
     pub has_body: bool,
@@ -47,6 +47,11 @@ pub struct Shape {
     pub params: Vec<String>,
     /// Methods that may be sent (the safe ones only against a device).
     pub methods: Vec<String>,
+    /// Body fields no mutation touches, nor the fields that hold them (a device's own
+    /// object's key and marked fields).
+    pub protected: Vec<String>,
+    /// Mutations of the body's bytes (encoding, truncation, garbage) may be drawn.
+    pub encoding: bool,
 }
 
 /// The kinds of mutation [`draw`] chooses among.
@@ -127,7 +132,7 @@ const QUERY_VALUES: [&str; 7] = ["", "%00", "%ff", "'", "%3Cx%3E", "-1", "zz"];
 /// Draw one mutation that fits `d` and its operation's `shape`.
 pub fn draw(rng: &mut Rng, d: &Draft, shape: &Shape) -> Mutation {
     match *rng.pick(&families(d, shape)) {
-        Family::Field => draw_field(rng, d),
+        Family::Field => draw_field(rng, d, shape),
         Family::Encoding => draw_encoding(rng, d),
         Family::Header => draw_header(rng),
         Family::Method => Mutation::Method {
@@ -161,8 +166,11 @@ fn families(d: &Draft, shape: &Shape) -> Vec<Family> {
     use Family::*;
     let mut families = vec![Header, Method];
     if shape.has_body || d.body.is_some() {
-        families.extend([Field, Field, Field, Encoding, Encoding, Encoding]);
-    } else {
+        families.extend([Field, Field, Field]);
+        if shape.encoding {
+            families.extend([Encoding, Encoding, Encoding]);
+        }
+    } else if shape.encoding {
         families.push(Encoding);
     }
     if !shape.params.is_empty() {
@@ -184,10 +192,22 @@ fn families(d: &Draft, shape: &Shape) -> Vec<Family> {
 }
 
 /// An edit of one field of the body's tree; an encoding mutation when the body has none.
-fn draw_field(rng: &mut Rng, d: &Draft) -> Mutation {
-    let paths = tree_paths(d);
+fn draw_field(rng: &mut Rng, d: &Draft, shape: &Shape) -> Mutation {
+    let mut paths = tree_paths(d);
+    if !shape.protected.is_empty() {
+        let held: Vec<Vec<String>> = paths
+            .iter()
+            .filter(|p| p.iter().any(|k| shape.protected.contains(k)))
+            .cloned()
+            .collect();
+        paths.retain(|p| !held.iter().any(|h| h.starts_with(p)));
+    }
     if paths.is_empty() {
-        return draw_encoding(rng, d);
+        return if shape.encoding {
+            draw_encoding(rng, d)
+        } else {
+            draw_header(rng)
+        };
     }
     let path = rng.pick(&paths).clone();
     let op = match rng.below(13) {

@@ -36,6 +36,7 @@ mod pager;
 mod probe;
 mod props;
 mod stateful;
+mod stateful_own;
 
 /// A test's verdict with its explanation.
 #[derive(Debug, Clone)]

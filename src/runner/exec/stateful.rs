@@ -4,13 +4,15 @@
 //! fields, server-assigned fields, upsert or create) predicts, and the list compared with
 //! the model after every step. A failing sequence is shrunk by proptest to a minimal one.
 //!
-//! It needs a collection it can start empty, so it runs on the emulator (emptied through
-//! the control interface before every sequence); on a real target it is skipped.
+//! On the emulator every sequence starts from an empty collection (emptied through the
+//! control interface). On a real target (with `--allow write`) it starts from "no records
+//! of dialtone's own" and touches only the records it creates (`stateful_own`).
 
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use serde_json::{Map, Value};
 
 use super::bodies::records;
+use super::stateful_own::Own;
 use super::{caller_role, describe, Ctx, Judgement, Step};
 use crate::runner::http::Req;
 use crate::runner::outcome::{self, text_of};
@@ -31,25 +33,29 @@ enum Cmd {
 }
 
 /// The operations a collection offers, and the fields generated values go to.
-struct Ops<'a> {
-    create: Option<(&'a Endpoint, &'a Operation)>,
+pub(super) struct Ops<'a> {
+    pub create: Option<(&'a Endpoint, &'a Operation)>,
     update: Option<(&'a Endpoint, &'a Operation)>,
-    delete: Option<(&'a Endpoint, &'a Operation)>,
-    replace: Option<(&'a Endpoint, &'a Operation)>,
+    pub delete: Option<(&'a Endpoint, &'a Operation)>,
+    pub replace: Option<(&'a Endpoint, &'a Operation)>,
     /// Fields a create sets (not server-assigned, not references, not the scope).
-    create_fields: Vec<&'a Field>,
+    pub create_fields: Vec<&'a Field>,
     /// Fields an update may change (also not key or unique).
-    free_fields: Vec<&'a Field>,
-    keys: Vec<String>,
+    pub free_fields: Vec<&'a Field>,
+    pub keys: Vec<String>,
     /// Key fields the server assigns.
-    assigned_key: bool,
+    pub assigned_key: bool,
+    /// On a real target: the fields a create marks with the prefix.
+    pub marks: Vec<String>,
+    /// On a real target: what the running sequence knows of others' records and its own.
+    pub own: std::cell::RefCell<Own>,
 }
 
 /// What the model holds for one record: the key (once known) and what was sent.
 #[derive(Debug, Clone)]
-struct Rec {
-    key: Vec<String>,
-    fields: Map<String, Value>,
+pub(super) struct Rec {
+    pub key: Vec<String>,
+    pub fields: Map<String, Value>,
 }
 
 /// What one command of a sequence did.
@@ -73,6 +79,8 @@ impl<'a> Ctx<'a> {
             free_fields: vec![],
             keys: self.spec.collection_keys(c),
             assigned_key: false,
+            marks: vec![],
+            own: Default::default(),
         };
         for ep in self.spec.endpoints() {
             if ep.collection.as_ref().map(|x| x.get_ref()) != Some(c.name.get_ref()) {
@@ -126,12 +134,14 @@ impl<'a> Ctx<'a> {
                 "no field of the record is the client's to choose",
             ));
         }
+        if !self.s.emulator() {
+            self.device_ops(&mut ops, c)?;
+        }
         Ok(ops)
     }
 
     /// Property: generated command sequences against the collection agree with its model.
     pub(super) async fn property_stateful(&mut self) -> Step<Judgement> {
-        self.need_control("starts every sequence from an empty collection")?;
         let c = self
             .collection()
             .ok_or_else(|| Judgement::skip("the endpoint has no collection"))?;
@@ -200,16 +210,38 @@ impl<'a> Ctx<'a> {
         Ok(Judgement::pass())
     }
 
-    /// Run one sequence from an empty collection; `Some(failure)` at the first step whose
-    /// answer or list disagrees with the model.
+    /// Run one sequence from an empty collection (on a real target: from no records of
+    /// its own, deleting what it created afterwards); `Some(failure)` at the first step
+    /// whose answer or list disagrees with the model.
     async fn run_sequence(
         &mut self,
         c: &'a Collection,
         ops: &Ops<'a>,
         seq: &[Cmd],
     ) -> Step<Option<Judgement>> {
-        self.empty_collection(c).await?;
+        if self.s.emulator() {
+            self.empty_collection(c).await?;
+            return self.run_steps(c, ops, seq, &mut Vec::new()).await;
+        }
+        self.own_start(c, ops).await?;
         let mut model: Vec<Rec> = Vec::new();
+        let r = self.run_steps(c, ops, seq, &mut model).await;
+        let tidy = self.own_tidy(c, ops, &model).await;
+        match (r, tidy) {
+            (Ok(Some(o)), _) => Ok(Some(o)),
+            (Ok(None), t) => t.map(|_| None),
+            (Err(o), _) => Err(o),
+        }
+    }
+
+    /// The steps of one sequence, from the model `model` (empty).
+    async fn run_steps(
+        &mut self,
+        c: &'a Collection,
+        ops: &Ops<'a>,
+        seq: &[Cmd],
+        model: &mut Vec<Rec>,
+    ) -> Step<Option<Judgement>> {
         let mut gone: Vec<Rec> = Vec::new();
         for (n, cmd) in seq.iter().enumerate() {
             let at = |o: Judgement| -> Option<Judgement> {
@@ -225,18 +257,18 @@ impl<'a> Ctx<'a> {
             };
             let applied = match cmd {
                 Cmd::List => Applied::Sent,
-                Cmd::Create(vals) => self.apply_create(c, ops, vals, &mut model).await?,
-                Cmd::Update(i, vals) => self.apply_update(ops, *i, vals, &mut model).await?,
-                Cmd::Delete(i) => self.apply_delete(ops, *i, &mut model, &mut gone).await?,
-                Cmd::DeleteGone(i) => self.apply_delete_gone(ops, *i, &model, &gone).await?,
-                Cmd::Replace(rows) => self.apply_replace(ops, rows, &mut model, &mut gone).await?,
+                Cmd::Create(vals) => self.apply_create(c, ops, vals, model).await?,
+                Cmd::Update(i, vals) => self.apply_update(ops, *i, vals, model).await?,
+                Cmd::Delete(i) => self.apply_delete(ops, *i, model, &mut gone).await?,
+                Cmd::DeleteGone(i) => self.apply_delete_gone(c, ops, *i, model, &gone).await?,
+                Cmd::Replace(rows) => self.apply_replace(ops, rows, model, &mut gone).await?,
             };
             match applied {
                 Applied::Sent => {}
                 Applied::NotSent => continue,
                 Applied::Broke(o) => return Ok(at(o)),
             }
-            if let Some(o) = self.compare_model(c, ops, &model).await? {
+            if let Some(o) = self.compare_model(c, ops, model).await? {
                 return Ok(at(o));
             }
         }
@@ -253,12 +285,16 @@ impl<'a> Ctx<'a> {
         model: &mut Vec<Rec>,
     ) -> Step<Applied> {
         let (ep, op) = ops.create.expect("planned with a create");
-        let fields: Map<String, Value> = ops
+        let mut fields: Map<String, Value> = ops
             .create_fields
             .iter()
             .map(|f| f.name.get_ref().clone())
             .zip(vals.iter().cloned())
             .collect();
+        let device = !self.s.emulator();
+        if device {
+            self.mark_create(ops, &mut fields);
+        }
         let key: Option<Vec<String>> = (!ops.assigned_key)
             .then(|| {
                 ops.keys
@@ -267,6 +303,9 @@ impl<'a> Ctx<'a> {
                     .collect()
             })
             .flatten();
+        if device && self.clashes_with_others(ops, key.as_ref(), &fields) {
+            return Ok(Applied::NotSent);
+        }
         let upsert = op.effect == Some(Effect::Upsert);
         let clash = model.iter().position(|r| {
             key.as_ref().is_some_and(|k| *k == r.key) || self.unique_clash(op, &r.fields, &fields)
@@ -279,6 +318,15 @@ impl<'a> Ctx<'a> {
         let req = self.record_request(ep, op, &[], &fields)?;
         let resp = self.send(&req).await?;
         let ok = self.succeeded(op, &resp);
+        if device && ok {
+            // Whatever an accepted create added is the sequence's, to delete at the end.
+            let k = key.clone().map(|k| vec![k]);
+            let added = match k {
+                Some(k) => k,
+                None => self.fresh_keys(c, ops, model).await?,
+            };
+            ops.own.borrow_mut().created.extend(added);
+        }
         if ok != expect_ok {
             return Ok(Applied::Broke(Judgement::fail(
                 if expect_ok {
@@ -369,6 +417,7 @@ impl<'a> Ctx<'a> {
     /// A delete of deleted record `i` (modulo the number gone): never a success.
     async fn apply_delete_gone(
         &mut self,
+        c: &Collection,
         ops: &Ops<'a>,
         i: usize,
         model: &[Rec],
@@ -380,6 +429,17 @@ impl<'a> Ctx<'a> {
         };
         // A key a later create reused is not gone.
         if model.iter().any(|r| r.key == rec.key) {
+            return Ok(Applied::NotSent);
+        }
+        // On a real target, a server-assigned id may have gone to someone else's record.
+        if !self.s.emulator()
+            && ops.assigned_key
+            && self
+                .listed(c, ops, None)
+                .await?
+                .iter()
+                .any(|(k, _)| *k == rec.key)
+        {
             return Ok(Applied::NotSent);
         }
         let req = self.record_request(ep, op, &key_values(&ops.keys, &rec.key), &rec.fields)?;
@@ -454,7 +514,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether `new` repeats a unique field of `old`.
-    fn unique_clash(
+    pub(super) fn unique_clash(
         &self,
         op: &Operation,
         old: &Map<String, Value>,
@@ -506,7 +566,7 @@ impl<'a> Ctx<'a> {
         ops: &Ops<'a>,
         model: &[Rec],
     ) -> Step<Result<Vec<String>, Judgement>> {
-        let listed = self.listed(c, ops).await?;
+        let listed = self.listed(c, ops, Some(false)).await?;
         let new: Vec<&Vec<String>> = listed
             .iter()
             .map(|(k, _)| k)
@@ -522,11 +582,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The listed records: key and fields.
-    async fn listed(
+    /// On a real target, the keys of listed records of its own that neither the model nor
+    /// the sequence's earlier creates hold: what an accepted create added.
+    async fn fresh_keys(
         &mut self,
         c: &Collection,
         ops: &Ops<'a>,
+        model: &[Rec],
+    ) -> Step<Vec<Vec<String>>> {
+        let listed = self.listed(c, ops, Some(true)).await?;
+        let own = ops.own.borrow();
+        Ok(listed
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !own.created.contains(k) && !model.iter().any(|r| r.key == *k))
+            .collect())
+    }
+
+    /// The listed records: key and fields. On a real target with `own` given, only the
+    /// sequence's own records (`Ctx::is_own`, with `own` as its `fresh`).
+    pub(super) async fn listed(
+        &mut self,
+        c: &Collection,
+        ops: &Ops<'a>,
+        own: Option<bool>,
     ) -> Step<Vec<(Vec<String>, Map<String, Value>)>> {
         let _ = c;
         let Some(back) = self.read_back().await? else {
@@ -541,10 +620,16 @@ impl<'a> Ctx<'a> {
         })?;
         let mut found = Vec::new();
         records(&tree, &ops.keys, &mut found);
-        Ok(found
-            .into_iter()
-            .map(|r| (ops.keys.iter().map(|k| text_of(&r[k])).collect(), r.clone()))
-            .collect())
+        let all = found.into_iter().map(|r| {
+            let k: Vec<String> = ops.keys.iter().map(|k| text_of(&r[k])).collect();
+            (k, r.clone())
+        });
+        Ok(match own {
+            Some(fresh) if !self.s.emulator() => {
+                all.filter(|(k, r)| self.is_own(ops, k, r, fresh)).collect()
+            }
+            _ => all.collect(),
+        })
     }
 
     /// Compare the list with the model: the same keys, and every field the model knows
@@ -555,7 +640,7 @@ impl<'a> Ctx<'a> {
         ops: &Ops<'a>,
         model: &[Rec],
     ) -> Step<Option<Judgement>> {
-        let listed = match self.listed(c, ops).await {
+        let listed = match self.listed(c, ops, Some(false)).await {
             Ok(l) => l,
             Err(o) if o.verdict == crate::runner::Verdict::Fail => return Ok(Some(o)),
             Err(o) => return Err(o),
