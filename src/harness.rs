@@ -357,7 +357,7 @@ impl Run {
             coverage,
             overlays: Vec::new(),
         };
-        crate::runner::overlay::mark(&mut report, &self.suite.specs);
+        crate::runner::overlay::mark(&mut report, &self.suite);
         (conclusion, report)
     }
 }
@@ -391,7 +391,7 @@ impl Run {
             baseline: None,
             overlays: Vec::new(),
         };
-        crate::runner::overlay::mark(&mut report, &self.suite.specs);
+        crate::runner::overlay::mark(&mut report, &self.suite);
         report
     }
 

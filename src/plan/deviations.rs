@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{plan, Exercise, PlanEntry};
 use crate::spec::overlay::Changes;
+use crate::spec::routes::RouteTable;
 use crate::spec::Spec;
 
 /// What decides a test's requests and verdicts, written out: the entry itself, how it is
 /// exercised, and the parts of the spec it reads (its endpoint without the other
 /// operations, its operation and that operation's schemas; for a rule given as steps, the
 /// rule and the endpoints its steps name).
-fn fingerprint(spec: &Spec, e: &PlanEntry) -> String {
+fn fingerprint(spec: &Spec, routes: &RouteTable, e: &PlanEntry) -> String {
     let mut out = format!(
         "{}|{:?}",
         serde_json::to_string(e).unwrap_or_default(),
@@ -73,12 +74,27 @@ fn fingerprint(spec: &Spec, e: &PlanEntry) -> String {
             out.push_str(&t.to_string());
         }
         for s in &r.steps {
-            if let Some(i) = s
-                .endpoint
-                .as_deref()
-                .and_then(|id| spec.endpoint_position(id))
-            {
-                endpoint(&mut out, i, s.method.as_deref());
+            // A step names its endpoint by id, or by a literal path the route table knows.
+            let by_path = || {
+                let full = format!(
+                    "{}{}",
+                    spec.base_path(s.base.as_deref()),
+                    s.path.as_deref()?
+                );
+                let path = full.split('?').next().unwrap_or_default();
+                let segs: Vec<&str> = path.split('/').filter(|x| !x.is_empty()).collect();
+                let (ep, _) = routes.lookup(spec, &segs)?;
+                spec.endpoint_position(ep.id.get_ref())
+            };
+            let at = match s.endpoint.as_deref() {
+                Some(id) => spec.endpoint_position(id),
+                None => by_path(),
+            };
+            if let Some(i) = at {
+                // A literal path may be sent with another method than documented: the
+                // whole endpoint decides what it gets.
+                let method = s.endpoint.as_ref().and(s.method.as_deref());
+                endpoint(&mut out, i, method);
             }
         }
     }
@@ -104,9 +120,10 @@ fn uses_collection(x: Exercise) -> bool {
 }
 
 fn prints(spec: &Spec) -> HashMap<String, String> {
+    let routes = RouteTable::new(spec);
     plan(spec)
         .iter()
-        .map(|e| (e.id.clone(), fingerprint(spec, e)))
+        .map(|e| (e.id.clone(), fingerprint(spec, &routes, e)))
         .collect()
 }
 

@@ -3,11 +3,11 @@
 //! test the deviations that changed it. An overlay never hides a failure: the verdicts
 //! stand, and every test it touched is listed.
 
-use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use super::RunReport;
+use serde::{Deserialize, Serialize};
+
+use super::{RunReport, Suite};
 use crate::spec::Spec;
 
 /// One overlay a run was made under.
@@ -37,12 +37,25 @@ pub struct DeviationRecord {
     pub removed: Vec<String>,
 }
 
-/// The overlays of `specs`, with what each deviation changed.
-pub fn records(specs: &IndexMap<String, Arc<Spec>>) -> Vec<OverlayRecord> {
+/// The tests a spec's overlays changed: its plan's, and the scenario cases they moved.
+fn changed(suite: &Suite, spec: &Spec) -> BTreeMap<String, Vec<String>> {
+    let mut m = spec.changes.changed.clone();
+    let prefix = format!("{}/", spec.name());
+    for (t, devs) in &suite.moved_cases {
+        if t.starts_with(&prefix) {
+            m.insert(t.clone(), devs.clone());
+        }
+    }
+    m
+}
+
+/// The overlays of `suite`'s specs, with what each deviation changed.
+pub fn records(suite: &Suite) -> Vec<OverlayRecord> {
     let mut out = Vec::new();
-    for spec in specs.values() {
+    for spec in suite.specs.values() {
+        let changed = changed(suite, spec);
         for o in &spec.overlays {
-            let tests = |m: &std::collections::BTreeMap<String, Vec<String>>, d: &str| {
+            let tests = |m: &BTreeMap<String, Vec<String>>, d: &str| {
                 m.iter()
                     .filter(|(_, devs)| devs.iter().any(|x| x == d))
                     .map(|(t, _)| t.clone())
@@ -62,7 +75,7 @@ pub fn records(specs: &IndexMap<String, Arc<Spec>>) -> Vec<OverlayRecord> {
                         id: d.id.clone(),
                         summary: d.summary.clone(),
                         evidence: d.evidence.clone(),
-                        changed: tests(&spec.changes.changed, &d.id),
+                        changed: tests(&changed, &d.id),
                         removed: tests(&spec.changes.removed, &d.id),
                     })
                     .collect(),
@@ -73,16 +86,21 @@ pub fn records(specs: &IndexMap<String, Arc<Spec>>) -> Vec<OverlayRecord> {
 }
 
 /// Mark every result of `report` that an overlay changed, and record the overlays.
-pub fn mark(report: &mut RunReport, specs: &IndexMap<String, Arc<Spec>>) {
+pub fn mark(report: &mut RunReport, suite: &Suite) {
+    let changed: BTreeMap<&str, BTreeMap<String, Vec<String>>> = suite
+        .specs
+        .iter()
+        .map(|(name, spec)| (name.as_str(), changed(suite, spec)))
+        .collect();
     for r in &mut report.results {
         // A stored regression replays its test, so it shares the test's deviations.
         let id = match r.id.rsplit_once("/regression-") {
             Some((test, _)) => test,
             None => r.id.as_str(),
         };
-        if let Some(devs) = specs.get(&r.api).and_then(|s| s.changes.changed.get(id)) {
+        if let Some(devs) = changed.get(r.api.as_str()).and_then(|m| m.get(id)) {
             r.deviations = devs.clone();
         }
     }
-    report.overlays = records(specs);
+    report.overlays = records(suite);
 }

@@ -30,6 +30,9 @@ impl Test {
 pub struct Suite {
     pub specs: IndexMap<String, Arc<Spec>>,
     pub tests: Vec<Test>,
+    /// Scenario cases whose paths follow endpoints a product overlay moved: the
+    /// deviations that moved them, by test id.
+    pub moved_cases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Suite {
@@ -53,8 +56,20 @@ impl Suite {
             }
             map.insert(spec.name().to_string(), Arc::new(spec));
         }
-        for c in case_list {
-            if map.contains_key(&c.api) {
+        let mut moved_cases = std::collections::BTreeMap::new();
+        for mut c in case_list {
+            if let Some(spec) = map.get(&c.api) {
+                let default = spec.api().bases.keys().next().cloned().unwrap_or_default();
+                let mut by: Vec<String> = c
+                    .steps
+                    .iter_mut()
+                    .flat_map(|s| crate::spec::overlay::move_step(&spec.raw.moves, &default, s))
+                    .collect();
+                by.sort();
+                by.dedup();
+                if !by.is_empty() {
+                    moved_cases.insert(c.id.clone(), by);
+                }
                 let entry = c.plan_entry();
                 tests.push(Test {
                     entry,
@@ -63,7 +78,11 @@ impl Suite {
                 });
             }
         }
-        Suite { specs: map, tests }
+        Suite {
+            specs: map,
+            tests,
+            moved_cases,
+        }
     }
 
     /// Put the replays of stored failures first: each a copy of the failing test, named

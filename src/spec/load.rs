@@ -52,6 +52,8 @@ pub struct RawSpec {
     pub volatiles: Vec<Sourced<Volatile>>,
     pub digests: Vec<Sourced<Digest>>,
     pub data: Vec<(FileId, usize, String, toml::Value)>,
+    /// Endpoints that product overlays moved (see `overlay::Move`).
+    pub moves: Vec<super::overlay::Move>,
 }
 
 pub const TOP_KEYS: &[&str] = &[

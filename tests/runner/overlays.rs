@@ -231,3 +231,84 @@ fn a_certificate_states_its_overlays() {
     assert_eq!(v.status.code(), Some(2), "{}", text(&v));
     assert!(text(&v).contains("overlay file"), "{}", text(&v));
 }
+
+/// Every shipped overlay besides sipXecs (tested above): against the emulator behaving as
+/// the overlay says, the suite passes under the overlay in strict mode (so in lenient mode
+/// too), and without it fails only at tests the overlay changed.
+#[test]
+fn every_shipped_overlay_passes_its_own_product_and_fails_only_where_it_deviates() {
+    let dir = scratch_dir("overlay-shipped");
+    let mut seen = Vec::new();
+    for f in std::fs::read_dir("overlays").unwrap() {
+        let path = f.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        seen.push(name.clone());
+        if path.to_str() == Some(SIPXECS) || name == "sipxecs-19.08" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let spec = text
+            .lines()
+            .find_map(|l| l.strip_prefix("spec = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{name}: no spec line"));
+        let p = path.to_str().unwrap();
+        let run = |tag: &str, extra: &[&str]| {
+            let out = dir.join(format!("{name}-{tag}.json"));
+            let mut args = vec![
+                "run",
+                "--spec",
+                spec,
+                "-q",
+                "--no-regressions",
+                "--json",
+                out.to_str().unwrap(),
+            ];
+            args.extend_from_slice(extra);
+            let o = dialtone(&args);
+            (o.status.code(), json(&out))
+        };
+        let (code, with) = run(
+            "with",
+            &["--emulator-overlay", p, "--overlay", p, "--strict"],
+        );
+        assert_eq!(code, Some(0), "{name} under itself: {:?}", failing(&with));
+        let mut changed = BTreeSet::new();
+        for d in with["overlays"][0]["deviations"].as_array().unwrap() {
+            assert!(
+                !d["changed"].as_array().unwrap().is_empty()
+                    || !d["removed"].as_array().unwrap_or(&vec![]).is_empty()
+            );
+            for t in d["changed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(d["removed"].as_array().unwrap_or(&vec![]))
+            {
+                changed.insert(t.as_str().unwrap().to_string());
+            }
+        }
+        let (code, without) = run("without", &["--emulator-overlay", p]);
+        let fails = failing(&without);
+        assert_eq!(
+            code,
+            Some(1),
+            "{name}: the document's suite passes the product"
+        );
+        let outside: Vec<&String> = fails.iter().filter(|t| !changed.contains(*t)).collect();
+        assert!(
+            outside.is_empty(),
+            "{name}: failures no deviation explains: {outside:?}"
+        );
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "audiocodes-mediant-7.40a",
+            "bics-roaming-profile",
+            "sansay-rome-client",
+            "sipxecs-19.08"
+        ]
+    );
+}

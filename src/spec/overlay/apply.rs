@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{glob, Change, Deviation, Overlay};
+use super::{glob, Change, Deviation, Move, Overlay};
 use crate::diag::{Diagnostics, SourceFile};
 use crate::spec::load::{RawSpec, Sourced};
 use crate::spec::model::{Auth, Code, Endpoint, Schema};
@@ -37,8 +37,8 @@ pub fn apply(raw: &mut RawSpec, overlay: &Overlay, only: Option<&str>, diags: &m
     }
 }
 
-fn apply_one(raw: &mut RawSpec, ov: &Overlay, id: &str, d: &Change) -> Result<(), String> {
-    let label = |what: &str| format!("{} ⟶ {id} ({what})", ov.path.display());
+fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(), String> {
+    let label = |what: &str| format!("{} ⟶ {dev} ({what})", ov.path.display());
     if let Some(key) = &d.data {
         return apply_data(raw, d, key);
     }
@@ -49,7 +49,11 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, id: &str, d: &Change) -> Result<()
         return Ok(());
     }
     if d.auth {
-        let i = raw.auth.len().checked_sub(1).ok_or("the spec has no `[auth]`")?;
+        let i = raw
+            .auth
+            .len()
+            .checked_sub(1)
+            .ok_or("the spec has no `[auth]`")?;
         let mut t = to_table(&raw.auth[i].value)?;
         merge(&mut t, d.set.as_ref().expect("shape: `auth` takes `set`"));
         let a: Auth = reread(raw, &label("auth"), &t)?;
@@ -98,6 +102,13 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, id: &str, d: &Change) -> Result<()
     for i in hits {
         let id = raw.endpoints[i].value.id.get_ref().clone();
         let old_path = raw.endpoints[i].value.path.get_ref().clone();
+        let default = default_base(raw);
+        let base_of = |e: &Endpoint| {
+            e.base
+                .as_ref()
+                .map_or(default.clone(), |b| b.get_ref().clone())
+        };
+        let old_base = base_of(&raw.endpoints[i].value);
         let mut t = to_table(&raw.endpoints[i].value)?;
         match edit_endpoint(&mut t, d) {
             Ok(()) => added += 1,
@@ -107,12 +118,20 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, id: &str, d: &Change) -> Result<()
         }
         let ep: Endpoint = reread(raw, &label(&format!("endpoint {id}")), &t)?;
         let new_path = ep.path.get_ref().clone();
+        let new_base = base_of(&ep);
         raw.endpoints[i] = Sourced {
             file: raw.files.len() - 1,
             value: ep,
         };
-        if new_path != old_path {
-            rewrite_paths(raw, &old_path, &new_path);
+        if new_path != old_path || new_base != old_base {
+            let m = Move {
+                deviation: dev.to_string(),
+                old_base,
+                old: old_path,
+                new_base,
+                new: new_path,
+            };
+            rewrite_paths(raw, m);
         }
     }
     if added == 0 {
@@ -168,11 +187,17 @@ fn apply_data(raw: &mut RawSpec, d: &Change, key: &str) -> Result<(), String> {
                 .ok_or_else(|| format!("`[data.{key}]` has no key `{f}`"))?;
             match v.as_table_mut() {
                 Some(t) => merge(t, set),
-                None => return Err(format!("`[data.{key}].{f}` is not a table; set it on the entry")),
+                None => {
+                    return Err(format!(
+                        "`[data.{key}].{f}` is not a table; set it on the entry"
+                    ))
+                }
             }
         }
         (None, Some(set)) => merge(table, set),
-        (None, None) => return Err("a `[data]` entry cannot be removed; remove a `field` of it".into()),
+        (None, None) => {
+            return Err("a `[data]` entry cannot be removed; remove a `field` of it".into())
+        }
     }
     Ok(())
 }
@@ -215,7 +240,23 @@ fn edit_endpoint(t: &mut toml::Table, d: &Change) -> Result<(), Edit> {
         return Ok(());
     }
     if let Some(add) = &d.add_op {
-        let mut op = add.clone();
+        // `like = "DELETE"`: a copy of that operation, under another method.
+        let mut op = match add.get("like").and_then(|v| v.as_str()) {
+            Some(m) => {
+                let i = pos(ops, m)
+                    .ok_or_else(|| Edit::Other(format!("it has no {m} operation to copy")))?;
+                let mut base = ops[i].as_table().cloned().unwrap_or_default();
+                let mut rest = add.clone();
+                rest.remove("like");
+                // The copy's provenance is the overlay's, not the document's.
+                for k in ["method", "source", "inferred", "decision"] {
+                    base.remove(k);
+                }
+                merge(&mut base, &rest);
+                base
+            }
+            None => add.clone(),
+        };
         if let Some(m) = &d.method {
             op.entry("method")
                 .or_insert_with(|| toml::Value::String(m.clone()));
@@ -327,29 +368,42 @@ fn reread<T: serde::de::DeserializeOwned>(
     Ok(v)
 }
 
-/// Literal paths of rules and steps that `old` (a path template) names, rewritten to
-/// `new`, the parameters carried over by name.
-fn rewrite_paths(raw: &mut RawSpec, old: &str, new: &str) {
+/// Record that `m` moved an endpoint, and move the literal paths of the rules and their
+/// steps that named it.
+fn rewrite_paths(raw: &mut RawSpec, m: Move) {
+    let default = default_base(raw);
     for rule in &mut raw.rules {
         let r = &mut rule.value;
         if let Some(p) = &mut r.path {
-            if let Some(n) = moved(old, new, p.get_ref()) {
+            let base = r
+                .base
+                .as_ref()
+                .map_or(default.clone(), |b| b.get_ref().clone());
+            if let Some((n, b)) = m.apply(&base, p.get_ref()) {
                 *p = toml::Spanned::new(p.span(), n);
-            }
-        }
-        for s in &mut r.steps {
-            if let Some(p) = &mut s.path {
-                if let Some(n) = moved(old, new, p) {
-                    *p = n;
+                if let Some(b) = b {
+                    r.base = Some(toml::Spanned::new(0..0, b));
                 }
             }
         }
+        for s in &mut r.steps {
+            super::move_step(std::slice::from_ref(&m), &default, s);
+        }
     }
+    raw.moves.push(m);
+}
+
+/// The name of the spec's first base, which endpoints and steps without `base` use.
+fn default_base(raw: &RawSpec) -> String {
+    raw.api
+        .first()
+        .and_then(|a| a.value.bases.keys().next().cloned())
+        .unwrap_or_default()
 }
 
 /// `path` under template `new`, when it is a path of template `old` (a `{...}` segment of
 /// the path, a parameter or a captured variable, stands for any value).
-fn moved(old: &str, new: &str, path: &str) -> Option<String> {
+pub(super) fn moved(old: &str, new: &str, path: &str) -> Option<String> {
     let (o, p): (Vec<&str>, Vec<&str>) = (old.split('/').collect(), path.split('/').collect());
     if o.len() != p.len() {
         return None;
@@ -375,7 +429,6 @@ fn moved(old: &str, new: &str, path: &str) -> Option<String> {
         .collect();
     Some(out.join("/"))
 }
-
 
 #[cfg(test)]
 mod tests {

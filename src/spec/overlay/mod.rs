@@ -99,7 +99,8 @@ pub struct Change {
     /// replaced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<toml::Table>,
-    /// An operation added to the selected endpoints (its `method` defaults to `method`).
+    /// An operation added to the selected endpoints (its `method` defaults to `method`;
+    /// `like = "DELETE"` starts it as a copy of that operation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_op: Option<toml::Table>,
     /// An endpoint added to the spec.
@@ -116,8 +117,23 @@ pub struct Change {
 
 /// The keys of a deviation and of a change, for typo hints.
 const KEYS: &[&str] = &[
-    "id", "summary", "evidence", "withdraw", "also", "endpoint", "method", "schema", "data",
-    "field", "code", "auth", "set", "add_op", "add_endpoint", "rename", "remove",
+    "id",
+    "summary",
+    "evidence",
+    "withdraw",
+    "also",
+    "endpoint",
+    "method",
+    "schema",
+    "data",
+    "field",
+    "code",
+    "auth",
+    "set",
+    "add_op",
+    "add_endpoint",
+    "rename",
+    "remove",
 ];
 
 impl Deviation {
@@ -133,6 +149,62 @@ impl Deviation {
             .chain(self.also.iter().flat_map(|a| a.unknown.keys()))
             .collect()
     }
+}
+
+/// An endpoint an overlay moved to another path or base: literal paths of rules, steps and
+/// scenario cases that named it follow it ([`Move::apply`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Move {
+    /// The deviation that moved it.
+    pub deviation: String,
+    /// Base name and path template before and after.
+    pub old_base: String,
+    pub old: String,
+    pub new_base: String,
+    pub new: String,
+}
+
+impl Move {
+    /// `path` (on base `base`) moved, when the endpoint it names was: the new path, and the
+    /// new base if that changed.
+    pub fn apply(&self, base: &str, path: &str) -> Option<(String, Option<String>)> {
+        if base != self.old_base {
+            return None;
+        }
+        let p = apply::moved(&self.old, &self.new, path)?;
+        Some((
+            p,
+            (self.new_base != self.old_base).then(|| self.new_base.clone()),
+        ))
+    }
+}
+
+/// Rewrite a step's literal path (and base) by `moves`, the spec's default base being
+/// `default_base`; the deviations that moved it, if any did.
+pub fn move_step(
+    moves: &[Move],
+    default_base: &str,
+    step: &mut crate::spec::model::Step,
+) -> Vec<String> {
+    let mut by = Vec::new();
+    let Some(path) = step.path.clone() else {
+        return by;
+    };
+    let base = step
+        .base
+        .clone()
+        .unwrap_or_else(|| default_base.to_string());
+    for m in moves {
+        if let Some((p, b)) = m.apply(&base, &path) {
+            step.path = Some(p);
+            if let Some(b) = b {
+                step.base = Some(b);
+            }
+            by.push(m.deviation.clone());
+            break;
+        }
+    }
+    by
 }
 
 /// [`Change::rename`].
@@ -324,7 +396,6 @@ pub fn glob(pattern: &str, s: &str) -> bool {
     true
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +407,4 @@ mod tests {
         assert!(!glob("a/*/c", "a/b/x/d"));
         assert!(glob("exact", "exact") && !glob("exact", "exactly"));
     }
-
 }
