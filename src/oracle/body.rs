@@ -74,6 +74,20 @@ impl Oracle<'_> {
             ));
             return;
         }
+        if resp.key_body {
+            let text = String::from_utf8_lossy(a.body);
+            let key = text.trim().trim_matches('"');
+            if key.is_empty() || key.contains(char::is_whitespace) {
+                out.push(self.about_op(
+                    op,
+                    "key-body",
+                    "",
+                    "the new record's key alone",
+                    Some(&Value::String(text.into_owned())),
+                ));
+            }
+            return;
+        }
         let tree = match parsed {
             None => return,
             Some(Err(e)) => {

@@ -471,6 +471,15 @@ fn write_ok(ctx: &Ctx, created: Option<(String, Value)>) -> Response<Body> {
             }
         }
     }
+    // A device that answers a create with the new key alone.
+    if let (Some(r), Some((_, k))) = (ctx.op.response.as_ref().filter(|r| r.key_body), &created) {
+        let text = match k {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let ct = r.content_types.first().map_or("text/plain", String::as_str);
+        return render::raw(o.status, Some(ct), text.into_bytes());
+    }
     let env = ctx.envelope();
     // The new key goes under its own name, unless the response's schema documents the
     // data with one other field (sipXconfig's `<data><id>` for a permission's name).

@@ -569,6 +569,9 @@ pub enum Completeness {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
+    /// A create's answer is the new record's key alone, as text (`7`), not an envelope.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key_body: bool,
     /// Content types the endpoint can produce, preferred first.
     pub content_types: Vec<String>,
     #[serde(default)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{glob, Change, Deviation, Move, Overlay};
 use crate::diag::{Diagnostics, SourceFile};
 use crate::spec::load::{RawSpec, Sourced};
-use crate::spec::model::{Auth, Code, Endpoint, Schema};
+use crate::spec::model::{Auth, Code, Endpoint, Outcome, Schema};
 
 /// Apply `overlay`'s deviations (all, or only the one named `only`) to `raw`. A deviation
 /// that selects nothing, or cannot be applied, is a diagnostic at the overlay file.
@@ -109,6 +109,12 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(
                 .map_or(default.clone(), |b| b.get_ref().clone())
         };
         let old_base = base_of(&raw.endpoints[i].value);
+        let success_of = |e: &Endpoint| {
+            let m = d.method.as_deref()?;
+            let op = e.op.iter().find(|o| o.method.get_ref() == m)?;
+            op.success.as_ref().map(|s| s.get_ref().clone())
+        };
+        let old_success = success_of(&raw.endpoints[i].value);
         let mut t = to_table(&raw.endpoints[i].value)?;
         match edit_endpoint(&mut t, d) {
             Ok(()) => added += 1,
@@ -119,6 +125,12 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(
         let ep: Endpoint = reread(raw, &label(&format!("endpoint {id}")), &t)?;
         let new_path = ep.path.get_ref().clone();
         let new_base = base_of(&ep);
+        if let (Some(old), Some(new), Some(m)) = (&old_success, success_of(&ep), &d.method) {
+            if *old != new {
+                let at = (new_base.as_str(), new_path.as_str(), id.as_str());
+                follow_success(raw, at, m, old, &new);
+            }
+        }
         raw.endpoints[i] = Sourced {
             file: raw.files.len() - 1,
             value: ep,
@@ -140,6 +152,34 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// Steps that send `method` to the endpoint `at` (base, path template, id) and expect its
+/// documented success `old` expect the product's `new` instead.
+fn follow_success(
+    raw: &mut RawSpec,
+    at: (&str, &str, &str),
+    method: &str,
+    old: &Outcome,
+    new: &Outcome,
+) {
+    let (base, path, id) = at;
+    let default = default_base(raw);
+    for rule in &mut raw.rules {
+        for s in &mut rule.value.steps {
+            let sends = s.method.as_deref().unwrap_or("GET") == method;
+            let names = s.endpoint.as_deref() == Some(id)
+                || (s.base.as_deref().unwrap_or(&default) == base
+                    && s.path.as_deref().is_some_and(|p| {
+                        moved(path, path, p.split('?').next().unwrap_or(p)).is_some()
+                    }));
+            if sends && names && s.expect.contains(old) {
+                let mut expect = vec![new.clone()];
+                expect.extend(s.expect.iter().filter(|o| *o != old && *o != new).cloned());
+                s.expect = expect;
+            }
+        }
+    }
 }
 
 /// Why an endpoint could not be edited.
