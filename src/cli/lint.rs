@@ -44,6 +44,18 @@ fn lint_targets(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     out
 }
 
+/// A spec, or, for a file holding an `[overlay]` table, the spec it names with it applied.
+fn load(t: &std::path::Path) -> Result<spec::Spec, Vec<dialtone::diag::Diagnostic>> {
+    let is_overlay = t.is_file()
+        && std::fs::read_to_string(t).is_ok_and(|x| x.lines().any(|l| l.trim() == "[overlay]"));
+    if !is_overlay {
+        return dialtone::load(t);
+    }
+    let o = spec::overlay::Overlay::load(t)?;
+    let path = spec::resolve(&o.meta.spec);
+    dialtone::load_overlaid(&path, &[o])
+}
+
 pub(crate) fn lint(paths: Vec<PathBuf>, json: bool) -> Result<u8> {
     let mut total = 0usize;
     let mut clean = 0usize;
@@ -51,7 +63,21 @@ pub(crate) fn lint(paths: Vec<PathBuf>, json: bool) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for t in &targets {
-        match dialtone::load(t) {
+        match load(t) {
+            Ok(s) if !s.overlays.is_empty() => {
+                clean += 1;
+                if !json {
+                    writeln!(
+                        out,
+                        "{}: ok (overlay of spec {}: {} deviations, {} tests changed, {} taken away)",
+                        t.display(),
+                        s.name(),
+                        s.overlays.iter().map(|o| o.deviations.len()).sum::<usize>(),
+                        s.changes.changed.len(),
+                        s.changes.removed.len()
+                    )?;
+                }
+            }
             Ok(s) => {
                 clean += 1;
                 if !json {
