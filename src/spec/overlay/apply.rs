@@ -55,7 +55,7 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(
             .checked_sub(1)
             .ok_or("the spec has no `[auth]`")?;
         let mut t = to_table(&raw.auth[i].value)?;
-        merge(&mut t, d.set.as_ref().expect("shape: `auth` takes `set`"));
+        set_on(&mut t, d)?;
         let a: Auth = reread(raw, &label("auth"), &t)?;
         raw.auth[i] = Sourced {
             file: raw.files.len() - 1,
@@ -70,7 +70,7 @@ fn apply_one(raw: &mut RawSpec, ov: &Overlay, dev: &str, d: &Change) -> Result<(
             .position(|c| c.value.id.get_ref() == code)
             .ok_or_else(|| format!("the spec has no result code `{code}`"))?;
         let mut t = to_table(&raw.codes[i].value)?;
-        merge(&mut t, d.set.as_ref().expect("shape: a code takes `set`"));
+        set_on(&mut t, d)?;
         let c: Code = reread(raw, &label(&format!("code {code}")), &t)?;
         raw.codes[i] = Sourced {
             file: raw.files.len() - 1,
@@ -245,6 +245,22 @@ fn apply_data(raw: &mut RawSpec, d: &Change, key: &str) -> Result<(), String> {
 /// Take the rules `d` withdraws out of `raw`.
 fn withdraw(raw: &mut RawSpec, d: &Deviation) -> Result<(), String> {
     for id in &d.withdraw {
+        // `rule#step name`: only that step of the rule.
+        if let Some((rule, step)) = id.split_once('#') {
+            let r = raw
+                .rules
+                .iter_mut()
+                .find(|r| r.value.id.get_ref() == rule)
+                .ok_or_else(|| {
+                    format!("it withdraws a step of rule `{rule}`, which the spec does not have")
+                })?;
+            let before = r.value.steps.len();
+            r.value.steps.retain(|s| s.name != step);
+            if r.value.steps.len() == before {
+                return Err(format!("rule `{rule}` has no step named `{step}`"));
+            }
+            continue;
+        }
         let before = raw.rules.len();
         raw.rules.retain(|r| r.value.id.get_ref() != id);
         if raw.rules.len() == before {
@@ -319,16 +335,17 @@ fn edit_endpoint(t: &mut toml::Table, d: &Change) -> Result<(), Edit> {
         (Some(m), set) => {
             let i = pos(ops, m).ok_or_else(|| Edit::Other(format!("it has no {m} operation")))?;
             match set {
-                Some(s) => merge(
+                Some(_) => set_on(
                     ops[i].as_table_mut().ok_or("an operation is not a table")?,
-                    s,
-                ),
+                    d,
+                )
+                .map_err(Edit::Other)?,
                 None => {
                     ops.remove(i);
                 }
             }
         }
-        (None, Some(s)) => merge(t, s),
+        (None, Some(_)) => set_on(t, d).map_err(Edit::Other)?,
         (None, None) => unreachable!("shape: endpoint removal is handled by the caller"),
     }
     Ok(())
@@ -342,7 +359,7 @@ fn apply_schema(raw: &mut RawSpec, d: &Change, name: &str, label: &str) -> Resul
         .ok_or_else(|| format!("the spec has no schema `{name}`"))?;
     let mut t = to_table(&raw.schemas[i].value)?;
     match &d.field {
-        None => merge(&mut t, d.set.as_ref().expect("shape")),
+        None => set_on(&mut t, d)?,
         Some(f) => {
             let fields = t
                 .get_mut("field")
@@ -355,9 +372,9 @@ fn apply_schema(raw: &mut RawSpec, d: &Change, name: &str, label: &str) -> Resul
                 (Some(at), None) => {
                     fields.remove(at);
                 }
-                (Some(at), Some(set)) => {
+                (Some(at), Some(_)) => {
                     let field = fields[at].as_table_mut().ok_or("a field is not a table")?;
-                    merge(field, set);
+                    set_on(field, d)?;
                 }
                 // `set` on a field the schema lacks adds it.
                 (None, Some(set)) => {
@@ -380,6 +397,27 @@ fn apply_schema(raw: &mut RawSpec, d: &Change, name: &str, label: &str) -> Resul
 
 fn to_table<T: Serialize>(v: &T) -> Result<toml::Table, String> {
     toml::Table::try_from(v).map_err(|e| format!("cannot write the part out: {e}"))
+}
+
+/// `d`'s `unset` keys out of `t`, then its `set` into it.
+fn set_on(t: &mut toml::Table, d: &Change) -> Result<(), String> {
+    for key in &d.unset {
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let last = parts.pop().unwrap_or_default();
+        let mut at = &mut *t;
+        for p in parts {
+            at = at
+                .get_mut(p)
+                .and_then(|v| v.as_table_mut())
+                .ok_or_else(|| format!("`unset`: there is no `{key}`"))?;
+        }
+        at.remove(last)
+            .ok_or_else(|| format!("`unset`: there is no `{key}`"))?;
+    }
+    if let Some(set) = &d.set {
+        merge(t, set);
+    }
+    Ok(())
 }
 
 /// Keys of `patch` into `base`: tables merge key by key, other values replace.

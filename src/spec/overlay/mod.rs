@@ -49,7 +49,7 @@ pub struct Deviation {
     pub evidence: String,
     /// Explicit rules of the spec that state the document's reading this deviation
     /// contradicts: they are not tested under the overlay, and are reported as taken away
-    /// by it.
+    /// by it. `rule#step name` withdraws one step of a rule given as steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withdraw: Vec<String>,
     #[serde(flatten)]
@@ -99,6 +99,10 @@ pub struct Change {
     /// replaced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set: Option<toml::Table>,
+    /// Dotted keys taken out of the selected part before `set` merges
+    /// (`["response.envelope"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset: Vec<String>,
     /// An operation added to the selected endpoints (its `method` defaults to `method`;
     /// `like = "DELETE"` starts it as a copy of that operation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,6 +325,9 @@ impl Overlay {
 impl Change {
     /// One selector kind and one action, in a combination that means something.
     fn shape(&self) -> Result<(), String> {
+        if !self.unset.is_empty() && self.set.is_none() {
+            return Err("`unset` goes with `set` (give `set = {}` to only take keys out)".into());
+        }
         let actions = [
             self.set.is_some(),
             self.add_op.is_some(),
