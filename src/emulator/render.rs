@@ -317,7 +317,7 @@ impl<T: Send + Unpin> hyper::body::Body for Streamed<T> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.prefix.is_none() && self.items.len() == 0 && self.suffix.is_none()
+        self.prefix.is_none() && self.items.as_slice().is_empty() && self.suffix.is_none()
     }
 }
 

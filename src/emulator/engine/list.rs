@@ -145,13 +145,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
             return r;
         }
     }
-    render_many(
-        ctx,
-        rows,
-        schema,
-        Some(meta).filter(|m| !m.is_empty()),
-        fmt,
-    )
+    render_many(ctx, rows, schema, Some(meta).filter(|m| !m.is_empty()), fmt)
 }
 
 /// The field and direction a list is sorted by: the pagination's `sort` parameter (else its
@@ -637,7 +631,10 @@ fn streamed_many(
 /// row would be.
 fn split_shell(kind: Kind, shell: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<String>)> {
     let find = |needle: &[u8]| -> Option<usize> {
-        let mut at = shell.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle);
+        let mut at = shell
+            .windows(needle.len())
+            .enumerate()
+            .filter(|(_, w)| *w == needle);
         let first = at.next()?.0;
         at.next().is_none().then_some(first)
     };
@@ -659,15 +656,13 @@ fn split_shell(kind: Kind, shell: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<Str
             }
             let close = format!("</{name}>");
             let end = at + SENTINEL.len();
-            shell[end..]
-                .starts_with(close.as_bytes())
-                .then(|| {
-                    (
-                        shell[..open].to_vec(),
-                        shell[end + close.len()..].to_vec(),
-                        Some(name.to_string()),
-                    )
-                })
+            shell[end..].starts_with(close.as_bytes()).then(|| {
+                (
+                    shell[..open].to_vec(),
+                    shell[end + close.len()..].to_vec(),
+                    Some(name.to_string()),
+                )
+            })
         }
         Kind::Csv => None,
     }
