@@ -134,7 +134,13 @@ pub struct Emulator {
     body_deadline: std::time::Duration,
     /// The memory the items of one request may take, roughly; more is refused with 413.
     pub(crate) items_memory: usize,
+    /// A list answer of more rows than this is streamed in chunks (`render::Streamed`)
+    /// rather than built whole.
+    pub(crate) stream_rows: usize,
 }
+
+/// Lists of more rows than this are streamed by default.
+pub const STREAM_ROWS: usize = 1000;
 
 /// The memory the items of one request may take by default: with the table it replaces
 /// and the parser's buffers, a request stays under 1 GiB (a 1,000,000-route replace takes
@@ -160,6 +166,7 @@ impl Emulator {
             max_body: DEFAULT_MAX_BODY,
             body_deadline: BODY_DEADLINE,
             items_memory: ITEMS_MEMORY,
+            stream_rows: STREAM_ROWS,
         })
     }
 
@@ -172,6 +179,13 @@ impl Emulator {
     /// Refuse (413) a request whose items would take more than `bytes` of memory.
     pub fn with_items_memory(mut self, bytes: usize) -> Emulator {
         self.items_memory = bytes;
+        self
+    }
+
+    /// Stream list answers of more than `rows` rows (`usize::MAX`: never stream; the
+    /// streamed body is byte for byte the one built whole).
+    pub fn with_stream_rows(mut self, rows: usize) -> Emulator {
+        self.stream_rows = rows;
         self
     }
 

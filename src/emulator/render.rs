@@ -190,7 +190,7 @@ pub fn csv_columns(schema: Option<&Schema>, first: Option<&Value>) -> Vec<String
 /// A record as XML writes it: a list field whose items follow a schema with an
 /// `xml_element` holds them as `<field><element/>…</field>` (sipXconfig's
 /// `<permissions><setting/>…</permissions>`), at every depth.
-pub fn xml_lists(spec: &Spec, schema: Option<&Schema>, v: &mut Value) {
+pub fn xml_lists<S: Schemas + ?Sized>(spec: &S, schema: Option<&Schema>, v: &mut Value) {
     let (Some(schema), Some(obj)) = (schema, v.as_object_mut()) else {
         return;
     };
@@ -214,4 +214,123 @@ pub fn xml_lists(spec: &Spec, schema: Option<&Schema>, v: &mut Value) {
             one => xml_lists(spec, Some(sub), one),
         }
     }
+}
+
+/// Where [`xml_lists`] looks up the schemas a field names: a spec, or the few schemas a
+/// streamed list carries with it ([`SchemaSet`]).
+pub trait Schemas {
+    fn schema(&self, name: &str) -> Option<&Schema>;
+}
+
+impl Schemas for Spec {
+    fn schema(&self, name: &str) -> Option<&Schema> {
+        Spec::schema(self, name)
+    }
+}
+
+/// The schemas reachable from one schema through its fields, owned: what a streamed list
+/// needs of its spec after the request's borrow has ended.
+#[derive(Debug, Default)]
+pub struct SchemaSet(std::collections::HashMap<String, Schema>);
+
+impl SchemaSet {
+    pub fn reachable(spec: &Spec, root: &Schema) -> SchemaSet {
+        let mut set = std::collections::HashMap::new();
+        let mut todo: Vec<&Schema> = vec![root];
+        while let Some(s) = todo.pop() {
+            for f in &s.field {
+                let Some(name) = f.schema.as_ref().map(|n| n.get_ref()) else {
+                    continue;
+                };
+                if set.contains_key(name) {
+                    continue;
+                }
+                if let Some(sub) = spec.schema(name) {
+                    set.insert(name.clone(), sub.clone());
+                    todo.push(sub);
+                }
+            }
+        }
+        SchemaSet(set)
+    }
+}
+
+impl Schemas for SchemaSet {
+    fn schema(&self, name: &str) -> Option<&Schema> {
+        self.0.get(name)
+    }
+}
+
+/// Rows per chunk of a [`Streamed`] body.
+pub const STREAM_CHUNK: usize = 256;
+
+/// Writes a run of rows into a buffer.
+pub type RenderRows<T> = Box<dyn FnMut(&[T], &mut Vec<u8>) + Send>;
+
+/// A body produced piece by piece as the connection takes it: `prefix`, then the items
+/// [`STREAM_CHUNK`] at a time as `render` writes them, then `suffix`. Its length is not
+/// known beforehand (HTTP/1.1 sends it chunked); only one chunk exists at a time.
+pub struct Streamed<T> {
+    prefix: Option<bytes::Bytes>,
+    items: std::vec::IntoIter<T>,
+    render: RenderRows<T>,
+    suffix: Option<bytes::Bytes>,
+}
+
+impl<T> Streamed<T> {
+    pub fn new(prefix: Vec<u8>, items: Vec<T>, render: RenderRows<T>, suffix: Vec<u8>) -> Self {
+        Streamed {
+            prefix: Some(prefix.into()),
+            items: items.into_iter(),
+            render,
+            suffix: Some(suffix.into()),
+        }
+    }
+}
+
+impl<T: Send + Unpin> hyper::body::Body for Streamed<T> {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let data = |b: bytes::Bytes| std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(b))));
+        if let Some(p) = this.prefix.take() {
+            return data(p);
+        }
+        let rest = this.items.as_slice();
+        if !rest.is_empty() {
+            let n = rest.len().min(STREAM_CHUNK);
+            let mut buf = Vec::with_capacity(n * 256);
+            (this.render)(&rest[..n], &mut buf);
+            // The rows written go (their references into the table's snapshot with them).
+            this.items.nth(n - 1);
+            return data(buf.into());
+        }
+        match this.suffix.take() {
+            Some(s) => data(s),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_none() && self.items.as_slice().is_empty() && self.suffix.is_none()
+    }
+}
+
+/// An answer whose body is streamed (see [`Streamed`]): status and content type as
+/// [`raw`] sets them.
+pub fn streamed<T: Send + Unpin + 'static>(
+    status: u16,
+    content_type: Option<&str>,
+    body: Streamed<T>,
+) -> Response<Body> {
+    let mut r = raw(status, content_type, Vec::new());
+    if r.status() != StatusCode::NO_CONTENT {
+        *r.body_mut() = Body::new(body);
+    }
+    r
 }

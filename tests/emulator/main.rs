@@ -18,3 +18,4 @@ mod inprocess;
 mod memory;
 mod server;
 mod shapes;
+mod stream;

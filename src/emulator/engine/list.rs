@@ -145,13 +145,7 @@ pub(super) fn list(ctx: &Ctx, collection: &str, fmt: Option<(Fmt, String)>) -> R
             return r;
         }
     }
-    render_many(
-        ctx,
-        &rows,
-        schema,
-        Some(meta).filter(|m| !m.is_empty()),
-        fmt,
-    )
+    render_many(ctx, rows, schema, Some(meta).filter(|m| !m.is_empty()), fmt)
 }
 
 /// The field and direction a list is sorted by: the pagination's `sort` parameter (else its
@@ -319,7 +313,7 @@ fn cursor_page(
         }
     }
     let items = std::mem::take(&mut page.items);
-    render_many(ctx, &items, schema, Some(meta), fmt)
+    render_many(ctx, items, schema, Some(meta), fmt)
 }
 
 /// A cursor value as the pagination writes it: a number, or its text (`cursor_strings`).
@@ -373,24 +367,46 @@ pub(super) fn render_one(ctx: &Ctx, row: &Value, fmt: Option<(Fmt, String)>) -> 
     render::raw(status, Some(&ct), body)
 }
 
+/// The text standing for the rows in the shell of a streamed list: split out of the
+/// rendered shell, the rows take its place.
+const SENTINEL: &str = "dialtone-stream-rows-2f9c41d7e8";
+
+/// What the body of a list is written as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Json,
+    Xml,
+    Csv,
+}
+
+/// How a list shows each record: only the summary schema's fields, XML lists as elements.
+/// Owned, so a streamed body can keep it after the request.
+struct Project {
+    summary: Option<Vec<String>>,
+    xml: Option<(render::SchemaSet, Option<Schema>)>,
+}
+
+impl Project {
+    fn value(&self, r: &Row) -> Value {
+        let mut v = r.to_value();
+        if let (Some(s), Some(o)) = (&self.summary, v.as_object_mut()) {
+            o.retain(|k, _| s.iter().any(|f| f == k));
+        }
+        if let Some((set, schema)) = &self.xml {
+            render::xml_lists(set, schema.as_ref(), &mut v);
+        }
+        v
+    }
+}
+
 fn render_many(
     ctx: &Ctx,
-    rows: &[Row],
+    rows: Vec<Row>,
     schema: Option<&Schema>,
     meta: Option<Map<String, Value>>,
     fmt: Option<(Fmt, String)>,
 ) -> Response<Body> {
-    let resp = ctx.op.response.as_ref();
     let (f, ct) = fmt.unwrap_or((Fmt::Json, "application/json".into()));
-    let success = ctx.success();
-    let item = render::item_name(schema);
-    let items_path = ctx
-        .op
-        .pagination
-        .as_ref()
-        .and_then(|p| ctx.spec().pagination(p.get_ref()))
-        .and_then(|p| p.fields.get("items").cloned());
-    let wrapper = resp.and_then(|r| r.wrapper.clone());
     // A list that documents a summary schema (alarm id, description, url) shows only its
     // fields of each record.
     let own = ctx
@@ -413,26 +429,90 @@ fn render_many(
         }
         v
     };
+    if rows.len() > ctx.emu.stream_rows && !super::spoil::active(ctx) {
+        let owned = Project {
+            summary: summary.map(|s| s.field.iter().map(|f| f.name.get_ref().clone()).collect()),
+            xml: (f == Fmt::Xml).then(|| {
+                let set = schema
+                    .map(|s| render::SchemaSet::reachable(ctx.spec(), s))
+                    .unwrap_or_default();
+                (set, schema.cloned())
+            }),
+        };
+        match streamed_many(ctx, rows, schema, meta, (f, ct), owned) {
+            Ok(r) => return r,
+            // The shell did not split cleanly: build the answer whole.
+            Err((rows, meta, fmt)) => {
+                let array = || Value::Array(rows.iter().map(project).collect());
+                let (status, ct, body) = many_body(ctx, schema, meta, fmt, &array);
+                return render::raw(status, Some(&ct), body);
+            }
+        }
+    }
     let array = || Value::Array(rows.iter().map(project).collect());
-    // Envelope with a data path (result code + rows).
-    if let Some(env) = resp
+    let (status, ct, body) = many_body(ctx, schema, meta, (f, ct), &array);
+    render::raw(status, Some(&ct), body)
+}
+
+/// What a list's body is written as: its data envelope's format, else the representation.
+fn kind(ctx: &Ctx, f: Fmt) -> Kind {
+    match data_envelope(ctx) {
+        Some(env) if env.format == BodyFormat::Json => Kind::Json,
+        Some(_) => Kind::Xml,
+        None => match f {
+            Fmt::Csv => Kind::Csv,
+            Fmt::Xml => Kind::Xml,
+            _ => Kind::Json,
+        },
+    }
+}
+
+/// The operation's envelope when it carries the rows under a data path (result code + rows).
+fn data_envelope<'a>(ctx: &'a Ctx) -> Option<&'a crate::spec::model::Envelope> {
+    ctx.op
+        .response
+        .as_ref()
         .and_then(|r| r.envelope.as_ref())
         .and_then(|n| ctx.spec().envelope(n.get_ref()))
-    {
-        if env.data_path.is_some() && matches!(env.format, BodyFormat::Json | BodyFormat::Xml) {
-            let code = success.code.as_deref().and_then(|c| ctx.spec().code(c));
-            let cv = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
-            let msg = code
-                .and_then(|c| c.message.clone())
-                .unwrap_or_else(|| "OK".into());
-            let body =
-                render::envelope_body(env, cv.as_deref(), &msg, success.status, Some(array()));
-            return render::raw(success.status, Some(&env.content_type), body);
-        }
+        .filter(|env| {
+            env.data_path.is_some() && matches!(env.format, BodyFormat::Json | BodyFormat::Xml)
+        })
+}
+
+/// A list's whole answer: status, content type and body, with `array` the projected rows.
+fn many_body(
+    ctx: &Ctx,
+    schema: Option<&Schema>,
+    meta: Option<Map<String, Value>>,
+    (f, ct): (Fmt, String),
+    array: &dyn Fn() -> Value,
+) -> (u16, String, Vec<u8>) {
+    let resp = ctx.op.response.as_ref();
+    let success = ctx.success();
+    let item = render::item_name(schema);
+    let items_path = ctx
+        .op
+        .pagination
+        .as_ref()
+        .and_then(|p| ctx.spec().pagination(p.get_ref()))
+        .and_then(|p| p.fields.get("items").cloned());
+    let wrapper = resp.and_then(|r| r.wrapper.clone());
+    // Envelope with a data path (result code + rows).
+    if let Some(env) = data_envelope(ctx) {
+        let code = success.code.as_deref().and_then(|c| ctx.spec().code(c));
+        let cv = code.map(|c| c.value.clone().unwrap_or_else(|| c.id.get_ref().clone()));
+        let msg = code
+            .and_then(|c| c.message.clone())
+            .unwrap_or_else(|| "OK".into());
+        let body = render::envelope_body(env, cv.as_deref(), &msg, success.status, Some(array()));
+        return (success.status, env.content_type.clone(), body);
     }
     let body = match f {
         Fmt::Csv => {
-            let values: Vec<Value> = rows.iter().map(project).collect();
+            let values = match array() {
+                Value::Array(a) => a,
+                _ => Vec::new(),
+            };
             codec::to_csv(&render::csv_columns(schema, values.first()), &values).into_bytes()
         }
         Fmt::Xml => {
@@ -479,5 +559,111 @@ fn render_many(
             serde_json::to_vec(&v).unwrap_or_default()
         }
     };
-    render::raw(success.status, Some(&ct), body)
+    (success.status, ct, body)
+}
+
+/// What a streamed list gives back when its shell does not split at the sentinel.
+type Unsplit = (Vec<Row>, Option<Map<String, Value>>, (Fmt, String));
+
+/// A list answer streamed in chunks: the shell ([`many_body`] with one sentinel row) split
+/// at the sentinel, and between its halves each row written as the whole body would write
+/// it, separators included. Byte for byte the body [`many_body`] builds.
+fn streamed_many(
+    ctx: &Ctx,
+    rows: Vec<Row>,
+    schema: Option<&Schema>,
+    meta: Option<Map<String, Value>>,
+    (f, ct): (Fmt, String),
+    project: Project,
+) -> Result<Response<Body>, Unsplit> {
+    match kind(ctx, f) {
+        Kind::Csv => {
+            let first = rows.first().map(|r| project.value(r));
+            let columns = render::csv_columns(schema, first.as_ref());
+            let header = codec::to_csv(&columns, &[]).into_bytes();
+            let skip = header.len();
+            let render: render::RenderRows<Row> = Box::new(move |chunk, out| {
+                let values: Vec<Value> = chunk.iter().map(|r| project.value(r)).collect();
+                out.extend_from_slice(&codec::to_csv(&columns, &values).as_bytes()[skip..]);
+            });
+            let status = ctx.success().status;
+            let body = render::Streamed::new(header, rows, render, Vec::new());
+            Ok(render::streamed(status, Some(&ct), body))
+        }
+        kind => {
+            let one = || Value::Array(vec![Value::String(SENTINEL.into())]);
+            let (status, ct2, shell) = many_body(ctx, schema, meta.clone(), (f, ct.clone()), &one);
+            let Some((prefix, suffix, element)) = split_shell(kind, &shell) else {
+                return Err((rows, meta, (f, ct)));
+            };
+            let render: render::RenderRows<Row> = match (kind, element) {
+                (Kind::Xml, Some(name)) => {
+                    let decl = codec::to_xml("x", &Value::Null).len() - "<x/>".len();
+                    Box::new(move |chunk, out| {
+                        for r in chunk {
+                            let doc = codec::to_xml(&name, &project.value(r));
+                            out.extend_from_slice(&doc.as_bytes()[decl..]);
+                        }
+                    })
+                }
+                _ => {
+                    // JSON: the first row follows `[`; every other one a comma.
+                    let mut first = true;
+                    Box::new(move |chunk, out| {
+                        for r in chunk {
+                            if !first {
+                                out.push(b',');
+                            }
+                            first = false;
+                            let _ = serde_json::to_writer(&mut *out, &project.value(r));
+                        }
+                    })
+                }
+            };
+            let body = render::Streamed::new(prefix, rows, render, suffix);
+            Ok(render::streamed(status, Some(&ct2), body))
+        }
+    }
+}
+
+/// A shell's bytes before and after its one sentinel row, and for XML the element name
+/// each row is written under. `None` when the sentinel is not found exactly once where a
+/// row would be.
+fn split_shell(kind: Kind, shell: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<String>)> {
+    let find = |needle: &[u8]| -> Option<usize> {
+        let mut at = shell
+            .windows(needle.len())
+            .enumerate()
+            .filter(|(_, w)| *w == needle);
+        let first = at.next()?.0;
+        at.next().is_none().then_some(first)
+    };
+    match kind {
+        Kind::Json => {
+            let token = format!("\"{SENTINEL}\"");
+            let at = find(token.as_bytes())?;
+            let end = at + token.len();
+            (shell.get(at.checked_sub(1)?) == Some(&b'[') && shell.get(end) == Some(&b']'))
+                .then(|| (shell[..at].to_vec(), shell[end..].to_vec(), None))
+        }
+        Kind::Xml => {
+            let at = find(SENTINEL.as_bytes())?;
+            let before = std::str::from_utf8(&shell[..at]).ok()?;
+            let open = before.rfind('<')?;
+            let name = before[open..].strip_prefix('<')?.strip_suffix('>')?;
+            if name.is_empty() || name.contains(['<', '>', '/', ' ']) {
+                return None;
+            }
+            let close = format!("</{name}>");
+            let end = at + SENTINEL.len();
+            shell[end..].starts_with(close.as_bytes()).then(|| {
+                (
+                    shell[..open].to_vec(),
+                    shell[end + close.len()..].to_vec(),
+                    Some(name.to_string()),
+                )
+            })
+        }
+        Kind::Csv => None,
+    }
 }

@@ -39,9 +39,15 @@ type FieldPick = fn(&Field) -> bool;
 /// A spoilt date: no month 13, no day 45, no hour 25.
 const BAD_DATE: &str = "2026-13-45T25:61:00";
 
+/// Whether a body-level fault is on: the answer is rewritten once built, so a list is not
+/// streamed.
+pub(super) fn active(ctx: &Ctx<'_>) -> bool {
+    BODY_FAULTS.iter().any(|f| ctx.fault(*f))
+}
+
 /// Spoil `resp`, the answer to `ctx`'s request, as the faults switched on say.
 pub(super) async fn spoil(ctx: &Ctx<'_>, resp: Response<Body>) -> Response<Body> {
-    if !BODY_FAULTS.iter().any(|f| ctx.fault(*f)) {
+    if !active(ctx) {
         return resp;
     }
     let (mut parts, body) = resp.into_parts();
