@@ -53,12 +53,7 @@ pub(super) fn own_seed(spec: &Spec, ep: &Endpoint, op: &Operation) -> Option<Own
         return None;
     }
     let params = crate::spec::template_params(&spec.full_path(ep)).unwrap_or_default();
-    let schema = op
-        .request
-        .as_ref()
-        .filter(|r| !r.empty)
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| spec.schema(s.get_ref()));
+    let schema = spec.request_schema(op);
     let named_in_path = |p: &String| keys.contains(p) || Some(p) == c.scope_param.as_ref();
     let kind = match op.effect? {
         Effect::Create => {
@@ -257,12 +252,7 @@ pub(super) fn record_draft(
     };
     let (ct, body) = super::seed::body(spec, op);
     draft.content_type = ct;
-    let schema = op
-        .request
-        .as_ref()
-        .filter(|r| !r.empty)
-        .and_then(|r| r.schema.as_ref())
-        .and_then(|s| spec.schema(s.get_ref()));
+    let schema = spec.request_schema(op);
     draft.body = match schema {
         Some(schema) => {
             let mut obj = sample::object(spec, schema);

@@ -22,6 +22,15 @@ impl Spec {
         })
     }
 
+    /// The schema of `op`'s request body, when it takes one.
+    pub fn request_schema(&self, op: &Operation) -> Option<&Schema> {
+        op.request
+            .as_ref()
+            .filter(|r| !r.empty)
+            .and_then(|r| r.schema.as_ref())
+            .and_then(|s| self.schema(s.get_ref()))
+    }
+
     /// A collection's key fields: its own `key`, else its schema's fields marked `key`.
     pub fn collection_keys(&self, c: &Collection) -> Vec<String> {
         if !c.key.is_empty() {

@@ -12,10 +12,7 @@ use crate::spec::model::{Auth, Code, Endpoint, Outcome, Schema};
 /// Apply `overlay`'s deviations (all, or only the one named `only`) to `raw`. A deviation
 /// that selects nothing, or cannot be applied, is a diagnostic at the overlay file.
 pub fn apply(raw: &mut RawSpec, overlay: &Overlay, only: Option<&str>, diags: &mut Diagnostics) {
-    let file = SourceFile::new(
-        overlay.path.clone(),
-        std::fs::read_to_string(&overlay.path).unwrap_or_default(),
-    );
+    let file = SourceFile::new(overlay.path.clone(), overlay.text.clone());
     for d in &overlay.deviations {
         if only.is_some_and(|o| o != d.id) {
             continue;

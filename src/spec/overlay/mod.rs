@@ -241,6 +241,8 @@ pub struct Changes {
 #[derive(Debug, Clone)]
 pub struct Overlay {
     pub path: PathBuf,
+    /// The file's text, for diagnostics that point into it.
+    pub text: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
     pub meta: Meta,
@@ -311,14 +313,10 @@ impl Overlay {
         Ok(Overlay {
             path: path.to_path_buf(),
             sha256: crate::codec::sha256(text.as_bytes()),
+            text,
             meta: parsed.overlay,
             deviations: parsed.deviation,
         })
-    }
-
-    /// The deviation `id`.
-    pub fn deviation(&self, id: &str) -> Option<&Deviation> {
-        self.deviations.iter().find(|d| d.id == id)
     }
 }
 
