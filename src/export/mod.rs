@@ -1,3 +1,4 @@
 //! Writing specs in other formats.
 
+mod implied;
 pub mod openapi;

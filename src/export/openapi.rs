@@ -10,6 +10,8 @@ use crate::plan::{self, PlanEntry};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
+use super::implied;
+
 /// Export one or several specs as a single OpenAPI 3.1 document.
 pub fn export(specs: &[&Spec]) -> Value {
     let mut paths = Map::new();
@@ -375,7 +377,7 @@ fn operation(
     if let Some(req) = &op.request {
         // `none` in a request's content types: the body may be left out altogether.
         if !req.empty && req.content_types.iter().any(|c| c != "none") {
-            o["requestBody"] = request_body(api, req, multi);
+            o["requestBody"] = request_body(spec, req, multi);
         }
         if let Some(c) = req.completeness {
             o["x-dialtone-completeness"] = json!(c);
@@ -429,6 +431,31 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
             params.push(json!({"name": name, "in": "header", "required": true, "schema": {"type": "string", "enum": [value]}}));
         }
     }
+    let mut paging: Vec<(String, Value)> = Vec::new();
+    let pagination = op
+        .pagination
+        .as_ref()
+        .and_then(|p| spec.pagination(p.get_ref()));
+    // Paging parameters the query declares itself take their role's type too, unless the
+    // query says more of them (an enumeration, a pattern).
+    for (p, (role, name)) in pagination
+        .iter()
+        .flat_map(|p| p.params.iter().map(move |r| (p, r)))
+    {
+        let plain = op.query.get(name).map(|q| q.spec()).is_some_and(|s| {
+            s.enum_values.is_empty()
+                && s.pattern.is_none()
+                && matches!(s.ty, FieldType::String | FieldType::Integer)
+        });
+        if plain
+            && matches!(
+                role.as_str(),
+                "limit" | "pagesize" | "page" | "start" | "end" | "offset"
+            )
+        {
+            paging.push((name.clone(), implied::paging_schema(p, role)));
+        }
+    }
     let mut query: Vec<(String, ParamSpec)> = op
         .query
         .iter()
@@ -439,8 +466,9 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
         .as_ref()
         .and_then(|p| spec.pagination(p.get_ref()))
     {
-        for name in p.params.values() {
+        for (role, name) in &p.params {
             if !query.iter().any(|(k, _)| k == name) {
+                paging.push((name.clone(), implied::paging_schema(p, role)));
                 query.push((
                     name.clone(),
                     ParamSpec {
@@ -464,7 +492,10 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
         }
     }
     for (name, s) in query {
-        let mut schema = field_type(s.ty);
+        let mut schema = match paging.iter().find(|(k, _)| *k == name) {
+            Some((_, typed)) => typed.clone(),
+            None => field_type(s.ty),
+        };
         if !s.enum_values.is_empty() {
             with_enum(&mut schema, &s.enum_values);
         }
@@ -565,6 +596,9 @@ fn responses(
             statuses.push((o.status, e.summary.clone()));
         }
     }
+    // What the spec's general rules let the operation answer besides (an unknown record, a
+    // body that does not validate...).
+    statuses.extend(implied::statuses(spec, ep, op));
     // OpenAPI only admits 1XX..5XX response keys; statuses beyond (sipXconfig's 743..747)
     // travel under `default` and are listed in an extension.
     let mut nonstandard: Vec<u16> = Vec::new();
@@ -672,13 +706,18 @@ fn json_body(spec: &Spec, op: &Operation, r: &Response, inner: Value) -> Value {
 
 /// The request body: one media type per content type, with the schema (wrapped, or the
 /// file part for multipart) when the request names one.
-fn request_body(api: &str, req: &Request, multi: bool) -> Value {
+fn request_body(spec: &Spec, req: &Request, multi: bool) -> Value {
+    let api = spec.name();
     let mut content = Map::new();
     for ct in req.content_types.iter().filter(|c| *c != "none") {
         let mut media = json!({});
         if let Some(s) = &req.schema {
-            let inner = schema_ref(api, s.get_ref(), req.many, multi);
+            let xml = ct == "application/xml" || ct == "text/xml" || ct.ends_with("+xml");
+            let inner = schema_ref(api, s.get_ref(), req.many && !xml, multi);
             media["schema"] = match &req.wrapper {
+                _ if xml => {
+                    implied::xml_body(spec, req, schema_ref(api, s.get_ref(), false, multi))
+                }
                 Some(w) => {
                     json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
                 }
@@ -687,7 +726,9 @@ fn request_body(api: &str, req: &Request, multi: bool) -> Value {
         }
         if let Some(ff) = &req.file_field {
             if ct.starts_with("multipart/") {
-                media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream"} }, "required": [ff]});
+                // An empty file part is refused (the emulator's `multipart body has no non-empty
+                // file part`), so the part has at least one byte.
+                media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream", "minLength": 1} }, "required": [ff], "additionalProperties": false});
             }
         }
         content.insert(ct.clone(), media);

@@ -93,7 +93,14 @@ fn as_text(v: &mut Value) -> Option<&str> {
 pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
     match f.ty {
         FieldType::Integer => {
-            let n: i64 = parse_number(v, "an integer")?;
+            // JSON Schema counts `7296.0` as an integer, and so do the devices' JSON readers.
+            let integral = v
+                .as_f64()
+                .filter(|f| !v.is_i64() && !v.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e15);
+            let n: i64 = match integral {
+                Some(f) => f as i64,
+                None => parse_number(v, "an integer")?,
+            };
             check_range(f, n as f64)?;
             *v = Value::from(n);
         }

@@ -16,6 +16,7 @@ mod gaps;
 mod http;
 mod inprocess;
 mod memory;
+mod peer;
 mod server;
 mod shapes;
 mod stream;

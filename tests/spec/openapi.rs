@@ -209,3 +209,64 @@ fn the_export_declares_required_headers_and_only_real_media_types() {
         "the optional bodies of sipXconfig are `required: false`"
     );
 }
+
+/// The export declares what the spec's general rules let an operation answer, types the
+/// paging parameters and names XML roots, so a peer tool neither reports a documented
+/// answer as undeclared nor sends what the API cannot take (Schemathesis, issue 17).
+#[test]
+fn the_export_declares_implied_statuses_paging_types_and_xml_roots() {
+    let s: Spec = common::spec("sipxconfig");
+    let doc = openapi::export(&[&s]);
+    let op = |path: &str, m: &str| doc["paths"][path][m].clone();
+    // An unknown record: the matrix's 404 on /api, the operation's own 400 on /rest.
+    let phone = op("/sipxconfig/api/phones/{phoneId}", "get");
+    assert!(
+        phone["responses"]["404"].is_object(),
+        "{}",
+        phone["responses"]
+    );
+    // A body that does not validate, and one of a media type the operation does not take.
+    let create = op("/sipxconfig/api/pagegroups", "post");
+    assert!(
+        create["responses"]["400"].is_object(),
+        "{}",
+        create["responses"]
+    );
+    let up = op("/sipxconfig/api/phoneGroups/{groupId}/up", "put");
+    assert!(up["responses"]["415"].is_object(), "{}", up["responses"]);
+    // Paging parameters are counts, not free text.
+    let users = op("/sipxconfig/rest/user", "get");
+    let param = |name: &str| {
+        users["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} parameter"))["schema"]
+            .clone()
+    };
+    assert_eq!(param("pagesize")["type"], "integer");
+    assert_eq!(param("pagesize")["minimum"], 1);
+    assert_eq!(param("page")["minimum"], 1, "restlet pages start at 1");
+    // An XML body's root element is the request's wrapper, not the component's name.
+    let branch = op("/sipxconfig/rest/branch", "put");
+    let xml = &branch["requestBody"]["content"]["application/xml"]["schema"];
+    assert_eq!(xml["xml"]["name"], "branch", "{xml}");
+    // A multipart upload's file part has at least one byte and no other parts.
+    let prompt = op("/sipxconfig/api/moh/prompts", "post");
+    let multipart = prompt["requestBody"]["content"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("multipart/"))
+        .map(|(_, v)| v["schema"].clone())
+        .expect("a multipart body");
+    assert_eq!(multipart["additionalProperties"], false);
+    let part = multipart["properties"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(part["minLength"], 1);
+}

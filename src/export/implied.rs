@@ -1,0 +1,146 @@
+//! What the spec says of an operation beyond its plan entries, in the terms OpenAPI has:
+//! the statuses its general rules let the operation answer (an unknown record, a body that
+//! does not validate, a media type it does not take) and the types of its paging
+//! parameters. A peer tool such as Schemathesis reads an undeclared status as a fault, and an
+//! untyped paging parameter as an invitation to send `pagesize=0`.
+
+use serde_json::{json, Value};
+
+use crate::spec::model::*;
+use crate::spec::Spec;
+
+/// The statuses the spec's general rules let `op` answer, with why, in a stable order.
+/// The caller adds those no plan entry already declares.
+pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, String)> {
+    let m = spec.matrix();
+    let mut out: Vec<(u16, String)> = Vec::new();
+    let mut add = |o: &Outcome, why: &str| out.push((o.status, why.to_string()));
+    if !ep.params.is_empty() {
+        // The emulator's order: the operation's own rule, its own 404 code, the matrix.
+        let o = op
+            .not_found
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .unwrap_or_else(|| m.not_found.expect.get_ref().clone());
+        add(&o, "a path parameter names no record");
+        for p in ep.params.values() {
+            let s = p.spec();
+            for o in [&s.invalid, &s.empty].into_iter().flatten() {
+                add(o, "a path parameter the device does not take");
+            }
+        }
+    }
+    for p in op.query.values() {
+        let s = p.spec();
+        for o in [&s.invalid, &s.missing, &s.empty].into_iter().flatten() {
+            add(o, "a query parameter the device does not take");
+        }
+        if s.required && s.missing.is_none() {
+            add(&reject(op), "a required query parameter is missing");
+        }
+    }
+    if let Some(p) = op
+        .pagination
+        .as_ref()
+        .and_then(|p| spec.pagination(p.get_ref()))
+    {
+        let bad = p
+            .invalid
+            .as_ref()
+            .map(|o| o.get_ref().clone())
+            .unwrap_or_else(|| reject(op));
+        add(&bad, "a paging parameter the device does not take");
+        if let Some(o) = &p.empty {
+            add(o.get_ref(), "the page or the collection is empty");
+        }
+    }
+    if let Some(req) = &op.request {
+        add(&reject(op), "the request does not validate");
+        // The emulator's order: the matrix's rule, the operation's rejection, 415.
+        let unsupported = m
+            .unsupported_media_type
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
+            .unwrap_or(Outcome {
+                status: 415,
+                code: None,
+            });
+        add(
+            &unsupported,
+            "a body of a media type the operation does not take",
+        );
+        let too_large = m
+            .payload_too_large
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 413,
+                code: None,
+            });
+        if req.max_bytes.is_some() || m.payload_too_large.is_some() {
+            add(&too_large, "a body larger than the device takes");
+        }
+    }
+    if let (Some(c), Some(_)) = (&m.not_acceptable, &op.response) {
+        add(c.expect.get_ref(), "an Accept the operation cannot produce");
+    }
+    for o in &op.accept {
+        add(o.get_ref(), "another outcome the operation documents");
+    }
+    out.retain(|(s, _)| (100..=599).contains(s));
+    let mut seen = Vec::new();
+    out.retain(|(s, _)| {
+        let new = !seen.contains(s);
+        seen.push(*s);
+        new
+    });
+    out
+}
+
+/// The rejection of an invalid request: the operation's `reject`, else 400.
+fn reject(op: &Operation) -> Outcome {
+    op.request
+        .as_ref()
+        .and_then(|r| r.reject.as_ref())
+        .map(|r| r.get_ref().clone())
+        .unwrap_or(Outcome {
+            status: 400,
+            code: None,
+        })
+}
+
+/// The schema of the paging parameter playing `role` in `p`: counts are positive integers,
+/// page numbers start at the style's first index, row numbers at 0, and a numeric cursor is
+/// a string of digits (the emulator reads it as an integer).
+pub(super) fn paging_schema(p: &Pagination, role: &str) -> Value {
+    match role {
+        "limit" | "pagesize" => json!({"type": "integer", "minimum": 1}),
+        "page" => json!({"type": "integer", "minimum": p.first_index.unwrap_or(0)}),
+        "start" | "end" | "offset" => json!({"type": "integer", "minimum": 0}),
+        "after" | "before" if p.cursor_field.is_none() => {
+            json!({"type": "string", "pattern": "^-?[0-9]{1,18}$"})
+        }
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// The schema of an XML request body: the document's root element is the request's
+/// wrapper (else the record's element), holding the record's fields, or one element per
+/// record for a many-body. OpenAPI's `xml.name` says so; a bare reference would name the
+/// root after the component.
+pub(super) fn xml_body(spec: &Spec, req: &Request, inner_ref: Value) -> Value {
+    let schema = req.schema.as_ref().and_then(|s| spec.schema(s.get_ref()));
+    let item = crate::spec::item_name(schema);
+    if req.many {
+        let root = req.wrapper.clone().unwrap_or_else(|| format!("{item}s"));
+        json!({
+            "type": "array",
+            "items": {"allOf": [inner_ref], "xml": {"name": item}},
+            "xml": {"name": root, "wrapped": true},
+        })
+    } else {
+        let root = req.wrapper.clone().unwrap_or(item);
+        json!({"allOf": [inner_ref], "xml": {"name": root}})
+    }
+}
