@@ -100,6 +100,15 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
                 .await
                 .map_err(bad)?;
             let field = req.file_field.as_deref();
+            // A form carries the file and nothing else.
+            if let (Some(f), Some(other)) =
+                (field, parts.iter().find(|p| Some(p.name.as_str()) != field))
+            {
+                return Err(ctx.reject(&format!(
+                    "multipart body has a part `{}` besides `{f}`",
+                    other.name
+                )));
+            }
             match parts
                 .into_iter()
                 .find(|p| field.is_none_or(|f| p.name == f))
@@ -290,7 +299,11 @@ fn xml_items(
     parse: impl FnOnce(codec::ChildSink) -> Result<String, codec::CodecError>,
 ) -> Result<(), Response<Body>> {
     let mut failed: Option<Response<Body>> = None;
-    let mut on_child = |root: &str, name: String, v: Value| {
+    let mut on_child = |root: &str, name: String, mut v: Value| {
+        // An item element with no children is an item with no fields.
+        if v.as_str() == Some("") {
+            v = Value::Object(Default::default());
+        }
         let outcome = if req.wrapper.as_deref().is_some_and(|w| w != root) {
             Err(ctx.reject(&format!(
                 "root element is <{root}>, expected <{}>",

@@ -82,6 +82,28 @@ pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, 
             add(&too_large, "a body larger than the device takes");
         }
     }
+    // A create that names its own key, or a copy onto a key: a key in use is a conflict
+    // (the key field's `on_duplicate`, else 409).
+    let schema = ep
+        .collection
+        .as_ref()
+        .and_then(|c| spec.collection(c.get_ref()))
+        .and_then(|c| spec.schema(c.schema.get_ref()));
+    let creates =
+        matches!(op.effect, Some(Effect::Create | Effect::Upsert)) || op.copy_to.is_some();
+    for f in schema.iter().flat_map(|s| &s.field) {
+        if creates && f.key && !f.server_assigned {
+            let o = f
+                .on_duplicate
+                .as_ref()
+                .map(|o| o.get_ref().clone())
+                .unwrap_or(Outcome {
+                    status: 409,
+                    code: None,
+                });
+            add(&o, "a key already in use");
+        }
+    }
     if let (Some(c), Some(_)) = (&m.not_acceptable, &op.response) {
         add(c.expect.get_ref(), "an Accept the operation cannot produce");
     }
@@ -111,16 +133,23 @@ fn reject(op: &Operation) -> Outcome {
 }
 
 /// The schema of the paging parameter playing `role` in `p`: counts are positive integers,
-/// page numbers start at the style's first index, row numbers at 0, and a numeric cursor is
-/// a string of digits (the emulator reads it as an integer).
+/// page numbers start at the style's first index, row numbers at 0, and a cursor is never
+/// empty.
 pub(super) fn paging_schema(p: &Pagination, role: &str) -> Value {
     match role {
-        "limit" | "pagesize" => json!({"type": "integer", "minimum": 1}),
-        "page" => json!({"type": "integer", "minimum": p.first_index.unwrap_or(0)}),
-        "start" | "end" | "offset" => json!({"type": "integer", "minimum": 0}),
-        "after" | "before" if p.cursor_field.is_none() => {
+        // The device reads counts as signed 64-bit integers.
+        "limit" | "pagesize" => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
+        // Page and row numbers as unsigned ones.
+        "page" => {
+            json!({"type": "integer", "minimum": p.first_index.unwrap_or(0), "maximum": u64::MAX})
+        }
+        "start" | "end" | "offset" => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+        // A cursor is a record's number (alarms), an interval's index (`cursor_field`), or a
+        // name the device looks up (KPI discovery): text that names an item.
+        "after" | "before" if p.cursor_strings || p.cursor_field.is_some() => {
             json!({"type": "string", "pattern": "^-?[0-9]{1,18}$"})
         }
+        "after" | "before" => json!({"type": "string", "minLength": 1}),
         _ => json!({"type": "string"}),
     }
 }
@@ -134,8 +163,9 @@ pub(super) fn xml_body(spec: &Spec, req: &Request, inner_ref: Value) -> Value {
     let item = crate::spec::item_name(schema);
     if req.many {
         let root = req.wrapper.clone().unwrap_or_else(|| format!("{item}s"));
+        // A root element without item elements is an empty list, whatever text it holds.
         json!({
-            "type": "array",
+            "type": ["array", "string", "null"],
             "items": {"allOf": [inner_ref], "xml": {"name": item}},
             "xml": {"name": root, "wrapped": true},
         })
@@ -143,4 +173,43 @@ pub(super) fn xml_body(spec: &Spec, req: &Request, inner_ref: Value) -> Value {
         let root = req.wrapper.clone().unwrap_or(item);
         json!({"allOf": [inner_ref], "xml": {"name": root}})
     }
+}
+
+/// A path or query parameter's schema. The device checks a value against the parameter's
+/// type, enumeration, length and pattern only where the spec says what a bad value gets
+/// (`invalid`); otherwise any text is taken (a filter that matches nothing, a key that names
+/// no record), and the export says so, keeping the documented type in `x-dialtone-type`.
+///
+/// A path parameter of a write keeps its type: its value fills the key field of the record
+/// the body describes, which the device does check.
+pub(super) fn param_schema(s: &ParamSpec, checked: bool) -> Value {
+    let mut nominal = super::openapi::field_type(s.ty);
+    if !s.enum_values.is_empty() {
+        super::openapi::with_enum(&mut nominal, &s.enum_values);
+    }
+    if s.invalid.is_some() || checked {
+        if let (Some(n), Some(o)) = (s.min_len, nominal.as_object_mut()) {
+            o.insert("minLength".into(), json!(n));
+        }
+        // The device matches the whole value; a JSON Schema pattern matches anywhere.
+        if let (Some(p), Some(o)) = (&s.pattern, nominal.as_object_mut()) {
+            o.insert("pattern".into(), json!(format!("^(?:{p})$")));
+        }
+        if let (FieldType::Integer, Some(o)) = (s.ty, nominal.as_object_mut()) {
+            o.insert("minimum".into(), json!(i64::MIN));
+            o.insert("maximum".into(), json!(i64::MAX));
+        }
+        return nominal;
+    }
+    let mut text = json!({"type": "string", "x-dialtone-type": nominal});
+    if s.empty.is_some() {
+        text["minLength"] = json!(1);
+    }
+    if let Some(e) = &s.example {
+        text["examples"] = json!([crate::spec::check::scalar_text(
+            &serde_json::to_value(e).unwrap_or(Value::Null)
+        )
+        .unwrap_or_default()]);
+    }
+    text
 }

@@ -2,3 +2,4 @@
 
 mod implied;
 pub mod openapi;
+mod request;

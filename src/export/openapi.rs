@@ -10,7 +10,7 @@ use crate::plan::{self, PlanEntry};
 use crate::spec::model::*;
 use crate::spec::Spec;
 
-use super::implied;
+use super::{implied, request};
 
 /// Export one or several specs as a single OpenAPI 3.1 document.
 pub fn export(specs: &[&Spec]) -> Value {
@@ -30,6 +30,7 @@ pub fn export(specs: &[&Spec]) -> Value {
                 schema_json(api, s, multi),
             );
         }
+        request::components(spec, &|n| schema_key(api, n, multi), &mut schemas);
         for ep in spec.endpoints() {
             let full = spec.full_path(ep);
             let key = if multi && paths.contains_key(&full) {
@@ -178,7 +179,7 @@ fn security_scheme(spec: &Spec) -> Value {
     }
 }
 
-fn field_type(t: FieldType) -> Value {
+pub(super) fn field_type(t: FieldType) -> Value {
     match t {
         FieldType::String | FieldType::Enum => json!({"type": "string"}),
         FieldType::Integer => json!({"type": "integer"}),
@@ -188,8 +189,10 @@ fn field_type(t: FieldType) -> Value {
         FieldType::Ip => json!({"type": "string", "format": "ipv4"}),
         FieldType::Mac => json!({"type": "string", "pattern": "^[0-9A-Fa-f:.-]{12,17}$"}),
         FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
-        FieldType::Hostname => json!({"type": "string", "format": "hostname"}),
-        FieldType::Email => json!({"type": "string", "format": "email"}),
+        // The spec promises no syntax for these (`spec::check::format_ok`): a device stores
+        // and returns what it was given.
+        FieldType::Hostname => json!({"type": "string", "x-dialtone-format": "hostname"}),
+        FieldType::Email => json!({"type": "string", "x-dialtone-format": "email"}),
         FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Object => json!({"type": "object"}),
@@ -205,7 +208,7 @@ fn toml_to_json(v: &toml::Value) -> Value {
 
 /// Add `enum` to `schema`, with a `type` every listed value has: a spec's enumeration may
 /// list numbers (Mediant's key sizes), which a `"type": "string"` would contradict.
-fn with_enum(schema: &mut Value, values: &[toml::Value]) {
+pub(super) fn with_enum(schema: &mut Value, values: &[toml::Value]) {
     let values: Vec<Value> = values.iter().map(toml_to_json).collect();
     let kind = |v: &Value| match v {
         Value::String(_) => "string",
@@ -377,7 +380,7 @@ fn operation(
     if let Some(req) = &op.request {
         // `none` in a request's content types: the body may be left out altogether.
         if !req.empty && req.content_types.iter().any(|c| c != "none") {
-            o["requestBody"] = request_body(spec, req, multi);
+            o["requestBody"] = request_body(spec, ep, req, multi);
         }
         if let Some(c) = req.completeness {
             o["x-dialtone-completeness"] = json!(c);
@@ -414,10 +417,11 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
     let mut params = Vec::new();
     for (name, p) in &ep.params {
         let s = p.spec();
-        let mut schema = field_type(s.ty);
-        if !s.enum_values.is_empty() {
-            with_enum(&mut schema, &s.enum_values);
-        }
+        // An update whose body describes a record of the collection: the path fills its key.
+        let fills_key = ep.collection.is_some()
+            && op.request.as_ref().is_some_and(|r| r.schema.is_some())
+            && matches!(op.method.get_ref().as_str(), "PUT" | "PATCH");
+        let schema = implied::param_schema(&s, fills_key);
         let mut pj = json!({"name": name, "in": "path", "required": true, "schema": schema});
         if let Some(d) = &s.description {
             pj["description"] = json!(d);
@@ -447,12 +451,13 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
                 && s.pattern.is_none()
                 && matches!(s.ty, FieldType::String | FieldType::Integer)
         });
-        if plain
-            && matches!(
-                role.as_str(),
-                "limit" | "pagesize" | "page" | "start" | "end" | "offset"
-            )
-        {
+        let counted = matches!(
+            role.as_str(),
+            "limit" | "pagesize" | "page" | "start" | "end" | "offset"
+        );
+        // And the cursors: the device checks every paging parameter.
+        let cursor = matches!(role.as_str(), "after" | "before");
+        if plain && (counted || cursor) {
             paging.push((name.clone(), implied::paging_schema(p, role)));
         }
     }
@@ -494,13 +499,16 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
     for (name, s) in query {
         let mut schema = match paging.iter().find(|(k, _)| *k == name) {
             Some((_, typed)) => typed.clone(),
-            None => field_type(s.ty),
+            None => implied::param_schema(&s, false),
         };
-        if !s.enum_values.is_empty() {
-            with_enum(&mut schema, &s.enum_values);
-        }
         if let Some(d) = &s.default {
-            schema["default"] = toml_to_json(d);
+            let d = toml_to_json(d);
+            // A parameter exported as text takes its default as text.
+            schema["default"] = match (schema["type"].as_str(), crate::spec::check::scalar_text(&d))
+            {
+                (Some("string"), Some(t)) => json!(t),
+                _ => d,
+            };
         }
         let mut pj = json!({"name": name, "in": "query", "required": s.required, "schema": schema});
         if let Some(d) = &s.description {
@@ -704,31 +712,45 @@ fn json_body(spec: &Spec, op: &Operation, r: &Response, inner: Value) -> Value {
     }
 }
 
-/// The request body: one media type per content type, with the schema (wrapped, or the
-/// file part for multipart) when the request names one.
-fn request_body(spec: &Spec, req: &Request, multi: bool) -> Value {
+/// The request body: one media type per content type, with the schema the device reads it
+/// by (wrapped, or the file part for multipart) when the request names one.
+fn request_body(spec: &Spec, ep: &Endpoint, req: &Request, multi: bool) -> Value {
     let api = spec.name();
     let mut content = Map::new();
+    let schema = req.schema.as_ref().and_then(|s| spec.schema(s.get_ref()));
     for ct in req.content_types.iter().filter(|c| *c != "none") {
         let mut media = json!({});
-        if let Some(s) = &req.schema {
+        if let Some(s) = schema {
             let xml = ct == "application/xml" || ct == "text/xml" || ct.ends_with("+xml");
-            let inner = schema_ref(api, s.get_ref(), req.many && !xml, multi);
-            media["schema"] = match &req.wrapper {
-                _ if xml => {
-                    implied::xml_body(spec, req, schema_ref(api, s.get_ref(), false, multi))
+            let k = schema_key(api, s.name.get_ref(), multi);
+            let item = request::item(s, ep, req, request::reference(&k, xml));
+            media["schema"] = if xml {
+                implied::xml_body(spec, req, item)
+            } else {
+                let inner = if req.many {
+                    json!({"type": "array", "items": item})
+                } else {
+                    item
+                };
+                match &req.wrapper {
+                    Some(w) => {
+                        json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
+                    }
+                    None => inner,
                 }
-                Some(w) => {
-                    json!({"type": "object", "properties": { w.clone(): inner }, "required": [w]})
-                }
-                None => inner,
             };
+        }
+        // A JSON or XML body without a schema is still one object (one element).
+        if media.get("schema").is_none() && ct.ends_with("xml") {
+            media["schema"] = json!({"type": "object", "xml": {"name": "data"}});
+        }
+        if media.get("schema").is_none() && ct.ends_with("json") {
+            media["schema"] = json!({"type": "object"});
         }
         if let Some(ff) = &req.file_field {
             if ct.starts_with("multipart/") {
-                // An empty file part is refused (the emulator's `multipart body has no non-empty
-                // file part`), so the part has at least one byte.
-                media["schema"] = json!({"type": "object", "properties": { ff.clone(): {"type": "string", "contentMediaType": "application/octet-stream", "minLength": 1} }, "required": [ff], "additionalProperties": false});
+                // The file and nothing else (the emulator refuses other parts).
+                media["schema"] = json!({"type": "object", "properties": { ff.clone(): request::file_part(req) }, "required": [ff], "additionalProperties": false});
             }
         }
         content.insert(ct.clone(), media);

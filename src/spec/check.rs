@@ -96,7 +96,7 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             // JSON Schema counts `7296.0` as an integer, and so do the devices' JSON readers.
             let integral = v
                 .as_f64()
-                .filter(|f| !v.is_i64() && !v.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e15);
+                .filter(|f| !v.is_i64() && !v.is_u64() && f.fract() == 0.0 && f.abs() < 9.2e18);
             let n: i64 = match integral {
                 Some(f) => f as i64,
                 None => parse_number(v, "an integer")?,
@@ -109,9 +109,21 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             check_range(f, n)?;
         }
         FieldType::Digits => {
+            // A JSON number with a zero fraction is that integer's digits (as for Integer).
+            if let Some(f) = v
+                .as_f64()
+                .filter(|f| v.is_f64() && f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
+            {
+                *v = Value::String((f as u64).to_string());
+            }
             let s = as_text(v).ok_or("not a digit string")?;
             if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(format!("`{s}` is not a digit string"));
+            }
+            // A digit string is text: its length bounds hold however it was sent.
+            let len = s.len() as u64;
+            if f.min_len.is_some_and(|m| len < m) || f.max_len.is_some_and(|m| len > m) {
+                return Err(format!("length {len} is outside the allowed range"));
             }
         }
         FieldType::Boolean => {
@@ -172,7 +184,12 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
                     normalise(spec, &each, it).map_err(|e| format!("element {i}: {e}"))?;
                 }
             }
-            // Records take their schema's types.
+            // Records take their schema's types, and a list of records holds records.
+            if let (Some(_), Some(items)) = (sub, v.as_array()) {
+                if let Some(i) = items.iter().position(|it| !it.is_object()) {
+                    return Err(format!("element {i} is not an object"));
+                }
+            }
             if let (Some(sub), Some(items)) = (sub, v.as_array_mut()) {
                 for (i, it) in items
                     .iter_mut()

@@ -100,3 +100,58 @@ async fn a_body_the_spec_lets_a_request_leave_out_needs_no_content_type() {
     .await;
     assert_eq!(a.status, 415, "{}", a.text());
 }
+
+/// A session timeout as large as the field's type allows gets a token; before the fix the
+/// expiry overflowed the clock and the emulator dropped the connection (found by
+/// Schemathesis, `.ci/schemathesis mediant`).
+#[tokio::test]
+async fn the_largest_session_timeout_gets_a_token_not_a_panic() {
+    let emu = emulator(&["mediant"], &[]);
+    let body =
+        serde_json::json!({"username": "x", "privLevel": "admin", "sessionTimeout": i64::MAX});
+    let a = json_call(
+        &emu,
+        "mediant",
+        "security-administrator",
+        "POST",
+        "/api/v1/actions/authToken",
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+    assert!(
+        v["authToken"].as_str().is_some_and(|t| !t.is_empty()),
+        "{v}"
+    );
+}
+
+/// A digit string's length bounds hold when it is sent as a JSON number: before the fix a
+/// 20-digit number was stored as a ROME jurisdiction prefix of at most 10 characters, and
+/// the download then broke the spec's own schema (found by Schemathesis).
+#[tokio::test]
+async fn a_digit_string_sent_as_a_number_keeps_its_length_bounds() {
+    let emu = emulator(&["rome"], &[]);
+    let path = "/ROME/webresources/hrs/update/jurisdiction?format=json";
+    let row = |prefix: serde_json::Value| serde_json::json!({"jurisdictionList": [{"prefix": prefix, "jurisdictionTypeId": 1, "lata": "224", "state": "NJ"}]});
+    let a = json_call(
+        &emu,
+        "rome",
+        "read-write",
+        "POST",
+        path,
+        row(serde_json::json!(18446744073709551614u64)),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.text());
+    let a = json_call(
+        &emu,
+        "rome",
+        "read-write",
+        "POST",
+        path,
+        row(serde_json::json!(201556)),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+}

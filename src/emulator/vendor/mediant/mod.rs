@@ -78,7 +78,12 @@ impl VendorModule for Mediant {
             let mut tokens = self.tokens.lock();
             let now = Instant::now();
             tokens.retain(|_, exp| *exp > now);
-            tokens.insert(token.clone(), now + Duration::from_secs(timeout));
+            // A timeout past what a clock can hold (`sessionTimeout` is a 64-bit integer)
+            // is a token that does not expire in practice; adding it would overflow.
+            let expires = now
+                .checked_add(Duration::from_secs(timeout))
+                .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+            tokens.insert(token.clone(), expires);
         }
         let success = ctx.success();
         let msg = success
