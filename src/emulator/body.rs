@@ -242,16 +242,7 @@ fn zip_items(
 
 /// The refusal of a body whose content type the operation does not take.
 fn unsupported(ctx: &Ctx, req: &Request, mt: &str) -> Response<Body> {
-    let m = ctx.spec().matrix();
-    let o = m
-        .unsupported_media_type
-        .as_ref()
-        .map(|c| c.expect.get_ref().clone())
-        .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
-        .unwrap_or(Outcome {
-            status: 415,
-            code: None,
-        });
+    let o = ctx.spec().unsupported_media_type(req);
     let msg = if mt.is_empty() {
         "request has no Content-Type".to_string()
     } else {

@@ -36,7 +36,10 @@ pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, 
             add(o, "a query parameter the device does not take");
         }
         if s.required && s.missing.is_none() {
-            add(&reject(op), "a required query parameter is missing");
+            add(
+                &op.reject_outcome(),
+                "a required query parameter is missing",
+            );
         }
     }
     if let Some(p) = op
@@ -48,38 +51,23 @@ pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, 
             .invalid
             .as_ref()
             .map(|o| o.get_ref().clone())
-            .unwrap_or_else(|| reject(op));
+            .unwrap_or_else(|| op.reject_outcome());
         add(&bad, "a paging parameter the device does not take");
         if let Some(o) = &p.empty {
             add(o.get_ref(), "the page or the collection is empty");
         }
     }
     if let Some(req) = &op.request {
-        add(&reject(op), "the request does not validate");
-        // The emulator's order: the matrix's rule, the operation's rejection, 415.
-        let unsupported = m
-            .unsupported_media_type
-            .as_ref()
-            .map(|c| c.expect.get_ref().clone())
-            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
-            .unwrap_or(Outcome {
-                status: 415,
-                code: None,
-            });
+        add(&op.reject_outcome(), "the request does not validate");
         add(
-            &unsupported,
+            &spec.unsupported_media_type(req),
             "a body of a media type the operation does not take",
         );
-        let too_large = m
-            .payload_too_large
-            .as_ref()
-            .map(|c| c.expect.get_ref().clone())
-            .unwrap_or(Outcome {
-                status: 413,
-                code: None,
-            });
         if req.max_bytes.is_some() || m.payload_too_large.is_some() {
-            add(&too_large, "a body larger than the device takes");
+            add(
+                &spec.payload_too_large(),
+                "a body larger than the device takes",
+            );
         }
     }
     // A create that names its own key, or a copy onto a key: a key in use is a conflict
@@ -93,15 +81,7 @@ pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, 
         matches!(op.effect, Some(Effect::Create | Effect::Upsert)) || op.copy_to.is_some();
     for f in schema.iter().flat_map(|s| &s.field) {
         if creates && f.key && !f.server_assigned {
-            let o = f
-                .on_duplicate
-                .as_ref()
-                .map(|o| o.get_ref().clone())
-                .unwrap_or(Outcome {
-                    status: 409,
-                    code: None,
-                });
-            add(&o, "a key already in use");
+            add(&f.duplicate_outcome(), "a key already in use");
         }
     }
     if let (Some(c), Some(_)) = (&m.not_acceptable, &op.response) {
@@ -118,18 +98,6 @@ pub(super) fn statuses(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<(u16, 
         new
     });
     out
-}
-
-/// The rejection of an invalid request: the operation's `reject`, else 400.
-fn reject(op: &Operation) -> Outcome {
-    op.request
-        .as_ref()
-        .and_then(|r| r.reject.as_ref())
-        .map(|r| r.get_ref().clone())
-        .unwrap_or(Outcome {
-            status: 400,
-            code: None,
-        })
 }
 
 /// The schema of the paging parameter playing `role` in `p`: counts are positive integers,

@@ -22,6 +22,33 @@ impl Spec {
         })
     }
 
+    /// What a body larger than the device accepts gets: the matrix's `payload_too_large`,
+    /// else 413.
+    pub fn payload_too_large(&self) -> Outcome {
+        self.matrix()
+            .payload_too_large
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 413,
+                code: None,
+            })
+    }
+
+    /// What a body of a media type `req` does not take gets: the matrix's
+    /// `unsupported_media_type`, else the request's rejection, else 415.
+    pub fn unsupported_media_type(&self, req: &Request) -> Outcome {
+        self.matrix()
+            .unsupported_media_type
+            .as_ref()
+            .map(|c| c.expect.get_ref().clone())
+            .or_else(|| req.reject.as_ref().map(|r| r.get_ref().clone()))
+            .unwrap_or(Outcome {
+                status: 415,
+                code: None,
+            })
+    }
+
     /// The schema of `op`'s request body, when it takes one.
     pub fn request_schema(&self, op: &Operation) -> Option<&Schema> {
         op.request
@@ -148,6 +175,34 @@ impl Endpoint {
 }
 
 /// The element name of one item: the schema's XML element, else its name, else `item`.
+impl Operation {
+    /// The rejection of an invalid request: the request's `reject`, else 400.
+    pub fn reject_outcome(&self) -> Outcome {
+        self.request
+            .as_ref()
+            .and_then(|r| r.reject.as_ref())
+            .map(|r| r.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 400,
+                code: None,
+            })
+    }
+}
+
+impl Field {
+    /// What a value this unique field already holds in another record gets: its
+    /// `on_duplicate`, else 409.
+    pub fn duplicate_outcome(&self) -> Outcome {
+        self.on_duplicate
+            .as_ref()
+            .map(|o| o.get_ref().clone())
+            .unwrap_or(Outcome {
+                status: 409,
+                code: None,
+            })
+    }
+}
+
 pub fn item_name(schema: Option<&Schema>) -> String {
     schema
         .map(|s| {

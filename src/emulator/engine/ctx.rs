@@ -94,29 +94,11 @@ impl Ctx<'_> {
     }
     /// What a body over a size limit gets: the matrix's `payload_too_large`, else 413.
     pub fn payload_too_large(&self) -> Outcome {
-        self.spec()
-            .matrix()
-            .payload_too_large
-            .as_ref()
-            .map(|c| c.expect.get_ref().clone())
-            .unwrap_or(Outcome {
-                status: 413,
-                code: None,
-            })
+        self.spec().payload_too_large()
     }
     /// The rejection of an invalid request.
     pub fn reject(&self, message: &str) -> Response<Body> {
-        let o = self
-            .op
-            .request
-            .as_ref()
-            .and_then(|r| r.reject.as_ref())
-            .map(|r| r.get_ref().clone())
-            .unwrap_or(Outcome {
-                status: 400,
-                code: None,
-            });
-        self.outcome(&o, Some(message))
+        self.outcome(&self.op.reject_outcome(), Some(message))
     }
     /// "No such object": the operation's own `not_found` rule, else its own 404 code if
     /// it has one, else the matrix rule.

@@ -517,14 +517,7 @@ fn unique_conflict(
                 && r.field(f.name.get_ref()).and_then(scalar_text).as_deref() == Some(v.as_str())
         });
         if clash {
-            let o = f
-                .on_duplicate
-                .as_ref()
-                .map(|o| o.get_ref().clone())
-                .unwrap_or(Outcome {
-                    status: 409,
-                    code: None,
-                });
+            let o = f.duplicate_outcome();
             return Some(ctx.outcome(
                 &o,
                 Some(&format!("`{}` is already in use", f.name.get_ref())),
