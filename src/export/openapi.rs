@@ -728,7 +728,7 @@ fn request_body(spec: &Spec, ep: &Endpoint, req: &Request, multi: bool) -> Value
                 implied::xml_body(spec, req, item)
             } else {
                 let inner = if req.many {
-                    json!({"type": "array", "items": item})
+                    request::many(item, &crate::spec::item_name(Some(s)))
                 } else {
                     item
                 };

@@ -248,3 +248,19 @@ pub(super) fn item(s: &Schema, ep: &Endpoint, req: &Request, component: Value) -
     }
     item
 }
+
+/// A JSON many-body's list as the device reads it: a list of items, or the XML-shaped
+/// object that holds one item or a list of them under the item's name (`{}` for none), or
+/// empty text for an empty list.
+pub(super) fn many(item: Value, item_name: &str) -> Value {
+    let list = json!({"type": "array", "items": item});
+    json!({"anyOf": [
+        list,
+        {
+            "type": "object",
+            "properties": { item_name: {"anyOf": [list.clone(), item]} },
+            "additionalProperties": false,
+        },
+        {"const": ""},
+    ]})
+}
