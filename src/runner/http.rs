@@ -229,7 +229,11 @@ impl Client {
             .connect_timeout(opts.timeout)
             .timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(4)
+            // No cap on idle connections: a cap below `--jobs` closed a connection after
+            // most answers and opened a new one for the next request, which cost more
+            // than the request itself. At most one connection per request in flight is
+            // ever opened, and an idle one closes after 90 s (or when the target closes
+            // it).
             .user_agent(concat!("dialtone/", env!("CARGO_PKG_VERSION")));
         b = match &opts.proxy {
             Some(p) => {
