@@ -9,8 +9,10 @@
 //! time, in plan order (a write test is followed by an emulator reset; a state test enters
 //! and leaves a device state). See [`Run::execute`].
 
+use std::future::Future as _;
 use std::sync::Arc;
 
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use indexmap::IndexMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use parking_lot::Mutex;
@@ -215,10 +217,11 @@ impl Run {
     }
 
     fn session(&self, api: &str) -> Arc<Session> {
-        self.sessions
-            .get(api)
-            .cloned()
-            .unwrap_or_else(|| self.sessions[0].clone())
+        self.session_ref(api).clone()
+    }
+
+    fn session_ref(&self, api: &str) -> &Arc<Session> {
+        self.sessions.get(api).unwrap_or(&self.sessions[0])
     }
 
     /// Everything about the run but its results, over all sessions.
@@ -272,19 +275,25 @@ impl Run {
                     continue;
                 }
             }
-            let skip = self.skip_reason(test).cloned();
             let results = self.results.clone();
-            let ahead = self.ahead.clone();
-            let rt = self.rt.clone();
-            let test: Test = test.clone();
-            let on_result = on_result.clone();
+            // A result made ahead moves into its trial; only a test without one (not run
+            // ahead: listed, filtered differently, or panicked) is copied to run there.
+            let done = self.ahead.lock().remove(&test.entry.id);
+            let todo = match done {
+                Some(r) => Ok(r),
+                None => Err((
+                    test.clone(),
+                    self.skip_reason(test).cloned(),
+                    self.rt.clone(),
+                    on_result.clone(),
+                )),
+            };
             out.push(
                 Trial::test(test.entry.id.clone(), move || {
-                    let done = ahead.lock().remove(&test.entry.id);
-                    let r = match done {
-                        Some(r) => r,
-                        None => {
-                            let r = match skip.clone() {
+                    let r = match todo {
+                        Ok(r) => r,
+                        Err((test, skip, rt, on_result)) => {
+                            let r = match skip {
                                 Some(why) => session.skipped(&test, why),
                                 None => rt.block_on(session.run_ready(&test)),
                             };
@@ -336,6 +345,7 @@ impl Run {
         let mut args = args.clone();
         args.test_threads = Some(1);
         if !args.list {
+            self.results.lock().reserve(self.suite.tests.len());
             self.run_ahead(&args, &on_result);
         }
         let trials = self.trials(&args, on_result);
@@ -405,59 +415,74 @@ impl Run {
     /// * then every other test, one at a time, in plan order.
     fn run_ahead(&self, args: &Arguments, on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>) {
         // Group by target URL, keeping plan order inside each group.
-        let mut groups: IndexMap<String, Vec<(Arc<Session>, Test)>> = IndexMap::new();
+        let mut groups: IndexMap<&str, Vec<(&Session, &Test)>> = IndexMap::new();
         for t in &self.suite.tests {
-            if !selected(args, &t.entry.id) {
+            if !selected(args, &t.entry.id) || self.skip_reason(t).is_some() {
                 continue;
             }
-            if self.skip_reason(t).is_some() {
-                continue;
-            }
-            let s = self.session(&t.entry.api);
-            groups
-                .entry(s.client.base().to_string())
-                .or_default()
-                .push((s, t.clone()));
+            let s = self.session_ref(&t.entry.api);
+            groups.entry(s.client.base()).or_default().push((s, t));
         }
-        let jobs = self.jobs;
-        let ahead = self.ahead.clone();
-        let on_result = on_result.clone();
-        // Tests run as local tasks on the runner's own thread: they never move between
-        // threads, so a test may hold what cannot (a property's shrinking state).
-        let local = tokio::task::LocalSet::new();
-        local.block_on(&self.rt, async move {
-            let mut streams = tokio::task::JoinSet::new();
-            for (_, tests) in groups {
-                let ahead = ahead.clone();
-                let on_result = on_result.clone();
-                streams.spawn_local(async move {
-                    let (reads, rest): (Vec<_>, Vec<_>) =
-                        tests.into_iter().partition(|(s, t)| s.independent(t));
-                    let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
-                    let mut set = tokio::task::JoinSet::new();
-                    for (s, t) in reads {
-                        let gate = gate.clone();
-                        set.spawn_local(async move {
-                            let _permit = gate.acquire_owned().await;
-                            s.run_ready(&t).await
-                        });
-                    }
-                    while let Some(r) = set.join_next().await {
-                        if let Ok(r) = r {
-                            on_result(&r);
-                            ahead.lock().insert(r.id.clone(), r);
-                        }
-                    }
-                    for (s, t) in rest {
-                        let r = s.run_ready(&t).await;
-                        on_result(&r);
-                        ahead.lock().insert(r.id.clone(), r);
-                    }
-                });
-            }
-            while streams.join_next().await.is_some() {}
-        });
+        let jobs = self.jobs.max(1);
+        // Every test runs on the runner's own thread, inside this one `block_on`: none
+        // moves between threads, so a test may hold what cannot (a property's shrinking
+        // state). Only `jobs` read tests of a target are in flight at once, each polled
+        // when its answer arrives.
+        let mut streams: FuturesUnordered<_> = groups
+            .into_values()
+            .map(|tests| self.run_group(tests, jobs, on_result))
+            .collect();
+        self.rt
+            .block_on(async { while streams.next().await.is_some() {} });
     }
+
+    /// One target's tests: the independent reads `jobs` at a time, then the rest one by
+    /// one in plan order. A test that panics leaves no result here; its trial runs it again
+    /// and reports the panic.
+    async fn run_group<'a>(
+        &'a self,
+        tests: Vec<(&'a Session, &'a Test)>,
+        jobs: usize,
+        on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>,
+    ) {
+        let keep = |r: Option<TestResult>| {
+            if let Some(r) = r {
+                on_result(&r);
+                self.ahead.lock().insert(r.id.clone(), r);
+            }
+        };
+        let run = |(s, t): (&'a Session, &'a Test)| caught(s, t);
+        let (reads, rest): (Vec<_>, Vec<_>) =
+            tests.into_iter().partition(|(s, t)| s.independent(t));
+        let mut reads = reads.into_iter();
+        let mut flight: FuturesUnordered<_> = reads.by_ref().take(jobs).map(run).collect();
+        while let Some(r) = flight.next().await {
+            keep(r);
+            if let Some(next) = reads.next() {
+                flight.push(run(next));
+            }
+        }
+        for one in rest {
+            keep(run(one).await);
+        }
+    }
+}
+
+/// `session.run_ready(test)`, with a panic turned into `None`.
+fn caught<'a>(
+    session: &'a Session,
+    test: &'a Test,
+) -> impl std::future::Future<Output = Option<TestResult>> + 'a {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::Poll;
+    let mut run = Box::pin(session.run_ready(test));
+    std::future::poll_fn(
+        move |cx| match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(r)) => Poll::Ready(Some(r)),
+            Err(_) => Poll::Ready(None),
+        },
+    )
 }
 
 /// libtest's filter rules: a test runs when it contains (or, with `--exact`, equals) the
