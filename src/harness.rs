@@ -143,8 +143,8 @@ pub struct Run {
     /// Session by API name. APIs may share a target or each have their own.
     pub sessions: IndexMap<String, Arc<Session>>,
     pub results: Arc<Mutex<Vec<TestResult>>>,
-    /// Results of independent read tests run ahead, concurrently (see [`Run::execute`]).
-    ahead: Arc<Mutex<std::collections::HashMap<String, TestResult>>>,
+    /// Results of the tests run ahead (see [`Run::execute`]), by position in the suite.
+    ahead: Arc<Mutex<Vec<Option<TestResult>>>>,
     /// Independent read tests in flight at once on one target; 1 sends them one by one.
     pub jobs: usize,
     rt: Arc<tokio::runtime::Runtime>,
@@ -194,7 +194,7 @@ impl Run {
             suite,
             sessions,
             results: Arc::new(Mutex::new(Vec::new())),
-            ahead: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            ahead: Arc::new(Mutex::new(Vec::new())),
             jobs: 1,
             rt,
             skips: std::collections::HashMap::new(),
@@ -255,7 +255,7 @@ impl Run {
         on_result: Arc<dyn Fn(&TestResult) + Send + Sync>,
     ) -> Vec<Trial> {
         let mut out = Vec::with_capacity(self.suite.tests.len());
-        for test in &self.suite.tests {
+        for (i, test) in self.suite.tests.iter().enumerate() {
             let kind = if test.case.as_ref().is_some_and(|c| c.kind.is_none()) {
                 "case".to_string()
             } else {
@@ -276,23 +276,25 @@ impl Run {
                 }
             }
             let results = self.results.clone();
-            // A result made ahead moves into its trial; only a test without one (not run
-            // ahead: listed, filtered differently, or panicked) is copied to run there.
-            let done = self.ahead.lock().remove(&test.entry.id);
-            let todo = match done {
-                Some(r) => Ok(r),
-                None => Err((
+            let ahead = self.ahead.clone();
+            // Only a test without a result made ahead (not run ahead: listed, filtered
+            // differently, or panicked) is copied, to run in its trial.
+            let made = ahead.lock().get(i).is_some_and(Option::is_some);
+            let todo = (!made).then(|| {
+                (
                     test.clone(),
                     self.skip_reason(test).cloned(),
                     self.rt.clone(),
                     on_result.clone(),
-                )),
-            };
+                )
+            });
             out.push(
                 Trial::test(test.entry.id.clone(), move || {
-                    let r = match todo {
-                        Ok(r) => r,
-                        Err((test, skip, rt, on_result)) => {
+                    let done = ahead.lock().get_mut(i).and_then(Option::take);
+                    let r = match (done, todo) {
+                        (Some(r), _) => r,
+                        (None, None) => return Err(Failed::from("the test's result was lost")),
+                        (None, Some((test, skip, rt, on_result))) => {
                             let r = match skip {
                                 Some(why) => session.skipped(&test, why),
                                 None => rt.block_on(session.run_ready(&test)),
@@ -384,9 +386,10 @@ impl Run {
             .suite
             .tests
             .iter()
-            .map(|t| match self.skip_reason(t) {
+            .enumerate()
+            .map(|(i, t)| match self.skip_reason(t) {
                 Some(why) => self.session(&t.entry.api).skipped(t, why.clone()),
-                None => ahead.remove(&t.entry.id).unwrap_or_else(|| {
+                None => ahead.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
                     let mut r = self.session(&t.entry.api).skipped(t, String::new());
                     r.verdict = Verdict::Error;
                     r.message = Some("the test did not run".into());
@@ -415,14 +418,15 @@ impl Run {
     /// * then every other test, one at a time, in plan order.
     fn run_ahead(&self, args: &Arguments, on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>) {
         // Group by target URL, keeping plan order inside each group.
-        let mut groups: IndexMap<&str, Vec<(&Session, &Test)>> = IndexMap::new();
-        for t in &self.suite.tests {
+        let mut groups: IndexMap<&str, Vec<(usize, &Session, &Test)>> = IndexMap::new();
+        for (i, t) in self.suite.tests.iter().enumerate() {
             if !selected(args, &t.entry.id) || self.skip_reason(t).is_some() {
                 continue;
             }
             let s = self.session_ref(&t.entry.api);
-            groups.entry(s.client.base()).or_default().push((s, t));
+            groups.entry(s.client.base()).or_default().push((i, s, t));
         }
+        *self.ahead.lock() = (0..self.suite.tests.len()).map(|_| None).collect();
         let jobs = self.jobs.max(1);
         // Every test runs on the runner's own thread, inside this one `block_on`: none
         // moves between threads, so a test may hold what cannot (a property's shrinking
@@ -441,19 +445,20 @@ impl Run {
     /// and reports the panic.
     async fn run_group<'a>(
         &'a self,
-        tests: Vec<(&'a Session, &'a Test)>,
+        tests: Vec<(usize, &'a Session, &'a Test)>,
         jobs: usize,
         on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>,
     ) {
-        let keep = |r: Option<TestResult>| {
+        let keep = |(i, r): (usize, Option<TestResult>)| {
             if let Some(r) = r {
                 on_result(&r);
-                self.ahead.lock().insert(r.id.clone(), r);
+                self.ahead.lock()[i] = Some(r);
             }
         };
-        let run = |(s, t): (&'a Session, &'a Test)| caught(s, t);
+        let run =
+            |(i, s, t): (usize, &'a Session, &'a Test)| async move { (i, caught(s, t).await) };
         let (reads, rest): (Vec<_>, Vec<_>) =
-            tests.into_iter().partition(|(s, t)| s.independent(t));
+            tests.into_iter().partition(|(_, s, t)| s.independent(t));
         let mut reads = reads.into_iter();
         let mut flight: FuturesUnordered<_> = reads.by_ref().take(jobs).map(run).collect();
         while let Some(r) = flight.next().await {
