@@ -159,25 +159,37 @@ fn join(mine: &mut Item, other: &Item) {
 fn api(spec: &Spec, by_rule: &BTreeMap<String, Vec<&TestResult>>) -> ApiCoverage {
     let name = spec.name();
     let mut sections: Vec<Section> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
     let mut status: BTreeMap<&str, Status> = BTreeMap::new();
+    // The rules that trace each digest number, in rule order.
+    let mut tracing: std::collections::HashMap<&str, Vec<&Rule>> = Default::default();
     for r in spec.rules() {
         let id = format!("{name}/{}", r.id.get_ref());
         let item = rule_item(r, &id, by_rule.get(&id).map(Vec::as_slice).unwrap_or(&[]));
         status.insert(r.id.get_ref(), item.status);
+        for n in &r.covers {
+            let rules = tracing.entry(n.as_str()).or_default();
+            if rules.last().is_none_or(|l| !std::ptr::eq(*l, r)) {
+                rules.push(r);
+            }
+        }
         let sec = section_of(spec, r);
-        match sections.iter_mut().find(|s| s.section == sec) {
-            Some(s) => s.rules.push(item),
-            None => sections.push(Section {
-                section: sec,
-                rules: vec![item],
-            }),
+        match at.get(&sec) {
+            Some(&i) => sections[i].rules.push(item),
+            None => {
+                at.insert(sec.clone(), sections.len());
+                sections.push(Section {
+                    section: sec,
+                    rules: vec![item],
+                });
+            }
         }
     }
-    sections.sort_by_key(|s| natural(&s.section));
+    sections.sort_by_cached_key(|s| natural(&s.section));
     let mut digest = Vec::new();
     for d in spec.digests() {
         for n in d.ids() {
-            let rules: Vec<&Rule> = spec.rules().filter(|r| r.covers.contains(&n)).collect();
+            let rules: Vec<&Rule> = tracing.get(n.as_str()).cloned().unwrap_or_default();
             let best = rules
                 .iter()
                 .filter_map(|r| status.get(r.id.get_ref().as_str()).copied())
