@@ -70,16 +70,24 @@ impl RouteTable {
             if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
                 continue;
             }
-            let mut params = Vec::new();
-            for (i, t) in r.segs.iter().enumerate() {
-                let s = segs[i];
-                match t {
-                    Seg::Lit(l) if l == s => {}
-                    Seg::Lit(_) => continue 'routes,
-                    Seg::Param(p) => params.push((p.clone(), s.to_string())),
-                    Seg::Rest(p) => params.push((p.clone(), segs[i..].join("/"))),
+            // The literals first, so that a route that does not match costs no copies.
+            for (t, s) in r.segs.iter().zip(segs) {
+                if let Seg::Lit(l) = t {
+                    if l != s {
+                        continue 'routes;
+                    }
                 }
             }
+            let params = r
+                .segs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| match t {
+                    Seg::Lit(_) => None,
+                    Seg::Param(p) => Some((p.clone(), segs[i].to_string())),
+                    Seg::Rest(p) => Some((p.clone(), segs[i..].join("/"))),
+                })
+                .collect();
             return spec.endpoint_at(r.endpoint).map(|ep| (ep, params));
         }
         None
