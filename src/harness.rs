@@ -9,8 +9,10 @@
 //! time, in plan order (a write test is followed by an emulator reset; a state test enters
 //! and leaves a device state). See [`Run::execute`].
 
+use std::future::Future as _;
 use std::sync::Arc;
 
+use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use indexmap::IndexMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use parking_lot::Mutex;
@@ -141,8 +143,8 @@ pub struct Run {
     /// Session by API name. APIs may share a target or each have their own.
     pub sessions: IndexMap<String, Arc<Session>>,
     pub results: Arc<Mutex<Vec<TestResult>>>,
-    /// Results of independent read tests run ahead, concurrently (see [`Run::execute`]).
-    ahead: Arc<Mutex<std::collections::HashMap<String, TestResult>>>,
+    /// Results of the tests run ahead (see [`Run::execute`]), by position in the suite.
+    ahead: Arc<Mutex<Vec<Option<TestResult>>>>,
     /// Independent read tests in flight at once on one target; 1 sends them one by one.
     pub jobs: usize,
     rt: Arc<tokio::runtime::Runtime>,
@@ -192,7 +194,7 @@ impl Run {
             suite,
             sessions,
             results: Arc::new(Mutex::new(Vec::new())),
-            ahead: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            ahead: Arc::new(Mutex::new(Vec::new())),
             jobs: 1,
             rt,
             skips: std::collections::HashMap::new(),
@@ -215,10 +217,11 @@ impl Run {
     }
 
     fn session(&self, api: &str) -> Arc<Session> {
-        self.sessions
-            .get(api)
-            .cloned()
-            .unwrap_or_else(|| self.sessions[0].clone())
+        self.session_ref(api).clone()
+    }
+
+    fn session_ref(&self, api: &str) -> &Arc<Session> {
+        self.sessions.get(api).unwrap_or(&self.sessions[0])
     }
 
     /// Everything about the run but its results, over all sessions.
@@ -252,7 +255,7 @@ impl Run {
         on_result: Arc<dyn Fn(&TestResult) + Send + Sync>,
     ) -> Vec<Trial> {
         let mut out = Vec::with_capacity(self.suite.tests.len());
-        for test in &self.suite.tests {
+        for (i, test) in self.suite.tests.iter().enumerate() {
             let kind = if test.case.as_ref().is_some_and(|c| c.kind.is_none()) {
                 "case".to_string()
             } else {
@@ -272,19 +275,27 @@ impl Run {
                     continue;
                 }
             }
-            let skip = self.skip_reason(test).cloned();
             let results = self.results.clone();
             let ahead = self.ahead.clone();
-            let rt = self.rt.clone();
-            let test: Test = test.clone();
-            let on_result = on_result.clone();
+            // Only a test without a result made ahead (not run ahead: listed, filtered
+            // differently, or panicked) is copied, to run in its trial.
+            let made = ahead.lock().get(i).is_some_and(Option::is_some);
+            let todo = (!made).then(|| {
+                (
+                    test.clone(),
+                    self.skip_reason(test).cloned(),
+                    self.rt.clone(),
+                    on_result.clone(),
+                )
+            });
             out.push(
                 Trial::test(test.entry.id.clone(), move || {
-                    let done = ahead.lock().remove(&test.entry.id);
-                    let r = match done {
-                        Some(r) => r,
-                        None => {
-                            let r = match skip.clone() {
+                    let done = ahead.lock().get_mut(i).and_then(Option::take);
+                    let r = match (done, todo) {
+                        (Some(r), _) => r,
+                        (None, None) => return Err(Failed::from("the test's result was lost")),
+                        (None, Some((test, skip, rt, on_result))) => {
+                            let r = match skip {
                                 Some(why) => session.skipped(&test, why),
                                 None => rt.block_on(session.run_ready(&test)),
                             };
@@ -336,6 +347,7 @@ impl Run {
         let mut args = args.clone();
         args.test_threads = Some(1);
         if !args.list {
+            self.results.lock().reserve(self.suite.tests.len());
             self.run_ahead(&args, &on_result);
         }
         let trials = self.trials(&args, on_result);
@@ -374,9 +386,10 @@ impl Run {
             .suite
             .tests
             .iter()
-            .map(|t| match self.skip_reason(t) {
+            .enumerate()
+            .map(|(i, t)| match self.skip_reason(t) {
                 Some(why) => self.session(&t.entry.api).skipped(t, why.clone()),
-                None => ahead.remove(&t.entry.id).unwrap_or_else(|| {
+                None => ahead.get_mut(i).and_then(Option::take).unwrap_or_else(|| {
                     let mut r = self.session(&t.entry.api).skipped(t, String::new());
                     r.verdict = Verdict::Error;
                     r.message = Some("the test did not run".into());
@@ -405,59 +418,76 @@ impl Run {
     /// * then every other test, one at a time, in plan order.
     fn run_ahead(&self, args: &Arguments, on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>) {
         // Group by target URL, keeping plan order inside each group.
-        let mut groups: IndexMap<String, Vec<(Arc<Session>, Test)>> = IndexMap::new();
-        for t in &self.suite.tests {
-            if !selected(args, &t.entry.id) {
+        let mut groups: IndexMap<&str, Vec<(usize, &Session, &Test)>> = IndexMap::new();
+        for (i, t) in self.suite.tests.iter().enumerate() {
+            if !selected(args, &t.entry.id) || self.skip_reason(t).is_some() {
                 continue;
             }
-            if self.skip_reason(t).is_some() {
-                continue;
-            }
-            let s = self.session(&t.entry.api);
-            groups
-                .entry(s.client.base().to_string())
-                .or_default()
-                .push((s, t.clone()));
+            let s = self.session_ref(&t.entry.api);
+            groups.entry(s.client.base()).or_default().push((i, s, t));
         }
-        let jobs = self.jobs;
-        let ahead = self.ahead.clone();
-        let on_result = on_result.clone();
-        // Tests run as local tasks on the runner's own thread: they never move between
-        // threads, so a test may hold what cannot (a property's shrinking state).
-        let local = tokio::task::LocalSet::new();
-        local.block_on(&self.rt, async move {
-            let mut streams = tokio::task::JoinSet::new();
-            for (_, tests) in groups {
-                let ahead = ahead.clone();
-                let on_result = on_result.clone();
-                streams.spawn_local(async move {
-                    let (reads, rest): (Vec<_>, Vec<_>) =
-                        tests.into_iter().partition(|(s, t)| s.independent(t));
-                    let gate = Arc::new(tokio::sync::Semaphore::new(jobs));
-                    let mut set = tokio::task::JoinSet::new();
-                    for (s, t) in reads {
-                        let gate = gate.clone();
-                        set.spawn_local(async move {
-                            let _permit = gate.acquire_owned().await;
-                            s.run_ready(&t).await
-                        });
-                    }
-                    while let Some(r) = set.join_next().await {
-                        if let Ok(r) = r {
-                            on_result(&r);
-                            ahead.lock().insert(r.id.clone(), r);
-                        }
-                    }
-                    for (s, t) in rest {
-                        let r = s.run_ready(&t).await;
-                        on_result(&r);
-                        ahead.lock().insert(r.id.clone(), r);
-                    }
-                });
-            }
-            while streams.join_next().await.is_some() {}
-        });
+        *self.ahead.lock() = (0..self.suite.tests.len()).map(|_| None).collect();
+        let jobs = self.jobs.max(1);
+        // Every test runs on the runner's own thread, inside this one `block_on`: none
+        // moves between threads, so a test may hold what cannot (a property's shrinking
+        // state). Only `jobs` read tests of a target are in flight at once, each polled
+        // when its answer arrives.
+        let mut streams: FuturesUnordered<_> = groups
+            .into_values()
+            .map(|tests| self.run_group(tests, jobs, on_result))
+            .collect();
+        self.rt
+            .block_on(async { while streams.next().await.is_some() {} });
     }
+
+    /// One target's tests: the independent reads `jobs` at a time, then the rest one by
+    /// one in plan order. A test that panics leaves no result here; its trial runs it again
+    /// and reports the panic.
+    async fn run_group<'a>(
+        &'a self,
+        tests: Vec<(usize, &'a Session, &'a Test)>,
+        jobs: usize,
+        on_result: &Arc<dyn Fn(&TestResult) + Send + Sync>,
+    ) {
+        let keep = |(i, r): (usize, Option<TestResult>)| {
+            if let Some(r) = r {
+                on_result(&r);
+                self.ahead.lock()[i] = Some(r);
+            }
+        };
+        let run =
+            |(i, s, t): (usize, &'a Session, &'a Test)| async move { (i, caught(s, t).await) };
+        let (reads, rest): (Vec<_>, Vec<_>) =
+            tests.into_iter().partition(|(_, s, t)| s.independent(t));
+        let mut reads = reads.into_iter();
+        let mut flight: FuturesUnordered<_> = reads.by_ref().take(jobs).map(run).collect();
+        while let Some(r) = flight.next().await {
+            keep(r);
+            if let Some(next) = reads.next() {
+                flight.push(run(next));
+            }
+        }
+        for one in rest {
+            keep(run(one).await);
+        }
+    }
+}
+
+/// `session.run_ready(test)`, with a panic turned into `None`.
+fn caught<'a>(
+    session: &'a Session,
+    test: &'a Test,
+) -> impl std::future::Future<Output = Option<TestResult>> + 'a {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::task::Poll;
+    let mut run = Box::pin(session.run_ready(test));
+    std::future::poll_fn(
+        move |cx| match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(r)) => Poll::Ready(Some(r)),
+            Err(_) => Poll::Ready(None),
+        },
+    )
 }
 
 /// libtest's filter rules: a test runs when it contains (or, with `--exact`, equals) the

@@ -2,9 +2,9 @@
 //!
 //! The crate is layered so that each layer only reads the ones below it:
 //!
-//! * [`diag`], [`codec`], [`contract`], [`exit`]: leaves (diagnostics with `file:line:col`,
-//!   body codecs, what the runner and the emulator's control interface agree on, the exit
-//!   codes).
+//! * [`diag`], [`codec`], [`contract`], [`exit`], [`pattern`]: leaves (diagnostics with
+//!   `file:line:col`, body codecs, what the runner and the emulator's control interface
+//!   agree on, the exit codes, regular expressions compiled once).
 //! * [`spec`]: the spec language (model, loader, checks). Everything else reads a [`spec::Spec`].
 //! * [`sample`], [`props`], [`profile`]: values and targets derived from a spec.
 //! * [`plan`]: expands a spec into the list of tests it implies, with stable IDs.
@@ -32,6 +32,7 @@ pub mod fuzzing;
 pub mod harness;
 pub mod netfuzz;
 pub mod oracle;
+pub mod pattern;
 pub mod plan;
 pub mod profile;
 pub mod props;

@@ -6,7 +6,8 @@
 //! Computed from the suite and its results only, so a report can carry it and `dialtone
 //! coverage` can print it; shards' coverages merge (`Coverage::merge`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -103,16 +104,16 @@ impl Coverage {
     pub fn of(suite: &Suite, results: &[TestResult]) -> Coverage {
         // Tests by the rule they exercise: an explicit rule's own entry, and every case
         // (file or rule steps) that names the rule.
-        let mut by_rule: BTreeMap<String, Vec<&TestResult>> = BTreeMap::new();
-        let by_id: BTreeMap<&str, &TestResult> =
+        let mut by_rule: ByRule = HashMap::new();
+        let by_id: HashMap<&str, &TestResult> =
             results.iter().map(|r| (r.id.as_str(), r)).collect();
         for t in &suite.tests {
             let Some(r) = by_id.get(t.entry.id.as_str()) else {
                 continue;
             };
-            let mut rules = vec![t.entry.rule.clone()];
+            let mut rules = vec![Cow::Borrowed(t.entry.rule.as_str())];
             if let Some(c) = &t.case {
-                rules.extend(c.rules.iter().map(|x| format!("{}/{x}", c.api)));
+                rules.extend(c.rules.iter().map(|x| Cow::Owned(format!("{}/{x}", c.api))));
             }
             rules.dedup();
             for rule in rules {
@@ -156,28 +157,44 @@ fn join(mine: &mut Item, other: &Item) {
     }
 }
 
-fn api(spec: &Spec, by_rule: &BTreeMap<String, Vec<&TestResult>>) -> ApiCoverage {
+/// The results of each rule's tests, by rule id.
+type ByRule<'a> = HashMap<Cow<'a, str>, Vec<&'a TestResult>>;
+
+fn api(spec: &Spec, by_rule: &ByRule) -> ApiCoverage {
     let name = spec.name();
     let mut sections: Vec<Section> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
     let mut status: BTreeMap<&str, Status> = BTreeMap::new();
+    // The rules that trace each digest number, in rule order.
+    let mut tracing: HashMap<&str, Vec<&Rule>> = HashMap::new();
     for r in spec.rules() {
         let id = format!("{name}/{}", r.id.get_ref());
-        let item = rule_item(r, &id, by_rule.get(&id).map(Vec::as_slice).unwrap_or(&[]));
+        let tests = by_rule.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let item = rule_item(r, &id, tests);
         status.insert(r.id.get_ref(), item.status);
+        for n in &r.covers {
+            let rules = tracing.entry(n.as_str()).or_default();
+            if rules.last().is_none_or(|l| !std::ptr::eq(*l, r)) {
+                rules.push(r);
+            }
+        }
         let sec = section_of(spec, r);
-        match sections.iter_mut().find(|s| s.section == sec) {
-            Some(s) => s.rules.push(item),
-            None => sections.push(Section {
-                section: sec,
-                rules: vec![item],
-            }),
+        match at.get(&sec) {
+            Some(&i) => sections[i].rules.push(item),
+            None => {
+                at.insert(sec.clone(), sections.len());
+                sections.push(Section {
+                    section: sec,
+                    rules: vec![item],
+                });
+            }
         }
     }
-    sections.sort_by_key(|s| natural(&s.section));
+    sections.sort_by_cached_key(|s| natural(&s.section));
     let mut digest = Vec::new();
     for d in spec.digests() {
         for n in d.ids() {
-            let rules: Vec<&Rule> = spec.rules().filter(|r| r.covers.contains(&n)).collect();
+            let rules: Vec<&Rule> = tracing.get(n.as_str()).cloned().unwrap_or_default();
             let best = rules
                 .iter()
                 .filter_map(|r| status.get(r.id.get_ref().as_str()).copied())

@@ -16,6 +16,8 @@ use crate::profile::{CredKind, Credentials, Profile, Secret};
 /// Printed instead of a credential.
 pub const REDACTED: &str = "<redacted>";
 
+const USER_AGENT: &str = concat!("dialtone/", env!("CARGO_PKG_VERSION"));
+
 /// How much of a body an exchange record keeps, in bytes.
 const RECORD_LIMIT: usize = 4096;
 
@@ -190,6 +192,8 @@ impl Default for ClientOptions {
 /// The run's HTTP client.
 pub struct Client {
     inner: reqwest::Client,
+    /// Plain HTTP/1.1 to the target without reqwest, for the requests that allow it.
+    wire: Option<super::wire::Wire>,
     base: String,
     opts: ClientOptions,
     /// Earliest time the next request may leave (rate cap).
@@ -229,8 +233,12 @@ impl Client {
             .connect_timeout(opts.timeout)
             .timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(4)
-            .user_agent(concat!("dialtone/", env!("CARGO_PKG_VERSION")));
+            // No cap on idle connections: a cap below `--jobs` closed a connection after
+            // most answers and opened a new one for the next request, which cost more
+            // than the request itself. At most one connection per request in flight is
+            // ever opened, and an idle one closes after 90 s (or when the target closes
+            // it).
+            .user_agent(USER_AGENT);
         b = match &opts.proxy {
             Some(p) => {
                 b.proxy(reqwest::Proxy::all(p).map_err(|e| ClientError::Build(e.to_string()))?)
@@ -295,8 +303,13 @@ impl Client {
                 .ca_file()
                 .map(|ca| format!("--cacert {}", quote(&ca.display().to_string())))
         };
+        let wire = match profile.tls.server_name {
+            None => super::wire::Wire::new(&parsed, opts.proxy.is_some(), USER_AGENT, opts.timeout),
+            Some(_) => None,
+        };
         Ok(Client {
             inner,
+            wire,
             base,
             opts,
             next_slot: tokio::sync::Mutex::new(Instant::now()),
@@ -370,41 +383,30 @@ impl Client {
         let started = Instant::now();
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut b = self.inner.request(method, &url);
-        for (h, v) in &req.headers {
-            b = b.header(h.as_str(), v.as_str());
-        }
-        match &req.auth {
-            Auth::None => {}
-            Auth::Basic { user, secret } => {
-                let raw = format!("{user}:{}", secret.expose());
-                b = b.header(
-                    "Authorization",
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(raw)
-                    ),
-                );
+        let auth = auth_header(&req.auth);
+        let headers = || {
+            req.headers
+                .iter()
+                .map(|(h, v)| (h.as_str(), v.as_str()))
+                .chain(auth.as_ref().map(|(h, v)| (*h, v.as_str())))
+        };
+        let plain = self.wire.as_ref().and_then(|w| {
+            let r = w.request(&method, &req.target, headers(), req.body.as_deref())?;
+            Some((w, r))
+        });
+        let result = match plain {
+            Some((w, r)) => w.send(r, &url, self.opts.timeout, self.opts.max_body).await,
+            None => {
+                let mut b = self.inner.request(method, &url);
+                for (h, v) in headers() {
+                    b = b.header(h, v);
+                }
+                if let Some(body) = &req.body {
+                    b = b.body(body.clone());
+                }
+                self.exec(b).await
             }
-            Auth::Token {
-                header,
-                prefix,
-                secret,
-            } => {
-                let v = match prefix {
-                    Some(p) => format!("{p} {}", secret.expose()),
-                    None => secret.expose().to_string(),
-                };
-                b = b.header(header.as_str(), v);
-            }
-            Auth::Wrong { header, value } => {
-                b = b.header(header.as_str(), value.as_str());
-            }
-        }
-        if let Some(body) = &req.body {
-            b = b.body(body.clone());
-        }
-        let result = self.exec(b).await;
+        };
         match &result {
             // A body over the cap is an answer too big, not a target that went away.
             Ok(_) | Err(TransportError::TooLarge(_)) => self.failing.store(0, Ordering::Relaxed),
@@ -582,6 +584,35 @@ impl Client {
     }
 }
 
+/// The header that carries `auth`, with the credential in it.
+fn auth_header(auth: &Auth) -> Option<(&str, String)> {
+    match auth {
+        Auth::None => None,
+        Auth::Basic { user, secret } => {
+            let raw = format!("{user}:{}", secret.expose());
+            Some((
+                "Authorization",
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ),
+            ))
+        }
+        Auth::Token {
+            header,
+            prefix,
+            secret,
+        } => Some((
+            header.as_str(),
+            match prefix {
+                Some(p) => format!("{p} {}", secret.expose()),
+                None => secret.expose().to_string(),
+            },
+        )),
+        Auth::Wrong { header, value } => Some((header.as_str(), value.clone())),
+    }
+}
+
 fn is_credential_header(h: &str) -> bool {
     let h = h.to_ascii_lowercase();
     h == "authorization" || h == "set-cookie" || h == "cookie" || h.contains("token")
@@ -601,7 +632,7 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

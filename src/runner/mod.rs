@@ -21,6 +21,7 @@ pub mod result;
 mod session;
 pub mod snapshot;
 mod suite;
+mod wire;
 
 pub use http::{Auth, Client, ClientOptions, Exchange, Req, Resp, Sent};
 pub use result::{RunInfo, RunReport, TestResult, Totals, Verdict};

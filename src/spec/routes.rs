@@ -28,6 +28,9 @@ pub struct RouteTable {
     /// Sorted so that literal segments win over parameters at the first place two routes
     /// differ.
     routes: Vec<Route>,
+    /// For each number of path segments, the routes (positions in `routes`, in order) that
+    /// can match that many; the last entry serves every longer path.
+    by_len: Vec<Vec<usize>>,
 }
 
 impl RouteTable {
@@ -55,7 +58,11 @@ impl RouteTable {
             }
         }
         routes.sort_by_key(|r| std::cmp::Reverse(specificity(&r.segs)));
-        RouteTable { routes }
+        let longest = routes.iter().map(|r| r.segs.len()).max().unwrap_or(0);
+        let by_len = (0..=longest + 1)
+            .map(|n| (0..routes.len()).filter(|&i| routes[i].fits(n)).collect())
+            .collect();
+        RouteTable { routes, by_len }
     }
 
     /// The endpoint the path `segs` (split at `/`, still percent-encoded) names, with its
@@ -65,24 +72,42 @@ impl RouteTable {
         spec: &'s Spec,
         segs: &[&str],
     ) -> Option<(&'s Endpoint, Vec<(String, String)>)> {
-        'routes: for r in &self.routes {
-            let rest = matches!(r.segs.last(), Some(Seg::Rest(_)));
-            if r.segs.len() != segs.len() && !(rest && segs.len() >= r.segs.len()) {
+        let n = segs.len().min(self.by_len.len().saturating_sub(1));
+        let candidates = self.by_len.get(n).map(Vec::as_slice).unwrap_or(&[]);
+        'routes: for r in candidates.iter().map(|&i| &self.routes[i]) {
+            if !r.fits(segs.len()) {
                 continue;
             }
-            let mut params = Vec::new();
-            for (i, t) in r.segs.iter().enumerate() {
-                let s = segs[i];
-                match t {
-                    Seg::Lit(l) if l == s => {}
-                    Seg::Lit(_) => continue 'routes,
-                    Seg::Param(p) => params.push((p.clone(), s.to_string())),
-                    Seg::Rest(p) => params.push((p.clone(), segs[i..].join("/"))),
+            // The literals first, so that a route that does not match costs no copies.
+            for (t, s) in r.segs.iter().zip(segs) {
+                if let Seg::Lit(l) = t {
+                    if l != s {
+                        continue 'routes;
+                    }
                 }
             }
+            let params = r
+                .segs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| match t {
+                    Seg::Lit(_) => None,
+                    Seg::Param(p) => Some((p.clone(), segs[i].to_string())),
+                    Seg::Rest(p) => Some((p.clone(), segs[i..].join("/"))),
+                })
+                .collect();
             return spec.endpoint_at(r.endpoint).map(|ep| (ep, params));
         }
         None
+    }
+}
+
+impl Route {
+    /// Whether a path of `n` segments can match: as many as the template has, or at
+    /// least as many when its last parameter takes the rest of the path.
+    fn fits(&self, n: usize) -> bool {
+        let rest = matches!(self.segs.last(), Some(Seg::Rest(_)));
+        self.segs.len() == n || (rest && n >= self.segs.len())
     }
 }
 

@@ -317,9 +317,10 @@ fn invalid_param(ctx: &Ctx<'_>) -> Option<Response<Body>> {
                 .iter()
                 .any(|e| e.as_str().map_or(e.to_string() == *v, |s| s == v));
         let long = p.min_len.is_none_or(|m| v.chars().count() >= m);
-        let like = p.pattern.as_ref().is_none_or(|pat| {
-            regex::Regex::new(&format!("^(?:{pat})$")).is_ok_and(|re| re.is_match(v))
-        });
+        let like = p
+            .pattern
+            .as_ref()
+            .is_none_or(|pat| crate::pattern::matches_whole(pat, v));
         (!(typed && listed && long && like))
             .then(|| ctx.outcome(o, Some(&format!("`{name}` is not a valid value"))))
     })

@@ -146,9 +146,10 @@ fn texts(a: &Assert, s: &Seen, vars: &Vars, kind: &mut &'static str) -> Result<(
     }
     *kind = "matches";
     if let Some(re) = &a.matches {
-        let pattern = format!("^(?:{})$", subst(re, vars));
+        let re = subst(re, vars);
+        let pattern = format!("^(?:{re})$");
         let got = s.text(&pattern)?;
-        if !regex::Regex::new(&pattern).is_ok_and(|r| r.is_match(&got)) {
+        if !crate::pattern::matches_whole(&re, &got) {
             return Err(s.miss("does not match", pattern));
         }
     }

@@ -220,11 +220,11 @@ impl<'a> Ctx<'a> {
         vars: &Vars,
         at: &str,
     ) -> Result<(), Judgement> {
-        let want: Vec<Outcome> = match &step.poll {
-            Some(p) => vec![p.until.clone()],
-            None => step.expect.clone(),
+        let want: &[Outcome] = match &step.poll {
+            Some(p) => std::slice::from_ref(&p.until),
+            None => &step.expect,
         };
-        let o = self.judge(resp, &want);
+        let o = self.judge(resp, want);
         if o.verdict != Verdict::Pass {
             return Err(Judgement {
                 message: o.message.map(|m| format!("{at}: {m}")),

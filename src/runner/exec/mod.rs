@@ -399,13 +399,14 @@ impl<'a> Ctx<'a> {
         if expect.is_empty() {
             return Judgement::pass();
         }
-        let actual = describe(resp);
+        // What a failure shows of the answer; a pass needs none of it.
+        let actual = || describe(resp);
         let level = self.t.entry.level;
         let strict = self.s.opts.strict;
         match outcome::fit(self.spec, &expect[0], resp) {
             Ok(outcome::Fit::Exact) => Judgement::pass(),
             Ok(outcome::Fit::MessageDiffers(why)) if strict => {
-                Judgement::fail(format!("--strict: {why}"), expect[0].to_string(), actual)
+                Judgement::fail(format!("--strict: {why}"), expect[0].to_string(), actual())
             }
             Ok(outcome::Fit::MessageDiffers(why)) => Judgement {
                 note: Some(why),
@@ -429,7 +430,7 @@ impl<'a> Ctx<'a> {
                             expect[0]
                         ),
                         expect[0].to_string(),
-                        actual,
+                        actual(),
                     ),
                     None if level != Level::Must && !strict => Judgement {
                         note: Some(format!(
@@ -438,7 +439,7 @@ impl<'a> Ctx<'a> {
                         )),
                         ..Judgement::pass()
                     },
-                    None => Judgement::fail(why0, either(expect), actual),
+                    None => Judgement::fail(why0, either(expect), actual()),
                 }
             }
         }

@@ -13,6 +13,10 @@ impl Ctx<'_> {
         if !(200..300).contains(&resp.status) || !self.s.opts.response_oracle {
             return;
         }
+        // Most answers carry no `Location`: look that up before the route.
+        let Some(loc) = resp.header("location").filter(|l| oracle::location_ok(l)) else {
+            return;
+        };
         let Some(router) = self.s.router(&self.t.entry.api) else {
             return;
         };
@@ -23,9 +27,6 @@ impl Ctx<'_> {
             .response
             .as_ref()
             .is_some_and(|r| r.headers.iter().any(|h| h.eq_ignore_ascii_case("location")));
-        let Some(loc) = resp.header("location").filter(|l| oracle::location_ok(l)) else {
-            return;
-        };
         if !documented {
             return;
         }
