@@ -99,7 +99,7 @@ impl Wire {
             .or_insert_with(|| HeaderValue::from_static("*/*"));
         map.entry(HOST).or_insert_with(|| self.host.clone());
         let uri: hyper::Uri = format!("{}{target}", self.prefix).parse().ok()?;
-        let body = body.map(|b| Bytes::copy_from_slice(b)).unwrap_or_default();
+        let body = body.map(Bytes::copy_from_slice).unwrap_or_default();
         let mut req = hyper::Request::new(Full::new(body));
         *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
