@@ -13,14 +13,15 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Response};
 use serde_json::Value;
 
-use super::engine::ctx::{path_key, Ctx, Parsed};
+use super::engine::ctx::{Ctx, Parsed};
 use super::faults::FaultId;
 use super::render::{self, Fmt};
-use super::store::{Columns, Row};
+use super::store::{Columns, Fields, Row};
 use super::ZIP_MAX_TOTAL;
 use crate::codec;
-use crate::spec::check::{check_item, file_format_problem};
+use crate::spec::check::{check_item, check_value, file_format_problem};
 use crate::spec::model::*;
+use crate::spec::PathFill;
 
 fn media_type(ct: &str) -> String {
     ct.split(';')
@@ -77,7 +78,16 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
         }
         ctx.reject(&e.to_string())
     };
-    let fmt = Fmt::of_content_type(&mt);
+    // A structured body the request also takes labelled `text/plain` (sipXconfig's "PUT data
+    // is plain text", decision `phone-groups-plain-text`) is that JSON document.
+    let json_as_text = mt == "text/plain"
+        && sink.schema.is_some()
+        && req.content_types.iter().any(|c| c.ends_with("json"));
+    let fmt = if json_as_text {
+        Fmt::Json
+    } else {
+        Fmt::of_content_type(&mt)
+    };
     match fmt {
         Fmt::Json => {
             if body.is_empty() && sink.schema.is_none() {
@@ -360,8 +370,9 @@ struct Sink<'c> {
     mode: Option<Completeness>,
     many: bool,
     cols: Columns,
-    /// The object's key as the path names it, filled into items that omit it.
-    path_key: Option<String>,
+    /// What the path names (the record's key, or the owner a filter compares) and its
+    /// value, filled into items that omit it or give it as null (`Endpoint::path_fill`).
+    path_fill: Option<(PathFill<'c>, String)>,
     rows: Vec<Row>,
     /// What the rows so far take, roughly ([`approx_size`]).
     bytes: usize,
@@ -385,6 +396,14 @@ impl Drop for LargeTurn {
     fn drop(&mut self) {
         // SAFETY: `mi_collect` takes no pointers and may be called from any thread.
         unsafe { libmimalloc_sys::mi_collect(true) };
+    }
+}
+
+/// Set `field` to `v` unless the item gives it (a `null` is not given).
+fn fill_absent(o: &mut serde_json::Map<String, Value>, field: &str, v: Value) {
+    let slot = o.entry(field.to_string()).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = v;
     }
 }
 
@@ -434,7 +453,10 @@ impl<'c> Sink<'c> {
             mode: req.completeness,
             many: req.many,
             cols,
-            path_key: path_key(ctx).and(ctx.params.last().map(|(_, v)| v.clone())),
+            path_fill: ctx.ep.path_fill(ctx.spec()).and_then(|(name, fill)| {
+                let v = ctx.params.iter().find(|(n, _)| *n == name)?;
+                Some((fill, v.1.clone()))
+            }),
             rows: Vec::new(),
             bytes: 0,
         }
@@ -446,13 +468,7 @@ impl<'c> Sink<'c> {
 
     fn push(&mut self, mut v: Value) -> Result<(), Response<Body>> {
         let ctx = self.ctx;
-        if let (Some(k), Some(o), Some(t)) = (&self.path_key, v.as_object_mut(), ctx.table()) {
-            // The path names the object: its key fields need not be repeated.
-            for kf in t.key_fields() {
-                o.entry(kf.clone())
-                    .or_insert_with(|| Value::String(k.clone()));
-            }
-        }
+        let replaced = self.fill_from_path(&mut v);
         let checked = match self.schema {
             Some(s) => check_item(
                 ctx.spec(),
@@ -465,6 +481,20 @@ impl<'c> Sink<'c> {
             None if v.is_object() => Ok(()),
             None => Err("item is not an object".into()),
         };
+        // A value the path replaced is still checked as the body gave it.
+        let checked = checked.and_then(|()| match self.schema {
+            Some(s) if !ctx.fault(FaultId::SkipValueChecks) => {
+                replaced.into_iter().try_for_each(|(name, given)| {
+                    let Some(f) = s.field.iter().find(|f| *f.name.get_ref() == name) else {
+                        return Ok(());
+                    };
+                    check_value(ctx.spec(), f, given)
+                        .map(drop)
+                        .map_err(|e| format!("field `{name}`: {e}"))
+                })
+            }
+            _ => Ok(()),
+        });
         if let Err(e) = checked {
             let msg = if self.many {
                 format!("item {}: {e}", self.rows.len() + 1)
@@ -490,6 +520,69 @@ impl<'c> Sink<'c> {
         }
         self.rows.push(Row::from_value(&self.cols, v));
         Ok(())
+    }
+
+    /// Fill in what the path names (`Endpoint::path_fill`). Returns the values the body gave
+    /// for fields the path decides, which are replaced but must still be valid values.
+    fn fill_from_path(&self, v: &mut Value) -> Vec<(String, Value)> {
+        let ctx = self.ctx;
+        let mut replaced = Vec::new();
+        let (Some((fill, k)), Some(o), Some(t)) = (&self.path_fill, v.as_object_mut(), ctx.table())
+        else {
+            return replaced;
+        };
+        let sent = Value::String(k.clone());
+        let has = |f: &str| {
+            self.schema
+                .is_none_or(|s| s.field.iter().any(|x| x.name.get_ref() == f))
+        };
+        let assigned = |f: &str| {
+            self.schema.is_some_and(|s| {
+                s.field
+                    .iter()
+                    .any(|x| x.name.get_ref() == f && x.server_assigned)
+            })
+        };
+        let mut decide = |o: &mut serde_json::Map<String, Value>, f: &str| {
+            if let Some(given) = o
+                .insert(f.to_string(), sent.clone())
+                .filter(|g| !g.is_null())
+            {
+                replaced.push((f.to_string(), given));
+            }
+        };
+        match fill {
+            // An update's record found by another of its names (a phone by its MAC) keeps
+            // its own key.
+            PathFill::Key if ctx.op.effect == Some(Effect::Update) => {
+                let row = ctx.ep.collection.as_ref().and_then(|c| {
+                    super::engine::named_record(ctx, c.get_ref()).and_then(|k| t.get(&k))
+                });
+                for kf in t.key_fields() {
+                    let stored = row.as_ref().and_then(|r| r.field(kf)).cloned();
+                    fill_absent(o, kf, stored.unwrap_or_else(|| sent.clone()));
+                }
+            }
+            // A create keys the record by the path (`create_key`), unless the server assigns
+            // the key: then neither the path nor the body decides it.
+            PathFill::Key if ctx.op.effect == Some(Effect::Create) => {
+                if let [kf] = t.key_fields() {
+                    if !assigned(kf) {
+                        decide(o, kf);
+                    }
+                }
+            }
+            // The path names the object: its key fields need not be repeated.
+            PathFill::Key => t
+                .key_fields()
+                .iter()
+                .for_each(|kf| fill_absent(o, kf, sent.clone())),
+            // The path names the records' owner (`/schedules/user/{userId}/personal`): the
+            // record is the path's, whatever the body says.
+            PathFill::Field(f) if has(f) => decide(o, f),
+            PathFill::Field(_) => {}
+        }
+        replaced
     }
 
     /// The `partial-apply` fault: the rows before a bad one are applied anyway.

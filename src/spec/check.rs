@@ -90,6 +90,11 @@ fn as_text(v: &mut Value) -> Option<&str> {
     v.as_str()
 }
 
+/// A record inside a record carries its schema's required fields, whatever the operation's
+/// completeness rule says of the outer one: the response oracle requires them in answers,
+/// and the emulator merges the records of a keyed list only whole.
+const NESTED: Option<Completeness> = Some(Completeness::RequiredSet);
+
 pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
     match f.ty {
         FieldType::Integer => {
@@ -147,12 +152,16 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
             }
         }
         FieldType::Object => {
-            if let (Some(sn), true) = (&f.schema, v.is_object()) {
-                if let Some(sub) = spec.schema(sn.get_ref()) {
-                    check_item(spec, sub, None, v, true, false)?;
-                }
-            } else if !v.is_object() && !matches!(v, Value::String(s) if s.is_empty()) {
+            // An empty element (XML's `<model/>`, or empty text) is a record with no fields,
+            // as the response oracle reads it; stored as text it would answer a string.
+            if matches!(v, Value::String(s) if s.is_empty()) {
+                *v = Value::Object(Default::default());
+            }
+            if !v.is_object() {
                 return Err("not an object".into());
+            }
+            if let Some(sub) = f.schema.as_ref().and_then(|sn| spec.schema(sn.get_ref())) {
+                check_item(spec, sub, NESTED, v, false, false)?;
             }
         }
         FieldType::Array => {
@@ -196,7 +205,7 @@ pub fn normalise(spec: &Spec, f: &Field, v: &mut Value) -> Result<(), String> {
                     .enumerate()
                     .filter(|(_, it)| it.is_object())
                 {
-                    check_item(spec, sub, None, it, true, false)
+                    check_item(spec, sub, NESTED, it, false, false)
                         .map_err(|e| format!("element {i}: {e}"))?;
                 }
             }

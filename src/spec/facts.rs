@@ -167,14 +167,44 @@ impl Field {
     }
 }
 
+/// What a write's path fills into the items of its body that leave it out, or give it as
+/// `null` ([`Endpoint::path_fill`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathFill<'a> {
+    /// The record's key fields: the path names the record (`/gateways/{gatewayId}`).
+    Key,
+    /// The field the parameter filters the collection by: the path names the records'
+    /// owner (`/schedules/user/{userId}/personal` fills `userId`), not the record.
+    Field(&'a str),
+}
+
 impl Endpoint {
     /// The endpoint's operation for `method`, if it has one.
     pub fn operation(&self, method: &str) -> Option<&Operation> {
         self.op.iter().find(|o| o.method.get_ref() == method)
     }
+
+    /// The path parameter a write to the endpoint's collection takes a body field from, and
+    /// the field it fills: the last one in the path other than the collection's scope.
+    pub fn path_fill(&self, spec: &Spec) -> Option<(String, PathFill<'_>)> {
+        let c = self.collection.as_ref()?.get_ref();
+        let scope = spec.collection(c).and_then(|x| x.scope_param.clone());
+        let names = super::template_params(self.path.get_ref()).ok()?;
+        let name = names
+            .into_iter()
+            .rev()
+            .find(|n| Some(n) != scope.as_ref())?;
+        let fill = match self.params.get(&name) {
+            Some(Param::Full(p)) => match &p.filter {
+                Some(f) => PathFill::Field(&f.field),
+                None => PathFill::Key,
+            },
+            _ => PathFill::Key,
+        };
+        Some((name, fill))
+    }
 }
 
-/// The element name of one item: the schema's XML element, else its name, else `item`.
 impl Operation {
     /// The rejection of an invalid request: the request's `reject`, else 400.
     pub fn reject_outcome(&self) -> Outcome {
@@ -203,6 +233,7 @@ impl Field {
     }
 }
 
+/// The element name of one item: the schema's XML element, else its name, else `item`.
 pub fn item_name(schema: Option<&Schema>) -> String {
     schema
         .map(|s| {

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
-pub use facts::item_name;
+pub use facts::{item_name, PathFill};
 pub use load::{FileId, RawSpec, Sourced};
 use model::*;
 

@@ -16,6 +16,7 @@ mod gaps;
 mod http;
 mod inprocess;
 mod memory;
+mod path_fill;
 mod peer;
 mod server;
 mod shapes;

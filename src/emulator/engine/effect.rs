@@ -14,6 +14,7 @@ use crate::emulator::faults::FaultId;
 use crate::emulator::render::{self, Fmt};
 use crate::emulator::store::{scalar_text, Fields, Key, Row, Rows, Table};
 use crate::spec::model::{Completeness, Effect, Outcome, Schema};
+use crate::spec::PathFill;
 
 /// How the path names rows: by key, or by another field of the schema.
 enum Sel {
@@ -47,6 +48,30 @@ fn path_sel(ctx: &Ctx, collection: &str) -> Option<Sel> {
     } else {
         Some(Sel::Key(key))
     }
+}
+
+/// The key of the stored record the path names (by its key, by a field, or by any of its
+/// identities, as a read finds it), if one is stored.
+pub(in crate::emulator) fn named_record(ctx: &Ctx, collection: &str) -> Option<Key> {
+    let table = ctx.api.tables.get(collection)?;
+    match path_sel(ctx, collection)? {
+        Sel::Key(k) => table.get(&k).map(|_| k),
+        sel => table
+            .snapshot()
+            .iter()
+            .find(|(k, r)| sel_matches(&sel, k, r))
+            .map(|(k, _)| k.clone()),
+    }
+}
+
+/// An update whose path names no stored record: answered not-found before its body is
+/// read, as a read of that path is. The body of such a request describes nothing.
+pub(in crate::emulator) fn update_of_nothing(ctx: &Ctx) -> Option<Response<Body>> {
+    let collection = ctx.ep.collection.as_ref()?.get_ref();
+    let by_path = matches!(ctx.ep.path_fill(ctx.spec()), Some((_, PathFill::Key)));
+    let update = ctx.op.effect == Some(Effect::Update) && ctx.table().is_some();
+    (update && by_path && path_key(ctx).is_some() && named_record(ctx, collection).is_none())
+        .then(|| ctx.not_found())
 }
 
 fn sel_matches(sel: &Sel, k: &Key, row: &Row) -> bool {
@@ -277,7 +302,7 @@ fn update(ctx: &Ctx, collection: &str, mut items: Vec<Row>) -> Response<Body> {
         return ctx.reject("empty body");
     };
     let (key, from_path) = match path_key(ctx) {
-        Some(k) => (k, true),
+        Some(k) => (named_record(ctx, collection).unwrap_or(k), true),
         None => match table.key_of(&item) {
             Some(k) => (k, false),
             None => return ctx.reject("no key given"),

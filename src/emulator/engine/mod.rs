@@ -15,6 +15,7 @@ mod act;
 mod auth;
 pub(super) mod ctx;
 mod effect;
+pub(in crate::emulator) use effect::named_record;
 mod fixed;
 mod jobs;
 mod list;
@@ -256,6 +257,9 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
         Ok(f) => f,
         Err(r) => return r,
     };
+    if let Some(r) = effect::update_of_nothing(ctx) {
+        return r;
+    }
     let body = match read_body(ctx, body).await {
         Ok(b) => b,
         Err(r) => return r,
