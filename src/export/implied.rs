@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::spec::model::*;
-use crate::spec::Spec;
+use crate::spec::{PathFill, Spec};
 
 /// The statuses the spec's general rules let `op` answer, with why, in a stable order.
 /// The caller adds those no plan entry already declares.
@@ -180,4 +180,34 @@ pub(super) fn param_schema(s: &ParamSpec, checked: bool) -> Value {
         .unwrap_or_default()]);
     }
     text
+}
+
+/// Whether a write's body takes the path value into a field (as the emulator fills it)
+/// that checks it: the owner field a filter names; the key of a create or a replacement,
+/// unless the server assigns it. An update finds its record by the path as a read does (by
+/// key or another name; none is not found), so any text may name it.
+pub(super) fn path_value_checked(
+    spec: &Spec,
+    ep: &Endpoint,
+    op: &Operation,
+    fill: PathFill,
+) -> bool {
+    match (fill, op.effect) {
+        (
+            PathFill::Field(_),
+            Some(Effect::Create | Effect::Update | Effect::Upsert | Effect::Replace),
+        ) => true,
+        (PathFill::Key, Some(Effect::Create)) => {
+            let schema = spec.request_schema(op).or_else(|| {
+                let c = spec.collection(ep.collection.as_ref()?.get_ref())?;
+                spec.schema(c.schema.get_ref())
+            });
+            let keys: Vec<&Field> = schema
+                .map(|s| s.field.iter().filter(|f| f.key).collect())
+                .unwrap_or_default();
+            matches!(&keys[..], [k] if !k.server_assigned)
+        }
+        (PathFill::Key, Some(Effect::Upsert | Effect::Replace)) => true,
+        _ => false,
+    }
 }

@@ -417,11 +417,18 @@ fn parameters(spec: &Spec, ep: &Endpoint, op: &Operation) -> Vec<Value> {
     let mut params = Vec::new();
     for (name, p) in &ep.params {
         let s = p.spec();
-        // An update whose body describes a record of the collection: the path fills its key.
-        let fills_key = ep.collection.is_some()
-            && op.request.as_ref().is_some_and(|r| r.schema.is_some())
-            && matches!(op.method.get_ref().as_str(), "PUT" | "PATCH");
-        let schema = implied::param_schema(&s, fills_key);
+        // A write whose body describes a record of the collection: the path fills a field
+        // of it (its key, or the field the parameter filters by), which must take the value.
+        let fills_key = op.request.as_ref().is_some_and(|r| !r.empty)
+            && match ep.path_fill(spec) {
+                Some((p, fill)) if p == *name => implied::path_value_checked(spec, ep, op, fill),
+                _ => false,
+            };
+        let mut schema = implied::param_schema(&s, fills_key);
+        // An empty path value is no segment at all: the URL names another resource.
+        if schema.get("type") == Some(&json!("string")) && schema.get("minLength").is_none() {
+            schema["minLength"] = json!(1);
+        }
         let mut pj = json!({"name": name, "in": "path", "required": true, "schema": schema});
         if let Some(d) = &s.description {
             pj["description"] = json!(d);
@@ -723,7 +730,7 @@ fn request_body(spec: &Spec, ep: &Endpoint, req: &Request, multi: bool) -> Value
         if let Some(s) = schema {
             let xml = ct == "application/xml" || ct == "text/xml" || ct.ends_with("+xml");
             let k = schema_key(api, s.name.get_ref(), multi);
-            let item = request::item(s, ep, req, request::reference(&k, xml));
+            let item = request::item(spec, s, ep, req, request::reference(&k, xml));
             media["schema"] = if xml {
                 implied::xml_body(spec, req, item)
             } else {
@@ -746,6 +753,10 @@ fn request_body(spec: &Spec, ep: &Endpoint, req: &Request, multi: bool) -> Value
         }
         if media.get("schema").is_none() && ct.ends_with("json") {
             media["schema"] = json!({"type": "object"});
+        }
+        // Any other body is text or bytes, of at least the length the device requires.
+        if let (None, Some(n)) = (media.get("schema"), req.min_bytes) {
+            media["schema"] = json!({"type": "string", "minLength": n});
         }
         if let Some(ff) = &req.file_field {
             if ct.starts_with("multipart/") {

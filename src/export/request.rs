@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::spec::model::*;
-use crate::spec::Spec;
+use crate::spec::{PathFill, Spec};
 
 /// The component name of `key`'s request-side schema.
 pub(super) fn key(schema_key: &str, xml: bool) -> String {
@@ -28,10 +28,15 @@ pub(super) fn reference(schema_key: &str, xml: bool) -> Value {
 
 /// One schema as a request body's item is read: no field is required here (the operation's
 /// completeness rule says which are, see [`required`]), unknown fields as the schema says.
-pub(super) fn component(s: &Schema, xml: bool, schema_key: &dyn Fn(&str) -> String) -> Value {
+pub(super) fn component(
+    spec: &Spec,
+    s: &Schema,
+    xml: bool,
+    schema_key: &dyn Fn(&str) -> String,
+) -> Value {
     let mut props = Map::new();
     for f in &s.field {
-        props.insert(f.name.get_ref().clone(), field(f, xml, schema_key));
+        props.insert(f.name.get_ref().clone(), field(spec, f, xml, schema_key));
     }
     let mut out = json!({"type": "object", "properties": props});
     if s.unknown_fields == UnknownFields::Reject {
@@ -44,11 +49,10 @@ pub(super) fn component(s: &Schema, xml: bool, schema_key: &dyn Fn(&str) -> Stri
 }
 
 /// The fields a request item must carry under `mode` (as `spec::check::check_item`
-/// requires them). When the path names the record, its key fields come from the path.
-pub(super) fn required(s: &Schema, mode: Option<Completeness>, keyed_by_path: bool) -> Vec<String> {
+/// requires them).
+pub(super) fn required(s: &Schema, mode: Option<Completeness>) -> Vec<String> {
     s.field
         .iter()
-        .filter(|f| !(keyed_by_path && f.key))
         .filter(|f| match mode {
             Some(Completeness::AllFields) => !f.server_assigned,
             Some(Completeness::RequiredSet) => f.required && !f.server_assigned,
@@ -65,16 +69,29 @@ const BOOLEAN_TEXT: &str = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$";
 const DATE: &str = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])";
 
 /// What the oracle takes for one field.
-fn field(f: &Field, xml: bool, schema_key: &dyn Fn(&str) -> String) -> Value {
+fn field(spec: &Spec, f: &Field, xml: bool, schema_key: &dyn Fn(&str) -> String) -> Value {
     let mut p = match (f.ty, &f.schema) {
+        // A record, or empty text for a record with no fields (when it may have none).
         (FieldType::Object, Some(sc)) => {
-            json!({"anyOf": [reference(&schema_key(sc.get_ref()), xml), {"const": ""}]})
+            let (one, may_be_empty) = nested(spec, sc.get_ref(), xml, schema_key);
+            if may_be_empty {
+                json!({"anyOf": [one, {"const": ""}]})
+            } else {
+                one
+            }
         }
         // A list, or one element standing for a list of one (XML and CSV cannot tell them
         // apart), or empty text for an empty list.
         (FieldType::Array, Some(sc)) => {
-            let one = reference(&schema_key(sc.get_ref()), xml);
-            json!({"anyOf": [{"type": "array", "items": one.clone()}, one, {"const": ""}]})
+            let (one, _) = nested(spec, sc.get_ref(), xml, schema_key);
+            // In XML a record with no fields is an element with no content: in a list, no
+            // record at all (as an empty list's element reads).
+            let item = if xml {
+                json!({"anyOf": [one.clone(), {"type": "object", "maxProperties": 0}]})
+            } else {
+                one.clone()
+            };
+            json!({"anyOf": [{"type": "array", "items": item}, one, {"const": ""}]})
         }
         (FieldType::Array, None) => {
             let one = f.items.map(scalar).unwrap_or_else(|| json!({}));
@@ -119,8 +136,29 @@ fn field(f: &Field, xml: bool, schema_key: &dyn Fn(&str) -> String) -> Value {
         }
     }
     let text = f.ty.is_texty() || f.ty == FieldType::Digits;
-    if text && (f.min_len.is_some() || f.max_len.is_some()) && f.enum_values.is_empty() {
-        p["type"] = json!("string");
+    let bounded = f.min_len.is_some() || f.max_len.is_some();
+    if text && bounded && f.enum_values.is_empty() {
+        if f.ty == FieldType::Digits {
+            // A digit string sent as a JSON integer is read as its digits, whose count the
+            // length bounds hold to (`spec::check`): integers between the bounds' powers of 10.
+            let pow = |n: u64| 10u64.checked_pow(n as u32);
+            if let Some(lo) = f.min_len.filter(|m| *m >= 2).and_then(|m| pow(m - 1)) {
+                p["minimum"] = json!(lo);
+            }
+            if let Some(hi) = f.max_len.and_then(pow) {
+                p["maximum"] = json!(hi - 1);
+            }
+            if f.max_len == Some(0) || f.min_len.is_some_and(|m| m > 20) {
+                p["type"] = json!("string");
+            }
+        } else if !(plain_text(f.ty)
+            && f.min_len.is_none_or(|m| m <= 1)
+            && f.max_len.is_none_or(|m| m >= 24))
+        {
+            // A number or a boolean is read as its text (at most 24 characters), whose
+            // length the bounds hold to: allowed where every such text fits them.
+            p["type"] = json!("string");
+        }
     }
     if let Some(o) = p.as_object_mut() {
         if numeric {
@@ -152,6 +190,41 @@ fn field(f: &Field, xml: bool, schema_key: &dyn Fn(&str) -> String) -> Value {
         // A JSON `null` is a field left out.
         json!({"anyOf": [p, {"type": "null"}]})
     }
+}
+
+/// A record inside a record: the schema's component, with its required fields (the oracle
+/// requires them whatever the outer completeness rule, `spec::check`), and whether a record
+/// with no fields passes.
+fn nested(
+    spec: &Spec,
+    name: &str,
+    xml: bool,
+    schema_key: &dyn Fn(&str) -> String,
+) -> (Value, bool) {
+    let one = reference(&schema_key(name), xml);
+    let need = spec
+        .schema(name)
+        .map(|s| required(s, Some(Completeness::RequiredSet)))
+        .unwrap_or_default();
+    if need.is_empty() {
+        return (one, true);
+    }
+    let not_null: Map<String, Value> = need
+        .iter()
+        .map(|n| (n.clone(), json!({"not": {"type": "null"}})))
+        .collect();
+    (
+        json!({"allOf": [one, {"required": need, "properties": not_null}]}),
+        false,
+    )
+}
+
+/// Plain text: a number or a boolean is read as its text.
+fn plain_text(ty: FieldType) -> bool {
+    matches!(
+        ty,
+        FieldType::String | FieldType::Hostname | FieldType::Email | FieldType::Enum
+    )
 }
 
 /// What the oracle takes for a value of type `ty` (a field's, or an array element's).
@@ -202,7 +275,7 @@ pub(super) fn components(
     for s in spec.schemas() {
         let k = schema_key(s.name.get_ref());
         for xml in [false, true] {
-            into.insert(key(&k, xml), component(s, xml, schema_key));
+            into.insert(key(&k, xml), component(spec, s, xml, schema_key));
         }
     }
 }
@@ -228,22 +301,31 @@ pub(super) fn file_part(req: &Request) -> Value {
 
 /// One request item: the schema's request-side component, with the fields the operation's
 /// completeness rule requires. A required field may not be `null` (the device reads null as
-/// absent), nor may a key field the path fills in when the body leaves it out.
-pub(super) fn item(s: &Schema, ep: &Endpoint, req: &Request, component: Value) -> Value {
+/// absent). What the path fills in when the body leaves it out or gives it as `null` (the
+/// record's key, or the field a filtering parameter compares) is never required.
+pub(super) fn item(
+    spec: &Spec,
+    s: &Schema,
+    ep: &Endpoint,
+    req: &Request,
+    component: Value,
+) -> Value {
     let mut item = json!({"allOf": [component]});
-    let keyed_by_path = ep.collection.is_some() && !ep.params.is_empty();
-    let need = required(s, req.completeness, keyed_by_path);
-    let keys = s.field.iter().filter(|f| keyed_by_path && f.key);
-    let not_null: Map<String, Value> = need
-        .iter()
-        .cloned()
-        .chain(keys.map(|f| f.name.get_ref().clone()))
-        .map(|n| (n, json!({"not": {"type": "null"}})))
+    let filled = |f: &Field| match ep.path_fill(spec) {
+        Some((_, PathFill::Key)) => f.key,
+        Some((_, PathFill::Field(name))) => f.name.get_ref() == name,
+        None => false,
+    };
+    let need: Vec<String> = required(s, req.completeness)
+        .into_iter()
+        .filter(|n| !s.field.iter().any(|f| f.name.get_ref() == n && filled(f)))
         .collect();
-    if !not_null.is_empty() {
-        item["properties"] = Value::Object(not_null);
-    }
     if !need.is_empty() {
+        let not_null: Map<String, Value> = need
+            .iter()
+            .map(|n| (n.clone(), json!({"not": {"type": "null"}})))
+            .collect();
+        item["properties"] = Value::Object(not_null);
         item["required"] = json!(need);
     }
     item

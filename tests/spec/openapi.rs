@@ -270,3 +270,46 @@ fn the_export_declares_implied_statuses_paging_types_and_xml_roots() {
         .unwrap();
     assert_eq!(part["minLength"], 1);
 }
+
+/// What the emulator does with a write's path and with records inside records, the export
+/// says (found by Schemathesis, docs/openapi.md): a path value that becomes a checked body
+/// field is typed, one an update only looks a record up by is text of at least one
+/// character, a field the path fills is never required, a nested record's required fields
+/// are, and a raw body of a minimum size has that minimum length.
+#[test]
+fn the_export_says_what_a_writes_path_fills_and_what_nested_records_need() {
+    let s: Spec = common::spec("sipxconfig");
+    let doc = openapi::export(&[&s]);
+    let op = |path: &str, m: &str| doc["paths"][path][m].clone();
+    let param = |o: &serde_json::Value, name: &str| {
+        o["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} parameter"))["schema"]
+            .clone()
+    };
+    // The owner a create's path names is stored, so it must be an integer.
+    let personal = op("/sipxconfig/api/schedules/user/{userId}/personal", "post");
+    assert_eq!(param(&personal, "userId")["type"], "integer");
+    let body = personal["requestBody"]["content"]["application/json"]["schema"].to_string();
+    assert!(!body.contains(r#""required":["userId"]"#), "{body}");
+    // An update finds its phone by id or MAC address; anything else is not found.
+    let phone = op("/sipxconfig/api/phones/{phoneId}", "put");
+    assert_eq!(param(&phone, "phoneId")["type"], "string");
+    assert_eq!(param(&phone, "phoneId")["minLength"], 1);
+    // A gateway's id is the server's: the create's path value is not checked.
+    let gateway = op("/sipxconfig/api/gateways/{gatewayId}", "post");
+    assert_eq!(param(&gateway, "gatewayId")["type"], "string");
+    // A schedule's periods need their start and end.
+    let schedule = doc["components"]["schemas"]["b-schedule.request"].to_string();
+    assert!(
+        schedule.contains(r#""required":["start","end"]"#),
+        "{schedule}"
+    );
+    // A call needs a body of at least one byte, whatever its type.
+    let call = op("/sipxconfig/rest/call/{to}", "put");
+    let text = &call["requestBody"]["content"]["text/plain"]["schema"];
+    assert_eq!(text["minLength"], 1, "{text}");
+}
