@@ -27,7 +27,8 @@
 //! value. Attributes, comments and processing instructions are ignored.
 //! Non-whitespace text beside child elements is an error. DOCTYPE (and with it
 //! any entity declaration) is refused outright, as are documents nested deeper
-//! than [`MAX_XML_DEPTH`] elements.
+//! than [`MAX_XML_DEPTH`] elements and tokens (a text run, a tag, a comment) longer
+//! than [`MAX_XML_TOKEN`] bytes, since the parser holds one token whole.
 //!
 //! **CSV** ([`to_csv`], [`from_csv`]): a header row, `\n` line ends, RFC 4180
 //! quoting. Writing: arrays are joined with `;`, objects are compact JSON,
@@ -54,6 +55,7 @@ pub use self::json::{from_json, get_path, set_path};
 pub use self::multipart::{parse_multipart, write_multipart, Part};
 pub use self::xml::{
     from_xml, to_xml, xml_children, xml_children_from, xml_name, ChildSink, MAX_XML_DEPTH,
+    MAX_XML_TOKEN,
 };
 pub use self::zip::{for_each_zip_member, read_zip, write_zip};
 

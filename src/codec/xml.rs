@@ -13,6 +13,58 @@ use super::CodecError;
 /// Deepest element nesting [`from_xml`] accepts (the root is depth 1).
 pub const MAX_XML_DEPTH: usize = 64;
 
+/// The most bytes one token (a tag, a text run, a comment, a CDATA section) may take. The
+/// parser holds a whole token at once, so a zip member of a gigabyte of blanks would
+/// otherwise be held whole; no value of these APIs comes near it.
+pub const MAX_XML_TOKEN: usize = 16 << 20;
+
+/// A reader that fails once one token has taken more than [`MAX_XML_TOKEN`] bytes: the
+/// parser calls [`TokenBound::next_token`] before each event.
+struct TokenBound<R> {
+    inner: R,
+    since: usize,
+}
+
+impl<R> TokenBound<R> {
+    fn next_token(&mut self) {
+        self.since = 0;
+    }
+
+    fn over(&self) -> std::io::Result<()> {
+        if self.since > MAX_XML_TOKEN {
+            return Err(std::io::Error::other(format!(
+                "one token (text, tag or comment) is longer than {MAX_XML_TOKEN} bytes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for TokenBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.over()?;
+        let n = self.inner.read(buf)?;
+        self.since += n;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for TokenBound<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.over()?;
+        // Never more than the token may still take plus one byte, so that the parser
+        // asks again (and fails) once the token is over the bound.
+        let room = MAX_XML_TOKEN + 1 - self.since;
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[..buf.len().min(room)])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.since += amt;
+        self.inner.consume(amt);
+    }
+}
+
 const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 /// Writes `value` as an XML document whose root element is `root`.
@@ -252,7 +304,10 @@ fn parse_xml(
 ) -> Result<(String, Value), CodecError> {
     let err = |offset: usize, message: String| CodecError::new("xml", message, locate(offset));
 
-    let mut reader = quick_xml::Reader::from_reader(input);
+    let mut reader = quick_xml::Reader::from_reader(TokenBound {
+        inner: input,
+        since: 0,
+    });
     let mut buf = Vec::new();
     // Whitespace is kept and trimmed per element, so text around CDATA or
     // comments is joined correctly.
@@ -268,6 +323,7 @@ fn parse_xml(
     loop {
         let at = reader.buffer_position() as usize;
         buf.clear();
+        reader.get_mut().next_token();
         let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => return Err(err(reader.error_position() as usize, e.to_string())),

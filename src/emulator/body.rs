@@ -7,6 +7,7 @@
 
 #![allow(clippy::result_large_err)] // early answers travel as `Err(Response)`
 
+use std::io::Read;
 use std::ops::ControlFlow;
 
 use axum::body::{Body, Bytes};
@@ -31,7 +32,33 @@ fn media_type(ct: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Response<Body>> {
+/// The large-upload turn a request waits for before its body is read: one that declares a
+/// body over [`LARGE_BODY`], or sends one of no declared length. Uploads waiting their turn
+/// so hold a connection, not their bodies: four 64 MiB zips at once held 256 MiB more than
+/// one. A request with no body, or a small declared one, never waits.
+pub(super) fn large_turn(body: &Body) -> impl std::future::Future<Output = Option<LargeTurn>> {
+    use axum::body::HttpBody as _;
+    // Decided before the wait: the body is not `Sync`, so it is not borrowed across it.
+    let large = !body.is_end_stream()
+        && body
+            .size_hint()
+            .exact()
+            .is_none_or(|n| n > LARGE_BODY as u64);
+    async move {
+        if !large {
+            return None;
+        }
+        LARGE_UPLOADS.acquire().await.ok().map(LargeTurn)
+    }
+}
+
+/// Parse a request's body. `turn` is the large-upload turn taken before it was read
+/// ([`large_turn`]); a body larger than its declared size hinted waits for one here.
+pub(super) async fn parse_body(
+    ctx: &Ctx<'_>,
+    body: &Bytes,
+    turn: Option<LargeTurn>,
+) -> Result<Parsed, Response<Body>> {
     let Some(req) = &ctx.op.request else {
         return Ok(Parsed::Nothing);
     };
@@ -59,10 +86,10 @@ pub(super) async fn parse_body(ctx: &Ctx<'_>, body: &Bytes) -> Result<Parsed, Re
     };
     // Large uploads are parsed one at a time: each may take hundreds of MiB while it is
     // checked, and four at once would not fit.
-    let _one_at_a_time = if body.len() > LARGE_BODY {
-        LARGE_UPLOADS.acquire().await.ok().map(LargeTurn)
-    } else {
-        None
+    let _one_at_a_time = match turn {
+        Some(t) => Some(t),
+        None if body.len() > LARGE_BODY => LARGE_UPLOADS.acquire().await.ok().map(LargeTurn),
+        None => None,
     };
     let mut sink = Sink::new(ctx, req);
     let item = render::item_name(sink.schema);
@@ -223,16 +250,29 @@ fn zip_items(
             "xml" if req.many => xml_items(ctx, req, item, sink, &bad_here, |s| {
                 codec::xml_children_from(data, s)
             }),
+            // Other members are parsed whole, so each is held to the limit the same
+            // document sent unzipped has: a zip must not make a body larger than that.
             _ => {
+                let limit = ctx.emu.max_body;
                 let mut bytes = Vec::new();
-                if let Err(e) = data.read_to_end(&mut bytes) {
+                if let Err(e) = Read::take(&mut *data, limit as u64 + 1).read_to_end(&mut bytes) {
                     return Err(at(codec::CodecError {
                         format: "zip",
                         message: e.to_string(),
                         location: String::new(),
                     }));
                 }
-                member_items(ctx, req, item, member_fmt, &bytes, sink, &bad_here)
+                if bytes.len() > limit {
+                    Err(ctx.outcome(
+                        &ctx.payload_too_large(),
+                        Some(&format!(
+                            "member {name} inflates past {limit} bytes, the body limit; \
+                             only XML members are read as they inflate"
+                        )),
+                    ))
+                } else {
+                    member_items(ctx, req, item, member_fmt, &bytes, sink, &bad_here)
+                }
             }
         };
         outcome.map_err(|r| {
@@ -390,7 +430,7 @@ static LARGE_UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 /// bomb had taken. Under another global allocator (tests) this only collects mimalloc's own,
 /// empty, heap. It runs before the turn passes on, and after the upload's scratch data is
 /// dropped (the turn is taken first, so it is dropped last).
-struct LargeTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
+pub(super) struct LargeTurn(#[allow(dead_code)] tokio::sync::SemaphorePermit<'static>);
 
 impl Drop for LargeTurn {
     fn drop(&mut self) {

@@ -10,6 +10,7 @@
 mod common;
 mod support;
 
+mod bombs;
 mod export;
 mod faults;
 mod gaps;

@@ -35,7 +35,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Request, Response};
 use toml::Spanned;
 
-use super::body::parse_body;
+use super::body::{large_turn, parse_body};
 use super::faults::FaultId;
 use super::render::{self, Fmt};
 use super::{control, ApiEmu, Emulator, CONTROL_PREFIX};
@@ -260,11 +260,12 @@ async fn after_checks(ctx: &Ctx<'_>, body: Body) -> Response<Body> {
     if let Some(r) = effect::update_of_nothing(ctx) {
         return r;
     }
+    let turn = large_turn(&body).await;
     let body = match read_body(ctx, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let parsed = match parse_body(ctx, &body).await {
+    let parsed = match parse_body(ctx, &body, turn).await {
         Ok(p) => p,
         Err(r) => return r,
     };
