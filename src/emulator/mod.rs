@@ -12,6 +12,7 @@
 
 mod api;
 mod body;
+mod clients;
 mod control;
 mod engine;
 pub mod faults;

@@ -4,17 +4,21 @@
 //! * a client that never finishes its request headers is closed after `header_timeout`
 //!   (this also bounds how long an idle HTTP/1 keep-alive connection is kept);
 //! * a client that never finishes its TLS handshake is closed after `handshake_timeout`;
-//! * a connection with no bytes moving either way for `idle_timeout` is closed;
-//! * at most `max_connections` connections are served at once; further clients wait in
-//!   the kernel's accept backlog; one client address holds at most
-//!   `max_connections_per_client`, and its further connections are closed on arrival;
+//! * a connection with no bytes moving either way for `idle_timeout`, and no request being
+//!   answered, is closed;
+//! * at most `max_connections` connections are served at once; one client address holds
+//!   at most `max_connections_per_client`, and its further connections are closed on
+//!   arrival. When every slot is taken, a newcomer whose address serves at least two fewer
+//!   connections than the busiest address takes the place of that address's oldest
+//!   connection, which is closed (`clients::Clients::displace`); other newcomers wait, up
+//!   to [`MAX_WAITING`] of them (more are closed), and then in the kernel's backlog;
 //! * a request body must arrive within the emulator's body deadline (`Emulator::
 //!   with_body_deadline`), else it is cut with 408;
 //! * a failing connection is dropped and never disturbs the accept loop or other clients.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,13 +27,17 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+
+use super::clients::{Clients, Held};
+
+/// Connections accepted while every slot is taken that may wait for one; more are closed.
+const MAX_WAITING: usize = 64;
 
 /// How long [`Running::shutdown`] lets in-flight requests finish before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -168,43 +176,6 @@ struct Timeouts {
     idle: Duration,
 }
 
-/// Connections held per client address.
-type PerClient = Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>;
-
-/// One client's share of the connections, given back when the connection ends.
-struct Held {
-    map: PerClient,
-    ip: IpAddr,
-}
-
-impl Held {
-    /// A slot for `ip`, if it holds fewer than `max`.
-    fn take(map: &PerClient, ip: IpAddr, max: usize) -> Option<Held> {
-        let mut m = map.lock();
-        let n = m.entry(ip).or_insert(0);
-        if *n >= max.max(1) {
-            return None;
-        }
-        *n += 1;
-        Some(Held {
-            map: map.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let mut m = self.map.lock();
-        if let Some(n) = m.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&self.ip);
-            }
-        }
-    }
-}
-
 async fn accept_loop(
     listener: TcpListener,
     router: axum::Router,
@@ -226,35 +197,45 @@ async fn accept_loop(
         idle: opts.idle_timeout,
     };
     let mut conns = JoinSet::new();
-    let per_client: PerClient = Arc::new(parking_lot::Mutex::new(HashMap::new()));
+    let clients = Clients::default();
+    // Accepted while every slot was taken, waiting for one (oldest first).
+    let mut waiting: VecDeque<(TcpStream, Held)> = VecDeque::new();
 
     loop {
-        let permit = tokio::select! {
-            biased;
-            _ = shutdown_requested(&mut rx) => break,
-            p = limit.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let stream = tokio::select! {
-            biased;
-            _ = shutdown_requested(&mut rx) => break,
-            r = listener.accept() => match r {
-                Ok((stream, peer)) => match Held::take(&per_client, peer.ip(), opts.max_connections_per_client) {
-                    Some(held) => (stream, held),
-                    // Over this client's share: close at once.
-                    None => continue,
-                },
-                Err(_) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let (stream, held) = stream;
         while conns.try_join_next().is_some() {}
+        let full = limit.available_permits() == 0;
+        let accept_rx = rx.clone();
+        let (stream, held, permit) = tokio::select! {
+            biased;
+            _ = shutdown_requested(&mut rx) => break,
+            p = limit.clone().acquire_owned() => {
+                let Ok(permit) = p else { break };
+                match waiting.pop_front() {
+                    Some((stream, held)) => (stream, held, permit),
+                    None => match accept(&listener, &clients, &opts, accept_rx.clone()).await {
+                        Accepted::Conn(stream, held) => (stream, held, permit),
+                        Accepted::Refused => continue,
+                        Accepted::Shutdown => break,
+                    },
+                }
+            }
+            // Every slot is taken: a newcomer from a lighter client takes the place of
+            // a connection of the busiest one; others wait their turn, a bounded few.
+            a = accept(&listener, &clients, &opts, accept_rx.clone()), if full => match a {
+                Accepted::Conn(stream, held) => match clients.displace(&held) {
+                    Some(permit) => (stream, held, permit),
+                    None => {
+                        if waiting.len() < MAX_WAITING {
+                            waiting.push_back((stream, held));
+                        }
+                        continue;
+                    }
+                },
+                Accepted::Refused => continue,
+                Accepted::Shutdown => break,
+            },
+        };
+        held.serve(permit);
         let _ = stream.set_nodelay(true);
         conns.spawn(connection(
             stream,
@@ -263,7 +244,7 @@ async fn accept_loop(
             router.clone(),
             timeouts,
             rx.clone(),
-            (permit, held),
+            held,
         ));
     }
 
@@ -281,21 +262,62 @@ async fn connection(
     router: axum::Router,
     t: Timeouts,
     mut rx: watch::Receiver<bool>,
-    _held: (OwnedSemaphorePermit, Held),
+    held: Held,
 ) {
-    match acceptor {
-        None => serve_io(stream, &builder, router, t, rx).await,
-        Some(acceptor) => {
-            let handshake = tokio::time::timeout(t.handshake, acceptor.accept(stream));
-            let tls = tokio::select! {
-                _ = shutdown_requested(&mut rx) => return,
-                r = handshake => match r {
-                    Ok(Ok(tls)) => tls,
-                    _ => return,
-                },
-            };
-            serve_io(tls, &builder, router, t, rx).await
+    // Told to give way to a lighter client when every slot is taken (`Clients::displace`).
+    let shed = held.shed.clone();
+    let served = async move {
+        match acceptor {
+            None => serve_io(stream, &builder, router, t, rx).await,
+            Some(acceptor) => {
+                let handshake = tokio::time::timeout(t.handshake, acceptor.accept(stream));
+                let tls = tokio::select! {
+                    _ = shutdown_requested(&mut rx) => return,
+                    r = handshake => match r {
+                        Ok(Ok(tls)) => tls,
+                        _ => return,
+                    },
+                };
+                serve_io(tls, &builder, router, t, rx).await
+            }
         }
+    };
+    tokio::select! {
+        _ = served => {}
+        _ = shed.notified() => {}
+    }
+    drop(held);
+}
+
+/// What one accept gave.
+enum Accepted {
+    Conn(TcpStream, Held),
+    /// Over its client's share (closed at once), or an accept error (after a pause).
+    Refused,
+    Shutdown,
+}
+
+async fn accept(
+    listener: &TcpListener,
+    clients: &Clients,
+    opts: &ServerOptions,
+    mut rx: watch::Receiver<bool>,
+) -> Accepted {
+    tokio::select! {
+        biased;
+        _ = shutdown_requested(&mut rx) => Accepted::Shutdown,
+        r = listener.accept() => match r {
+            Ok((stream, peer)) => match clients.take(peer.ip(), opts.max_connections_per_client) {
+                Some(held) => Accepted::Conn(stream, held),
+                // Over this client's share: close at once.
+                None => Accepted::Refused,
+            },
+            Err(_) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Accepted::Refused
+            }
+        },
     }
 }
 
@@ -313,7 +335,21 @@ async fn serve_io<T>(
         inner: io,
         activity: activity.clone(),
     });
-    let conn = builder.serve_connection(io, TowerToHyperService::new(router));
+    // A request being answered keeps its connection from counting as idle, however long
+    // it waits (a large upload waiting its turn reads nothing meanwhile).
+    let svc = {
+        let activity = activity.clone();
+        hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let router = router.clone();
+            let answering = Answering::new(&activity);
+            async move {
+                let r = tower::ServiceExt::oneshot(router, req).await;
+                drop(answering);
+                r
+            }
+        })
+    };
+    let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);
 
     let mut shutting_down = false;
@@ -345,6 +381,10 @@ async fn serve_io<T>(
                 if activity.last() + t.idle > Instant::now() {
                     continue;
                 }
+                if activity.answering.load(Ordering::Relaxed) > 0 {
+                    activity.touch();
+                    continue;
+                }
                 closing_idle = true;
                 activity.touch();
                 conn.as_mut().graceful_shutdown();
@@ -356,12 +396,31 @@ async fn serve_io<T>(
 /// Length of the HTTP/2 client preface; fewer bytes than this may still be undecided.
 const PREFACE_LEN: u64 = 24;
 
-/// When a connection last moved a byte, and how many it has read.
+/// When a connection last moved a byte, how many it has read, and how many of its requests
+/// are being answered.
 struct Activity {
     start: Instant,
     /// Milliseconds after `start` of the last read or write.
     last_ms: AtomicU64,
     read: AtomicU64,
+    answering: AtomicU64,
+}
+
+/// One request being answered on a connection, from its call until its answer's head.
+struct Answering(Arc<Activity>);
+
+impl Answering {
+    fn new(a: &Arc<Activity>) -> Self {
+        a.answering.fetch_add(1, Ordering::Relaxed);
+        Answering(a.clone())
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.answering.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
 }
 
 impl Activity {
@@ -370,6 +429,7 @@ impl Activity {
             start: Instant::now(),
             last_ms: AtomicU64::new(0),
             read: AtomicU64::new(0),
+            answering: AtomicU64::new(0),
         }
     }
 

@@ -307,6 +307,32 @@ async fn max_connections_queues_extra_clients() {
     running.shutdown().await;
 }
 
+/// A request the server takes long to answer (a large upload waiting its turn reads
+/// nothing meanwhile) is not an idle connection: it gets its answer. Before the fix the
+/// idle timer closed such a connection, and four large uploads at once were reset.
+#[tokio::test]
+async fn a_request_being_answered_outlives_the_idle_timeout() {
+    let router = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            "done"
+        }),
+    );
+    let running = serve(
+        router,
+        ServerOptions {
+            idle_timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let answer = reqwest::get(format!("{}/slow", running.url)).await;
+    assert_eq!(answer.unwrap().text().await.unwrap(), "done");
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish_then_refuses() {
     let router = Router::new().route(
@@ -383,6 +409,42 @@ async fn one_client_cannot_take_every_connection() {
     .expect("served once a slot is free")
     .unwrap();
     assert_eq!(body, "ok");
+    running.shutdown().await;
+}
+
+/// When every slot is taken by one client address, a client that holds none is served at
+/// once, in place of the busiest client's oldest connection, which is closed. Before this,
+/// 1,100 slow bodies from five addresses held a legitimate GET for 26 s (benches/hostile.py).
+#[tokio::test]
+async fn a_lighter_client_takes_the_place_of_the_busiest_ones_oldest() {
+    let running = start_with(ServerOptions {
+        max_connections: 4,
+        max_connections_per_client: 4,
+        header_timeout: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let mut hogs = Vec::new();
+    for _ in 0..4 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        hogs.push(socket.connect(running.addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let body = timeout(Duration::from_secs(3), async {
+        reqwest::get(running.url.clone()).await?.text().await
+    })
+    .await
+    .expect("a client with no connection is served while another holds every slot")
+    .unwrap();
+    assert_eq!(body, "ok");
+    expect_closed_within(&mut hogs[0], Duration::from_secs(2)).await;
+    for hog in &mut hogs[1..] {
+        let mut buf = [0u8; 1];
+        let r = timeout(Duration::from_millis(200), hog.read(&mut buf)).await;
+        assert!(r.is_err(), "only the oldest connection gives way");
+    }
     running.shutdown().await;
 }
 
