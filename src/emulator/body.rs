@@ -53,7 +53,7 @@ pub(super) fn large_turn(body: &Body) -> impl std::future::Future<Output = Optio
 }
 
 /// Parse a request's body. `turn` is the large-upload turn taken before it was read
-/// ([`large_turn`]); a body larger than its declared size hinted waits for one here.
+/// ([`large_turn`]), held until the body is parsed.
 pub(super) async fn parse_body(
     ctx: &Ctx<'_>,
     body: &Bytes,
@@ -85,12 +85,8 @@ pub(super) async fn parse_body(
         }
     };
     // Large uploads are parsed one at a time: each may take hundreds of MiB while it is
-    // checked, and four at once would not fit.
-    let _one_at_a_time = match turn {
-        Some(t) => Some(t),
-        None if body.len() > LARGE_BODY => LARGE_UPLOADS.acquire().await.ok().map(LargeTurn),
-        None => None,
-    };
+    // checked, and four at once would not fit. The turn was taken before the body was read.
+    let _one_at_a_time = turn;
     let mut sink = Sink::new(ctx, req);
     let item = render::item_name(sink.schema);
     let bad = |e: codec::CodecError| -> Response<Body> {

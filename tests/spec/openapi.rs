@@ -236,15 +236,7 @@ fn the_export_declares_implied_statuses_paging_types_and_xml_roots() {
     assert!(up["responses"]["415"].is_object(), "{}", up["responses"]);
     // Paging parameters are counts, not free text.
     let users = op("/sipxconfig/rest/user", "get");
-    let param = |name: &str| {
-        users["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} parameter"))["schema"]
-            .clone()
-    };
+    let param = |name: &str| param_schema(&users, name);
     assert_eq!(param("pagesize")["type"], "integer");
     assert_eq!(param("pagesize")["minimum"], 1);
     assert_eq!(param("page")["minimum"], 1, "restlet pages start at 1");
@@ -271,6 +263,17 @@ fn the_export_declares_implied_statuses_paging_types_and_xml_roots() {
     assert_eq!(part["minLength"], 1);
 }
 
+/// The schema of operation `op`'s parameter `name`.
+fn param_schema(op: &serde_json::Value, name: &str) -> serde_json::Value {
+    op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} parameter"))["schema"]
+        .clone()
+}
+
 /// What the emulator does with a write's path and with records inside records, the export
 /// says (found by Schemathesis, docs/openapi.md): a path value that becomes a checked body
 /// field is typed, one an update only looks a record up by is text of at least one
@@ -281,15 +284,7 @@ fn the_export_says_what_a_writes_path_fills_and_what_nested_records_need() {
     let s: Spec = common::spec("sipxconfig");
     let doc = openapi::export(&[&s]);
     let op = |path: &str, m: &str| doc["paths"][path][m].clone();
-    let param = |o: &serde_json::Value, name: &str| {
-        o["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} parameter"))["schema"]
-            .clone()
-    };
+    let param = param_schema;
     // The owner a create's path names is stored, so it must be an integer.
     let personal = op("/sipxconfig/api/schedules/user/{userId}/personal", "post");
     assert_eq!(param(&personal, "userId")["type"], "integer");

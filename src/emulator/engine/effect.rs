@@ -67,11 +67,13 @@ pub(in crate::emulator) fn named_record(ctx: &Ctx, collection: &str) -> Option<K
 /// An update whose path names no stored record: answered not-found before its body is
 /// read, as a read of that path is. The body of such a request describes nothing.
 pub(in crate::emulator) fn update_of_nothing(ctx: &Ctx) -> Option<Response<Body>> {
+    // Cheapest first: most requests are not updates, and `path_fill` reads the template.
+    if ctx.op.effect != Some(Effect::Update) || ctx.table().is_none() || path_key(ctx).is_none() {
+        return None;
+    }
     let collection = ctx.ep.collection.as_ref()?.get_ref();
     let by_path = matches!(ctx.ep.path_fill(ctx.spec()), Some((_, PathFill::Key)));
-    let update = ctx.op.effect == Some(Effect::Update) && ctx.table().is_some();
-    (update && by_path && path_key(ctx).is_some() && named_record(ctx, collection).is_none())
-        .then(|| ctx.not_found())
+    (by_path && named_record(ctx, collection).is_none()).then(|| ctx.not_found())
 }
 
 fn sel_matches(sel: &Sel, k: &Key, row: &Row) -> bool {
